@@ -1,0 +1,31 @@
+using System.CommandLine;
+using ServerlessTune.Cli;
+using ServerlessTune.Core;
+
+// stdout carries only a command's result; progress and errors go to stderr.
+// Exit codes: 0 success, 1 bad user input (one line naming it), 2 usage error.
+var root = new RootCommand("ServerlessTune: build, evaluate and serve your own chatbot model.");
+foreach (var command in StuneCommands.All())
+    root.Subcommands.Add(command);
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+        Console.Error.WriteLine($"usage: {error.Message}");
+    return 2;
+}
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (UserInputException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled");
+    return 130;
+}

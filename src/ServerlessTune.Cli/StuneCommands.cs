@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace ServerlessTune.Cli;
+
+/// <summary>The command tree. Each command lives in Commands/, one file per command group.</summary>
+internal static class StuneCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        // one line per command group; keep alphabetical
+        yield break;
+    }
+}
