@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace ServerlessTune.Cli.Tests;
+
+public sealed record StuneResult(int ExitCode, string Stdout, string Stderr);
+
+/// <summary>Runs the built stune.dll (copied beside the tests) in a child process.</summary>
+public static class Stune
+{
+    static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "stune.dll");
+
+    public static StuneResult Run(params string[] args) => Run(args, workingDirectory: null);
+
+    public static StuneResult Run(IEnumerable<string> args, string? workingDirectory, string? stdin = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["CI"] = "true";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"stune {string.Join(' ', args)} did not finish in 10 minutes");
+        }
+        return new StuneResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
