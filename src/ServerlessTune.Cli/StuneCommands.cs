@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ServerlessTune.Cli.Commands;
 
 namespace ServerlessTune.Cli;
 
@@ -8,6 +9,6 @@ internal static class StuneCommands
     public static IEnumerable<Command> All()
     {
         // one line per command group; keep alphabetical
-        yield break;
+        yield return BenchCommands.Create();
     }
 }
