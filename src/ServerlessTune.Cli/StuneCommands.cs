@@ -10,5 +10,11 @@ internal static class StuneCommands
     {
         // one line per command group; keep alphabetical
         yield return BenchCommands.Create();
+        yield return EvalCommands.Create();
+        yield return GenerateCommands.CreateChat();
+        yield return GenerateCommands.Create();
+        yield return ModelCommands.Create();
+        yield return PrepareCommands.Create();
+        yield return TokenizeCommands.Create();
     }
 }

@@ -17,6 +17,6 @@ internal static class BenchCommands
     static IEnumerable<Command> Benchmarks()
     {
         // one line per benchmark; keep alphabetical
-        yield break;
+        yield return BenchGenerateCommand.Create();
     }
 }

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Text.Json;
+using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Modeling;
+
+namespace ServerlessTune.Cli.Commands;
+
+/// <summary>`stune bench generate`: batch-1 decode tokens/s against the memory-bandwidth bound measured in the same run.</summary>
+internal static class BenchGenerateCommand
+{
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch") { Description = "Architecture of the random model.", DefaultValueFactory = _ => "llama" };
+        arch.AcceptOnlyFromAmong(ModelPresets.Architectures);
+        var preset = new Option<string>("--preset") { Description = "Model size.", DefaultValueFactory = _ => "small" };
+        preset.AcceptOnlyFromAmong(ModelPresets.Presets);
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length.", DefaultValueFactory = _ => 32 };
+        var tokens = new Option<int>("--tokens") { Description = "Tokens decoded per timed run.", DefaultValueFactory = _ => 64 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document." };
+        var command = new Command("generate", "Decode tokens/s of a small model against the memory-bandwidth bound.")
+        {
+            arch, preset, promptTokens, tokens, json,
+        };
+        command.SetAction(parse =>
+        {
+            var (a, p) = (parse.GetValue(arch)!, parse.GetValue(preset)!);
+            var r = DecodeBenchmark.RunOnPreset(a, p, parse.GetValue(promptTokens), parse.GetValue(tokens), Console.Error.WriteLine);
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    architecture = r.Architecture,
+                    preset = p,
+                    parameters = r.Parameters,
+                    prompt_tokens = r.PromptTokens,
+                    decoded_tokens = r.DecodedTokens,
+                    tokens_per_second = r.TokensPerSecond,
+                    weight_bytes_per_token = r.WeightBytesPerToken,
+                    copy_bandwidth_bytes_per_second = r.CopyBandwidthBytesPerSecond,
+                    bound_tokens_per_second = r.BoundTokensPerSecond,
+                    ratio = r.Ratio,
+                }));
+                return 0;
+            }
+            Console.Out.WriteLine($"model            {a} {p}, {r.Parameters / 1e6:F1}M parameters, fp32");
+            Console.Out.WriteLine($"decode           {r.TokensPerSecond:F1} tokens/s (batch 1, KV cache, {r.DecodedTokens} tokens after a {r.PromptTokens}-token prompt)");
+            Console.Out.WriteLine($"weights read     {r.WeightBytesPerToken / 1e6:F1} MB per token");
+            Console.Out.WriteLine($"copy bandwidth   {r.CopyBandwidthBytesPerSecond / 1e9:F2} GB/s (bytes read + written)");
+            Console.Out.WriteLine($"bound            {r.BoundTokensPerSecond:F1} tokens/s");
+            Console.Out.WriteLine($"ratio            {r.Ratio:F3}");
+            return 0;
+        });
+        return command;
+    }
+}

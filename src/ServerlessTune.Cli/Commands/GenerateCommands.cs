@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Text.Json;
+using ServerlessTune.Core.Chat;
+using ServerlessTune.Core.Generation;
+
+namespace ServerlessTune.Cli.Commands;
+
+/// <summary>`stune generate` (one completion, streamed to stdout) and `stune chat` (interactive, streaming).</summary>
+internal static class GenerateCommands
+{
+    public static Command Create()
+    {
+        var flags = new ModelFlags();
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue (or, with --chat, the user's message).", Required = true };
+        var chat = new Option<bool>("--chat") { Description = "Send the prompt as a user message through the model's chat template." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document (text, finish_reason, token counts) instead of streaming." };
+        var command = new Command("generate", "Generate text from a model folder.") { prompt, chat, json };
+        flags.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = flags.Options(parse);
+            using var model = flags.Open(parse);
+            var text = parse.GetValue(prompt)!;
+            int[] ids;
+            if (parse.GetValue(chat))
+            {
+                ids = model.EncodeChat([new ChatMessage(ChatMessage.User, text)]);
+                options = model.ForChat(options);
+            }
+            else
+            {
+                ids = model.Tokenizer.EncodePlain(text);
+            }
+
+            if (parse.GetValue(json))
+            {
+                var result = model.Generator.Generate([ids], options, cancellationToken: cancellationToken)[0];
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    text = result.Text,
+                    finish_reason = result.FinishReason.ToString().ToLowerInvariant(),
+                    prompt_tokens = result.PromptTokens,
+                    completion_tokens = result.TokenIds.Length,
+                }));
+                return 0;
+            }
+            await foreach (var delta in model.Generator.StreamAsync(ids, options, cancellationToken))
+                Console.Out.Write(delta);
+            Console.Out.WriteLine();
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command CreateChat()
+    {
+        var flags = new ModelFlags();
+        var system = new Option<string?>("--system") { Description = "System message that opens the conversation." };
+        var command = new Command("chat", "Chat with a model: one user message per stdin line, replies stream to stdout; '/exit' or end of input quits.") { system };
+        flags.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = flags.Options(parse);
+            using var model = flags.Open(parse);
+            var session = new ChatSession(model, options, parse.GetValue(system));
+            while (true)
+            {
+                Console.Error.Write("> ");
+                var line = await Console.In.ReadLineAsync(cancellationToken);
+                if (line is null || line.Trim() == "/exit") break;
+                if (line.Trim().Length == 0) continue;
+                await foreach (var delta in session.SendAsync(line, cancellationToken))
+                    Console.Out.Write(delta);
+                Console.Out.WriteLine();
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The flags both commands share: which model, and how to sample.</summary>
+    sealed class ModelFlags
+    {
+        readonly Option<string> model = new("--model") { Description = "Model folder (Hugging Face layout).", Required = true };
+        readonly Option<string?> adapter = new("--adapter") { Description = "LoRA adapter folder (PEFT layout) to merge into the model." };
+        readonly Option<string?> template = new("--chat-template") { Description = "Override the chat template (chatml, llama2, llama3, phi3, zephyr, plain)." };
+        readonly Option<int> maxNewTokens = new("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };
+        readonly Option<double> temperature = new("--temperature") { Description = "Sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0.0 };
+        readonly Option<double> topP = new("--top-p") { Description = "Nucleus sampling: keep the likeliest tokens up to this probability mass.", DefaultValueFactory = _ => 1.0 };
+        readonly Option<int> topK = new("--top-k") { Description = "Sample among the k likeliest tokens; 0 is off.", DefaultValueFactory = _ => 0 };
+        readonly Option<double> repetitionPenalty = new("--repetition-penalty") { Description = "Penalty above 1 for tokens already present.", DefaultValueFactory = _ => 1.0 };
+        readonly Option<long> seed = new("--seed") { Description = "Sampling seed: the same seed gives the same text.", DefaultValueFactory = _ => 0L };
+        readonly Option<string[]> stop = new("--stop") { Description = "Stop where this text appears (repeatable); it is not printed." };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { model, adapter, template, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed, stop })
+                command.Options.Add(option);
+        }
+
+        public ChatModel Open(ParseResult parse)
+        {
+            Console.Error.WriteLine($"loading {parse.GetValue(model)}");
+            return ChatModel.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(template));
+        }
+
+        public GenerationOptions Options(ParseResult parse)
+        {
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = parse.GetValue(maxNewTokens),
+                Temperature = parse.GetValue(temperature),
+                TopP = parse.GetValue(topP),
+                TopK = parse.GetValue(topK),
+                RepetitionPenalty = parse.GetValue(repetitionPenalty),
+                Seed = parse.GetValue(seed),
+                StopStrings = parse.GetValue(stop) ?? [],
+            };
+            options.Validate();
+            return options;
+        }
+    }
+}

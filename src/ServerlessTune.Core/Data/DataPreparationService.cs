@@ -1,0 +1,250 @@
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using ServerlessTune.Core.Data.Dedup;
+using ServerlessTune.Core.Data.Output;
+using ServerlessTune.Core.Data.Parsing;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Tokenization;
+
+namespace ServerlessTune.Core.Data;
+
+/// <summary>
+/// Prepares a chat training set from raw files: parse, normalise, redact, deduplicate, tokenise, split;
+/// writes train.jsonl, validation.jsonl, rejects.jsonl, stats.json and manifest.json (last) under the
+/// output prefix. Streaming throughout: one reader finds record boundaries, workers (one per core) run the
+/// per-record stages, and one consumer takes their results back in input order, so deduplication keeps
+/// the first occurrence and the outputs are byte-identical run to run. Bounded channels keep memory flat.
+/// </summary>
+public static class DataPreparationService
+{
+    public const string Generator = "stune-prepare/1";
+    const int BatchSize = 64;
+
+    static readonly JsonSerializerOptions StatsJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    sealed class Batch(int file, string source)
+    {
+        public int File { get; } = file;
+        public string Source { get; } = source;
+        public List<RawRecord> Records { get; } = new(BatchSize);
+        public ProcessedRecord[] Results { get; set; } = [];
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public static async Task<PrepareStats> RunAsync(PrepareRequest request, IProgress<PrepareProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var options = request.Options.Validate() with
+        {
+            SpeakerLabels = new SortedDictionary<string, string>(
+                request.Options.SpeakerLabels.ToDictionary(p => p.Key.ToLowerInvariant(), p => p.Value), StringComparer.Ordinal),
+        };
+        var tokenizer = TokenizerLoader.Load(options.Tokenizer);
+        var encoder = new RecordEncoder(tokenizer, ChatTemplates.ByName(options.Template, tokenizer), options.MaxTokens, options.OverLimit);
+        var processor = new RecordProcessor(options, encoder);
+        string prefix = request.OutputPrefix.Length == 0 || request.OutputPrefix.EndsWith('/') ? request.OutputPrefix : request.OutputPrefix + "/";
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ct = cts.Token;
+        var train = new ArtifactStreamWriter(request.OutputStore, prefix, "train.jsonl", ct);
+        var validation = new ArtifactStreamWriter(request.OutputStore, prefix, "validation.jsonl", ct);
+        var rejects = new ArtifactStreamWriter(request.OutputStore, prefix, "rejects.jsonl", ct);
+        var stats = new StatsCollector(request.Inputs);
+        var inputFiles = new InputFile[request.Inputs.Count];
+
+        int workers = Math.Max(1, Environment.ProcessorCount);
+        var work = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
+        var ordered = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 4) { SingleWriter = true, SingleReader = true });
+        var producer = Task.Run(() => ProduceAsync(request.Inputs, options, stats, inputFiles, work.Writer, ordered.Writer, progress, ct), ct);
+        var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(work.Reader, processor, ct), ct)).ToArray();
+        try
+        {
+            await ConsumeAsync(ordered.Reader, options, stats, train, validation, rejects, ct);
+            await producer;
+            await Task.WhenAll(workerTasks);
+            var outputs = new List<OutputFile>
+            {
+                await train.CompleteAsync(ct), await validation.CompleteAsync(ct), await rejects.CompleteAsync(ct),
+            };
+            string version = DatasetVersion(inputFiles, options);
+            var result = stats.Build(version, options, encoder);
+            if (!result.AccountingHolds)
+                throw new InvalidOperationException("record accounting does not balance: " + JsonSerializer.Serialize(result.Totals));
+            outputs.Add(await WriteJsonAsync(request.OutputStore, prefix, "stats.json", result, ct));
+            await WriteJsonAsync(request.OutputStore, prefix, "manifest.json", new PrepareManifest(version, Generator, inputFiles, outputs), ct);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            cts.Cancel();
+            await Task.WhenAll(train.AbortAsync(ex), validation.AbortAsync(ex), rejects.AbortAsync(ex));
+            try { await Task.WhenAll([producer, .. workerTasks]); } catch (Exception) { /* inspected below */ }
+            // The first real failure explains the run; the others are its cancellations.
+            var root = new[] { producer }.Concat(workerTasks).Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!)
+                .FirstOrDefault(e => e is not OperationCanceledException and not ChannelClosedException) ?? ex;
+            ExceptionDispatchInfo.Capture(root).Throw();
+            throw;
+        }
+    }
+
+    static async Task ProduceAsync(IReadOnlyList<PrepareInput> inputs, PrepareOptions options, StatsCollector stats, InputFile[] inputFiles,
+        ChannelWriter<Batch> work, ChannelWriter<Batch> ordered, IProgress<PrepareProgress>? progress, CancellationToken ct)
+    {
+        try
+        {
+            long done = 0, records = 0;
+            for (int file = 0; file < inputs.Count; file++)
+            {
+                var input = inputs[file];
+                await using var stream = await InputStream.OpenAsync(await input.Store.OpenReadAsync(input.Path, ct), ct);
+                var format = FormatDetector.Detect(input.Path, stream.Head, options.Format, options.SpeakerLabels);
+                string formatName = format?.ToString().ToLowerInvariant() ?? "unrecognized";
+                stats.SetFormat(file, formatName);
+                var batch = new Batch(file, input.Path);
+                async Task Flush()
+                {
+                    if (batch.Records.Count == 0) return;
+                    await ordered.WriteAsync(batch, ct);
+                    await work.WriteAsync(batch, ct);
+                    records += batch.Records.Count;
+                    progress?.Report(new PrepareProgress(input.Path, done + stream.BytesRead, records));
+                    batch = new Batch(file, input.Path);
+                }
+                await foreach (var record in ReadRecordsAsync(input.Path, stream, format, options, ct))
+                {
+                    batch.Records.Add(record);
+                    if (batch.Records.Count == BatchSize) await Flush();
+                }
+                await Flush();
+                var (size, sha) = await stream.FinishAsync(ct);
+                inputFiles[file] = new InputFile(input.Path, formatName, size, sha);
+                done += size;
+            }
+            ordered.Complete();
+            work.Complete();
+        }
+        catch (Exception ex)
+        {
+            ordered.TryComplete(ex);
+            work.TryComplete(ex);
+            throw;
+        }
+    }
+
+    static async IAsyncEnumerable<RawRecord> ReadRecordsAsync(string path, InputStream stream, InputFormat? format, PrepareOptions options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (format is null)
+        {
+            if (stream.Head.Length > 0)
+                yield return new ReadyRecord(1, new Rejection(RejectReason.UnrecognizedFormat, "binary content, not a supported text or Parquet format"));
+            yield break;
+        }
+        if (format == InputFormat.Parquet)
+        {
+            // Parquet needs seeking; spool the (possibly remote) stream to a temporary file first.
+            string temp = Path.Combine(Path.GetTempPath(), $"stune-prepare-{Guid.NewGuid():N}.parquet");
+            try
+            {
+                await using (var file = File.Create(temp)) await stream.CopyToAsync(file, ct);
+                await using var seekable = File.OpenRead(temp);
+                await foreach (var record in new ParquetSource(options.MaxRecordBytes).ReadAsync(seekable, ct))
+                    yield return record;
+            }
+            finally { File.Delete(temp); }
+            yield break;
+        }
+        IRecordSource source = format switch
+        {
+            InputFormat.Jsonl => new JsonLinesSource(options.MaxRecordBytes),
+            InputFormat.Json => new JsonArraySource(options.MaxRecordBytes),
+            InputFormat.Csv => new DelimitedSource(path, ',', options),
+            InputFormat.Tsv => new DelimitedSource(path, '\t', options),
+            InputFormat.Transcript => new TranscriptSource(options, FormatDetector.UsesSeparatorLines(stream.Head)),
+            _ => new DocumentSource(options),
+        };
+        await foreach (var record in source.ReadAsync(stream, ct))
+            yield return record;
+    }
+
+    static async Task WorkAsync(ChannelReader<Batch> work, RecordProcessor processor, CancellationToken ct)
+    {
+        await foreach (var batch in work.ReadAllAsync(ct))
+        {
+            try
+            {
+                var results = new ProcessedRecord[batch.Records.Count];
+                for (int i = 0; i < results.Length; i++) results[i] = processor.Process(batch.Records[i]);
+                batch.Results = results;
+                batch.Done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                batch.Done.SetException(ex);
+                throw;
+            }
+        }
+    }
+
+    static async Task ConsumeAsync(ChannelReader<Batch> ordered, PrepareOptions options, StatsCollector stats,
+        ArtifactStreamWriter train, ArtifactStreamWriter validation, ArtifactStreamWriter rejects, CancellationToken ct)
+    {
+        var dedup = new Deduplicator(options.NearDuplicateThreshold);
+        var origins = new List<(string Source, long Line)>();
+        await foreach (var batch in ordered.ReadAllAsync(ct))
+        {
+            await batch.Done.Task.WaitAsync(ct);
+            foreach (var record in batch.Results)
+            {
+                if (record.Rejection is { } rejection)
+                {
+                    stats.Rejected(batch.File, record);
+                    await rejects.WriteAsync(RecordJson.Reject(batch.Source, record.Line, rejection), ct);
+                    continue;
+                }
+                var check = options.Deduplicate ? dedup.Check(record.Key, record.Signature) : default;
+                if (check.Kind != DuplicateKind.None)
+                {
+                    bool near = check.Kind == DuplicateKind.Near;
+                    stats.Duplicate(batch.File, near);
+                    var (source, line) = origins[check.Original];
+                    var reason = new Rejection(near ? RejectReason.NearDuplicate : RejectReason.Duplicate,
+                        $"{(near ? "nearly the same as" : "same content as")} {source}:{line}, which is kept");
+                    await rejects.WriteAsync(RecordJson.Reject(batch.Source, record.Line, reason), ct);
+                    continue;
+                }
+                if (options.Deduplicate) origins.Add((batch.Source, record.Line));
+                bool isValidation = ContentKey.IsValidation(record.Key, options.Seed, options.ValidationFraction);
+                stats.Kept(batch.File, record, isValidation);
+                await (isValidation ? validation : train).WriteAsync(record.Json!, ct);
+            }
+        }
+    }
+
+    /// <summary>A hash of every input's name and content and of the options: equal versions mean equal outputs.</summary>
+    static string DatasetVersion(IEnumerable<InputFile> inputs, PrepareOptions options)
+    {
+        var text = new StringBuilder(Generator).Append('\n');
+        foreach (var input in inputs) text.Append(input.Path).Append('\t').Append(input.Sha256).Append('\n');
+        text.Append(JsonSerializer.Serialize(options, StatsJson));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
+
+    static async Task<OutputFile> WriteJsonAsync<T>(IArtifactStore store, string prefix, string name, T value, CancellationToken ct)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, StatsJson);
+        bytes = [.. bytes, (byte)'\n'];
+        await store.WriteAllBytesAsync(prefix + name, bytes, ct);
+        return new OutputFile(name, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+}

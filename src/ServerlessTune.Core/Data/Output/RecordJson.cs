@@ -1,0 +1,60 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace ServerlessTune.Core.Data.Output;
+
+/// <summary>
+/// The JSONL lines prepare writes. Keys are always in the same order and non-ASCII text is kept as
+/// UTF-8 (relaxed escaping: these are data files, not HTML), so equal input gives byte-equal output.
+/// Passages carry "kind": "passage" after the OpenAI-format messages.
+/// </summary>
+public static class RecordJson
+{
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static byte[] Record(Conversation conversation)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("messages");
+            foreach (var message in conversation.Messages)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("role", message.Role);
+                writer.WriteString("content", message.Content);
+                if (message.Weight is { } weight) writer.WriteNumber("weight", weight);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            if (conversation.Kind == RecordKind.Passage) writer.WriteString("kind", "passage");
+            writer.WriteEndObject();
+        }
+        return WithNewline(buffer);
+    }
+
+    public static byte[] Reject(string source, long line, Rejection rejection)
+    {
+        var buffer = new ArrayBufferWriter<byte>(160);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("source", source);
+            writer.WriteNumber("line", line);
+            writer.WriteString("reason", rejection.Reason);
+            writer.WriteString("message", rejection.Message);
+            writer.WriteEndObject();
+        }
+        return WithNewline(buffer);
+    }
+
+    static byte[] WithNewline(ArrayBufferWriter<byte> buffer)
+    {
+        var bytes = new byte[buffer.WrittenCount + 1];
+        buffer.WrittenSpan.CopyTo(bytes);
+        bytes[^1] = (byte)'\n';
+        return bytes;
+    }
+}

@@ -1,0 +1,33 @@
+using ServerlessTune.Core.Storage;
+
+namespace ServerlessTune.Core.Data;
+
+/// <summary>One input file: where it lives and its path there (the path also names it in rejects and stats).</summary>
+public sealed record PrepareInput(IArtifactStore Store, string Path);
+
+/// <summary>
+/// What to prepare and where to put it. Outputs go to <see cref="OutputStore"/> under <see cref="OutputPrefix"/>
+/// (e.g. "prepared/{runId}/"; empty for the root of the store).
+/// </summary>
+public sealed record PrepareRequest(IReadOnlyList<PrepareInput> Inputs, IArtifactStore OutputStore, string OutputPrefix, PrepareOptions Options)
+{
+    /// <summary>The pipeline's case: every data file under a store prefix (e.g. datasets/{project}/), in ordinal order.</summary>
+    public static async Task<PrepareRequest> FromStorePrefixAsync(IArtifactStore store, string inputPrefix, string outputPrefix,
+        PrepareOptions options, CancellationToken ct = default)
+    {
+        var inputs = new List<PrepareInput>();
+        await foreach (var item in store.ListAsync(inputPrefix, ct))
+            if (IsDataFile(item.Path)) inputs.Add(new PrepareInput(store, item.Path));
+        return new PrepareRequest(inputs, store, outputPrefix, options);
+    }
+
+    /// <summary>Skips the pipeline config and hidden files that sit beside the data.</summary>
+    public static bool IsDataFile(string path)
+    {
+        string name = path[(path.LastIndexOf('/') + 1)..];
+        return !name.StartsWith('.') && !name.Equals("pipeline.json", StringComparison.OrdinalIgnoreCase);
+    }
+}
+
+/// <summary>Reported while reading: bytes of input consumed so far (all files) and records seen.</summary>
+public readonly record struct PrepareProgress(string CurrentFile, long BytesRead, long Records);

@@ -1,0 +1,55 @@
+using ServerlessTune.Core.Chat;
+using ServerlessTune.Core.Data.Dedup;
+using ServerlessTune.Core.Data.Normalisation;
+using ServerlessTune.Core.Data.Output;
+using ServerlessTune.Core.Data.Redaction;
+
+namespace ServerlessTune.Core.Data;
+
+/// <summary>
+/// The per-record stages that need no knowledge of other records, run in parallel on workers:
+/// parse and validate (1), normalise (2), redact (3), the duplicate keys (for 4), tokenise (5), and the
+/// output line. Deduplication and the split decisions stay with the ordered consumer.
+/// </summary>
+public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encoder)
+{
+    public ProcessedRecord Process(RawRecord raw)
+    {
+        var outcome = raw.Parse();
+        if (outcome.Rejection is { } rejected) return new ProcessedRecord { Line = raw.Line, Rejection = rejected };
+        var conversation = outcome.Conversation!;
+
+        var messages = new List<ChatMessage>(conversation.Messages.Count);
+        bool changed = false;
+        int[] pii = new int[PiiRedactor.TypeCount];
+        for (int i = 0; i < conversation.Messages.Count; i++)
+        {
+            var message = conversation.Messages[i];
+            string content = TextNormaliser.Normalise(message.Content);
+            changed |= content != message.Content;
+            if (content.Length == 0)
+                return new ProcessedRecord { Line = raw.Line, Rejection = new Rejection(RejectReason.EmptyContent, $"{Describe(conversation, i)} is empty{(message.Content.Length > 0 ? " after normalisation" : "")}") };
+            if (options.Redact) content = PiiRedactor.Redact(content, pii);
+            messages.Add(message with { Content = content });
+        }
+        conversation = conversation with { Messages = messages };
+
+        var key = ContentKey.Compute(conversation);
+        var signature = options.Deduplicate ? MinHasher.Signature(messages.Select(m => m.Content)) : null;
+        var (size, fits) = encoder.Encode(conversation);
+        if (!fits)
+            return new ProcessedRecord
+            {
+                Line = raw.Line, Filtered = true,
+                Rejection = new Rejection(RejectReason.TooManyTokens, $"{size.Tokens} tokens, over --max-tokens {options.MaxTokens}"),
+            };
+        return new ProcessedRecord
+        {
+            Line = raw.Line, Key = key, Signature = signature, Tokens = size.Tokens, TrainedTokens = size.TrainedTokens,
+            Truncated = size.Truncated, NormalisationChanged = changed, Pii = pii, Json = RecordJson.Record(size.Conversation),
+        };
+    }
+
+    static string Describe(Conversation conversation, int index) =>
+        conversation.Kind == RecordKind.Passage ? "passage" : $"message {index + 1} ({conversation.Messages[index].Role})";
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace ServerlessTune.Core.Data.Redaction;
+
+public enum PiiType { Email, Phone, Card, Iban, Ip, Ssn }
+
+/// <summary>
+/// Stage 3: replaces personal data with typed placeholders ([EMAIL], [PHONE], [CARD], [IBAN], [IP], [SSN]).
+/// Numbers are only redacted when their structure says what they are: cards must pass Luhn, IBANs
+/// mod-97 and their country's length, phone numbers need an international prefix, a trunk '0', an area
+/// code in parentheses or the North American 3-3-4 shape, so order ids and dates are left alone.
+/// IBANs run before cards and phones, whose patterns would otherwise eat their digits.
+/// </summary>
+public static partial class PiiRedactor
+{
+    public static readonly int TypeCount = Enum.GetValues<PiiType>().Length;
+
+    public static string Placeholder(PiiType type) => "[" + type.ToString().ToUpperInvariant() + "]";
+
+    [GeneratedRegex(@"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")]
+    private static partial Regex Email();
+
+    [GeneratedRegex(@"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}\b")]
+    private static partial Regex IbanCandidate();
+
+    [GeneratedRegex(@"(?<![\d+-])[2-6](?:[ -]?\d){12,18}(?![\d-])")]
+    private static partial Regex CardCandidate();
+
+    [GeneratedRegex(@"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")]
+    private static partial Regex Ssn();
+
+    [GeneratedRegex(@"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)")]
+    private static partial Regex Ipv4();
+
+    [GeneratedRegex(@"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")]
+    private static partial Regex Ipv6Candidate();
+
+    [GeneratedRegex(@"(?<![\w+#/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}(?![\w/-]|[.:]\d)")]
+    private static partial Regex PhoneCandidate();
+
+    [GeneratedRegex(@"^\d{3}-\d{2}-\d{4}$")]
+    private static partial Regex SsnShape();
+
+    [GeneratedRegex(@"^\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4}$")]
+    private static partial Regex NorthAmerican();
+
+    /// <summary>Redacts <paramref name="text"/> and adds what it found to <paramref name="counts"/> (indexed by <see cref="PiiType"/>).</summary>
+    public static string Redact(string text, int[] counts)
+    {
+        if (text.IndexOf('@') >= 0) text = Replace(text, Email(), PiiType.Email, counts, _ => true);
+        if (text.AsSpan().IndexOfAnyInRange('0', '9') < 0) return text;
+        text = RedactIbans(text, counts);
+        text = Replace(text, CardCandidate(), PiiType.Card, counts, m => Checksums.Luhn(m));
+        text = Replace(text, Ssn(), PiiType.Ssn, counts, _ => true);
+        if (text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, _ => true);
+        if (text.Contains(':')) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, IsIpv6);
+        return Replace(text, PhoneCandidate(), PiiType.Phone, counts, IsPhone);
+    }
+
+    static string Replace(string text, Regex regex, PiiType type, int[] counts, Func<string, bool> accept) =>
+        regex.Replace(text, m =>
+        {
+            if (!accept(m.Value)) return m.Value;
+            counts[(int)type]++;
+            return Placeholder(type);
+        });
+
+    /// <summary>The candidate may run on into following words; the country's IBAN length says where it ends.</summary>
+    static string RedactIbans(string text, int[] counts) => IbanCandidate().Replace(text, m =>
+    {
+        string candidate = m.Value;
+        int length = Checksums.IbanLength(candidate.AsSpan(0, 2));
+        if (length == 0) return candidate;
+        int taken = 0, end = 0;
+        var compact = new System.Text.StringBuilder(length);
+        while (end < candidate.Length && taken < length)
+        {
+            if (candidate[end] != ' ') { compact.Append(candidate[end]); taken++; }
+            end++;
+        }
+        if (taken < length || (end < candidate.Length && candidate[end] != ' ')) return candidate;
+        if (!Checksums.IbanMod97(compact.ToString())) return candidate;
+        counts[(int)PiiType.Iban]++;
+        return Placeholder(PiiType.Iban) + candidate[end..];
+    });
+
+    static bool IsIpv6(string candidate) =>
+        candidate.Length >= 6 && IPAddress.TryParse(candidate, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6;
+
+    static bool IsPhone(string candidate)
+    {
+        int digits = candidate.Count(char.IsAsciiDigit);
+        if (candidate[0] == '+') return digits is >= 8 and <= 15;
+        if (digits is < 9 or > 12) return false;
+        if (NorthAmerican().IsMatch(candidate)) return true;
+        if (candidate[0] == '(') return true;
+        if (candidate[0] != '0' || SsnShape().IsMatch(candidate)) return false;
+        // National numbers with a trunk '0' use one separator throughout; mixing (05.03.2024 14) is a date and time.
+        var separators = candidate.Where(c => c is ' ' or '.' or '-').Distinct().Count();
+        return separators == 1;
+    }
+}

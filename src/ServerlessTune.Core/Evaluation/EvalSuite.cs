@@ -1,0 +1,71 @@
+using ServerlessTune.Core.Chat;
+
+namespace ServerlessTune.Core.Evaluation;
+
+/// <summary>
+/// The questions every model answers. A suite file is a JSON array or JSONL of cases:
+/// {"id": "...", "messages": [{"role","content"}...] | "question": "...", "references": ["..."],
+///  "checks": {...}, "tags": ["..."]}. A case needs references or checks (or both); its conversation
+/// must end with a user turn.
+/// </summary>
+public sealed record EvalSuite(string Source, IReadOnlyList<EvalCase> Cases)
+{
+    static readonly string[] Keys = ["id", "messages", "question", "references", "checks", "tags"];
+
+    public static EvalSuite Load(string path) => FromRecords(JsonRecords.ReadArrayOrLines(path), path);
+
+    public static EvalSuite Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
+
+    static EvalSuite FromRecords(IReadOnlyList<JsonRecord> records, string source)
+    {
+        var cases = new List<EvalCase>();
+        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            var item = ParseCase(record);
+            if (lineById.TryGetValue(item.Id, out var first))
+                throw new UserInputException($"{record.Where}: id: duplicate id '{item.Id}' (first seen on line {first})");
+            lineById[item.Id] = record.Line;
+            cases.Add(item);
+        }
+        if (cases.Count == 0)
+            throw new UserInputException($"{source}: the suite has no cases");
+        return new EvalSuite(source, cases);
+    }
+
+    static EvalCase ParseCase(JsonRecord record)
+    {
+        var value = record.Value;
+        var where = record.Where;
+        JsonFields.RequireObject(value, where);
+        JsonFields.RejectUnknownKeys(value, where, Keys);
+        var id = JsonFields.RequiredString(value, "id", where);
+        if (string.IsNullOrWhiteSpace(id))
+            throw new UserInputException($"{where}: id: empty");
+
+        var question = JsonFields.OptionalString(value, "question", where);
+        var hasMessages = value.TryGetProperty("messages", out var messagesValue);
+        if (hasMessages == (question is not null))
+            throw new UserInputException($"{where}: give exactly one of 'messages' or 'question'");
+        List<ChatMessage> messages;
+        if (question is not null)
+        {
+            if (string.IsNullOrWhiteSpace(question))
+                throw new UserInputException($"{where}: question: empty");
+            messages = [new ChatMessage(ChatMessage.User, question)];
+        }
+        else
+        {
+            messages = MessageList.Parse(messagesValue, "messages", where);
+            if (messages.Count == 0 || messages[^1].Role != ChatMessage.User)
+                throw new UserInputException($"{where}: messages: the conversation must end with a user turn for the model to answer");
+        }
+
+        var references = JsonFields.OptionalStrings(value, "references", where) ?? [];
+        var checks = value.TryGetProperty("checks", out var checksValue) ? CaseChecks.Parse(checksValue, $"{where}: checks") : CaseChecks.None;
+        if (references.Count == 0 && checks.IsEmpty)
+            throw new UserInputException($"{where}: the case has neither references nor checks, so nothing would be measured");
+        var tags = JsonFields.OptionalStrings(value, "tags", where) ?? [];
+        return new EvalCase(id, messages, references, checks, tags);
+    }
+}

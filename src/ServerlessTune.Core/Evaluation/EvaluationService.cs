@@ -1,0 +1,96 @@
+namespace ServerlessTune.Core.Evaluation;
+
+/// <summary>Statistics settings and what the report should record about how answers were produced.</summary>
+public sealed record EvaluationOptions
+{
+    public int Seed { get; init; }
+    public int Resamples { get; init; } = Bootstrap.DefaultResamples;
+    public double Confidence { get; init; } = 0.95;
+    public int WorstCases { get; init; } = 10;
+    public TimeSpan RegexTimeout { get; init; } = CheckRunner.DefaultRegexTimeout;
+
+    /// <summary>Free-form settings shown in the report, e.g. the decoding settings every model used.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Turns what the models produced (<see cref="ModelOutputs"/>, computed elsewhere) into an
+/// <see cref="EvaluationReport"/>: suite metrics with intervals, language-modelling metrics, deltas of
+/// the candidate against every other model, per-case results, the worst cases and the gate.
+/// </summary>
+public sealed class EvaluationService(EvaluationOptions options)
+{
+    public EvaluationReport Evaluate(
+        string runId, EvalSuite? suite, IReadOnlyList<ModelOutputs> models, string candidate,
+        QualityGateConfig? gate = null, TrainingCurve? training = null)
+    {
+        var duplicate = models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"two models are named '{duplicate.Key}'", nameof(models));
+        if (models.All(m => m.Name != candidate))
+            throw new ArgumentException($"the candidate '{candidate}' is not among the models", nameof(candidate));
+        if (suite is null && models.Any(m => m.Answers is not null))
+            throw new ArgumentException("answers were given without a suite", nameof(suite));
+
+        var bootstrap = new Bootstrap(options.Resamples, options.Seed, options.Confidence);
+        var checks = new CheckRunner(options.RegexTimeout);
+        var scored = new Dictionary<string, ScoredSuite>(StringComparer.Ordinal);
+        var reports = new List<ModelReport>();
+        foreach (var model in models)
+        {
+            var metrics = new Dictionary<string, MetricValue>();
+            if (model.LanguageModel is not null)
+                foreach (var (name, value) in model.LanguageModel.ToMetrics())
+                    metrics[name] = value;
+            if (suite is not null && model.Answers is not null)
+            {
+                var result = SuiteScoring.Score(suite, model.Name, model.Answers, checks);
+                scored[model.Name] = result;
+                foreach (var (name, perCase) in result.PerCase)
+                    if (SuiteScoring.Summarise(name, perCase, bootstrap) is { } value)
+                        metrics[name] = value;
+            }
+            reports.Add(new ModelReport(model.Name, model.Source, metrics));
+        }
+
+        var candidateReport = reports.Single(r => r.Name == candidate);
+        var deltas = reports.Where(r => r.Name != candidate)
+            .SelectMany(r => ModelComparison.Compare(
+                candidateReport, r, scored.GetValueOrDefault(candidate)?.PerCase, scored.GetValueOrDefault(r.Name)?.PerCase, bootstrap))
+            .ToList();
+        var cases = suite is null ? [] : CaseReports(suite, models.Where(m => scored.ContainsKey(m.Name)).Select(m => scored[m.Name]).ToList());
+
+        return new EvaluationReport(
+            runId, candidate, suite?.Source, reports, deltas, cases, WorstCases(cases, candidate),
+            models.SelectMany(m => m.Dialogues ?? []).ToList(),
+            gate is null ? null : QualityGate.Evaluate(gate, reports),
+            training,
+            Settings());
+    }
+
+    static List<CaseReport> CaseReports(EvalSuite suite, IReadOnlyList<ScoredSuite> scored) =>
+        suite.Cases.Select((c, i) => new CaseReport(c.Id, c.Messages, c.References, c.Tags, scored.Select(s => s.Answers[i]).ToList())).ToList();
+
+    // Worst first: most failed checks, then lowest F1 and ROUGE-L; cases with full F1 and no failed check are not listed.
+    List<string> WorstCases(IReadOnlyList<CaseReport> cases, string candidate) =>
+        cases.Select(c => (c.Id, Answer: c.Answers.FirstOrDefault(a => a.Model == candidate)))
+            .Where(x => x.Answer is not null && (x.Answer.FailedChecks > 0 || x.Answer.Scores is { F1: < 1 }))
+            .OrderByDescending(x => x.Answer!.FailedChecks)
+            .ThenBy(x => x.Answer!.Scores?.F1 ?? 1)
+            .ThenBy(x => x.Answer!.Scores?.RougeL ?? 1)
+            .ThenBy(x => x.Id, StringComparer.Ordinal)
+            .Take(options.WorstCases)
+            .Select(x => x.Id)
+            .ToList();
+
+    Dictionary<string, string> Settings()
+    {
+        var settings = new Dictionary<string, string>(options.Settings)
+        {
+            ["bootstrap_resamples"] = options.Resamples.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["bootstrap_seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["confidence"] = options.Confidence.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return settings;
+    }
+}

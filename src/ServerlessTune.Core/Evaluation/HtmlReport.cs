@@ -1,0 +1,158 @@
+using System.Net;
+using System.Text;
+
+namespace ServerlessTune.Core.Evaluation;
+
+/// <summary>
+/// report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched; the content
+/// security policy forbids any load) with the gate, the metric table with deltas, the loss curves, the
+/// worst cases and the sample dialogues. Every piece of user or model text is HTML-escaped.
+/// </summary>
+public static class HtmlReport
+{
+    const string Style = """
+        body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1b1f23;padding:0 16px}
+        h1{font-size:22px}h2{font-size:18px;margin-top:28px}
+        table{border-collapse:collapse;margin:8px 0;width:100%}
+        th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
+        th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}
+        .ci,.wlt{color:#57606a;font-size:12px}.better{color:#1a7f37}.worse{color:#cf222e}
+        .gate{padding:8px 12px;border-radius:6px;font-weight:600}.gate.pass{background:#dafbe1}.gate.fail{background:#ffebe9}
+        li.failed{color:#cf222e}li.skipped{color:#9a6700}
+        pre{white-space:pre-wrap;margin:0;font:inherit}
+        .turn{margin:4px 0;padding:6px 10px;border-radius:6px;background:#f6f8fa}.turn.assistant{background:#ddf4ff}
+        svg text{font-size:11px;fill:#57606a}svg .plot{fill:#fff;stroke:#d0d7de}svg .grid{stroke:#eaeef2}
+        svg .loss{stroke:#0969da;stroke-width:2;fill:none}svg .val-loss{stroke:#bf3989;stroke-width:2;fill:none}
+        svg circle.loss{fill:#0969da}svg circle.val-loss{fill:#bf3989}
+        """;
+
+    public static string Render(EvaluationReport report)
+    {
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        html.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
+        html.Append($"<title>Evaluation {E(report.RunId)}</title><style>{Style}</style></head><body>\n");
+        html.Append($"<h1>Evaluation of run {E(report.RunId)}</h1>\n<p>Candidate <b>{E(report.Candidate)}</b>");
+        if (report.SuiteSource is not null)
+            html.Append($", suite {E(report.SuiteSource)} ({report.Cases.Count} cases)");
+        html.Append(".</p>\n");
+        AppendGate(html, report.Gate);
+        AppendMetrics(html, report);
+        AppendTraining(html, report.Training);
+        AppendWorstCases(html, report);
+        AppendDialogues(html, report.Dialogues);
+        AppendSettings(html, report.Settings);
+        html.Append("</body></html>\n");
+        return html.ToString();
+    }
+
+    static void AppendGate(StringBuilder html, GateResult? gate)
+    {
+        if (gate is null)
+            return;
+        html.Append($"<h2>Quality gate</h2>\n<p id=\"gate\" class=\"gate {(gate.Passed ? "pass" : "fail")}\">{E(gate.Summary())}</p>\n<ul>");
+        foreach (var rule in gate.Rules)
+            html.Append($"<li class=\"{rule.Status.ToString().ToLowerInvariant()}\">{E(rule.Message)}</li>");
+        html.Append("</ul>\n");
+    }
+
+    static void AppendMetrics(StringBuilder html, EvaluationReport report)
+    {
+        var references = ReportFormat.References(report).ToList();
+        html.Append("<h2>Metrics</h2>\n<table id=\"metrics\"><thead><tr><th>metric</th>");
+        foreach (var model in report.Models)
+            html.Append($"<th title=\"{E(model.Source)}\">{E(model.Name)}</th>");
+        foreach (var reference in references)
+            html.Append($"<th>Δ {E(report.Candidate)} vs {E(reference)}</th>");
+        html.Append("</tr></thead><tbody>\n");
+        foreach (var metric in ReportFormat.PresentMetrics(report))
+        {
+            html.Append($"<tr><th title=\"{E(metric.Description)}\">{E(metric.Name)}</th>");
+            foreach (var model in report.Models)
+            {
+                if (!model.Metrics.TryGetValue(metric.Name, out var value))
+                {
+                    html.Append("<td class=\"num\">–</td>");
+                    continue;
+                }
+                html.Append($"<td class=\"num\">{ReportFormat.Number(value.Value)} <span class=\"ci\">{ReportFormat.Interval(value)} n={value.N}</span></td>");
+            }
+            foreach (var reference in references)
+            {
+                var delta = ReportFormat.FindDelta(report, metric.Name, reference);
+                if (delta is null)
+                {
+                    html.Append("<td class=\"num\">–</td>");
+                    continue;
+                }
+                var cssClass = delta.Improved switch { true => "num better", false => "num worse", null => "num" };
+                var relative = delta.Relative is { } r ? $" ({(r > 0 ? "+" : "")}{r.ToString("0.#%", System.Globalization.CultureInfo.InvariantCulture)})" : "";
+                html.Append($"<td class=\"{cssClass}\">{ReportFormat.Signed(delta.Delta)}{relative} <span class=\"ci\">{ReportFormat.Interval(delta)}</span> <span class=\"wlt\">{ReportFormat.WinsLossesTies(delta)}</span></td>");
+            }
+            html.Append("</tr>\n");
+        }
+        html.Append("</tbody></table>\n<p class=\"ci\">[low, high]: bootstrap confidence interval over cases (level and resamples under Settings); n: cases or tokens; W/L/T: cases where the candidate is better, worse or equal.</p>\n");
+    }
+
+    static void AppendTraining(StringBuilder html, TrainingCurve? training)
+    {
+        if (training is null)
+            return;
+        html.Append($"<h2>Training</h2>\n<p>Loss curves from {E(training.Source)} ({training.Points.Count} points).</p>\n");
+        html.Append(LossChart.Render(training) ?? "<p>No finite loss values to draw.</p>");
+        html.Append('\n');
+    }
+
+    static void AppendWorstCases(StringBuilder html, EvaluationReport report)
+    {
+        if (report.WorstCaseIds.Count == 0)
+            return;
+        html.Append($"<h2>Worst cases for {E(report.Candidate)}</h2>\n<table id=\"worst-cases\"><thead><tr><th>case</th><th>question</th><th>references</th>");
+        var answering = report.Cases[0].Answers.Select(a => a.Model).ToList();
+        foreach (var model in answering)
+            html.Append($"<th>{E(model)}</th>");
+        html.Append("</tr></thead><tbody>\n");
+        foreach (var id in report.WorstCaseIds)
+        {
+            var item = report.Cases.First(c => c.Id == id);
+            html.Append($"<tr><td>{E(item.Id)}</td><td><pre>{E(item.Question)}</pre></td><td>");
+            html.Append(string.Join("", item.References.Select(r => $"<pre>{E(r)}</pre>")));
+            html.Append("</td>");
+            foreach (var answer in item.Answers)
+            {
+                html.Append($"<td><pre>{E(answer.Answer)}</pre>");
+                if (answer.Scores is { } scores)
+                    html.Append($"<span class=\"ci\">EM {ReportFormat.Number(scores.ExactMatch)} F1 {ReportFormat.Number(scores.F1)} ROUGE-L {ReportFormat.Number(scores.RougeL)}</span>");
+                foreach (var failed in answer.Checks.Where(c => !c.Passed))
+                    html.Append($"<br><span class=\"worse\">{E(failed.Kind)} “{E(failed.Expectation)}”: {E(failed.Detail)}</span>");
+                html.Append("</td>");
+            }
+            html.Append("</tr>\n");
+        }
+        html.Append("</tbody></table>\n");
+    }
+
+    static void AppendDialogues(StringBuilder html, IReadOnlyList<DialogueTranscript> dialogues)
+    {
+        if (dialogues.Count == 0)
+            return;
+        html.Append("<h2>Sample dialogues</h2>\n<section id=\"dialogues\">");
+        foreach (var dialogue in dialogues)
+        {
+            html.Append($"<h3>{E(dialogue.Id)} · {E(dialogue.Model)}</h3>");
+            foreach (var message in dialogue.Messages)
+                html.Append($"<div class=\"turn {E(message.Role)}\"><b>{E(message.Role)}</b><pre>{E(message.Content)}</pre></div>");
+        }
+        html.Append("</section>\n");
+    }
+
+    static void AppendSettings(StringBuilder html, IReadOnlyDictionary<string, string> settings)
+    {
+        html.Append("<h2>Settings</h2>\n<table id=\"settings\"><tbody>");
+        foreach (var (key, value) in settings.OrderBy(s => s.Key, StringComparer.Ordinal))
+            html.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");
+        html.Append("</tbody></table>\n");
+    }
+
+    static string E(string text) => WebUtility.HtmlEncode(text);
+}

@@ -1,0 +1,80 @@
+namespace ServerlessTune.Core.Evaluation;
+
+public enum RuleStatus
+{
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// <summary>How one rule fared: the measured value, the threshold it was held to, and a readable sentence.</summary>
+public sealed record RuleOutcome(GateRule Rule, RuleStatus Status, double? Actual, double? Threshold, string Message);
+
+/// <summary>Passed is true when no rule failed; skipped rules (reference model not evaluated) are listed, never counted as passes.</summary>
+public sealed record GateResult(GateMode Mode, bool Passed, IReadOnlyList<RuleOutcome> Rules)
+{
+    public string Summary()
+    {
+        var failed = Rules.Count(r => r.Status == RuleStatus.Failed);
+        var skipped = Rules.Count(r => r.Status == RuleStatus.Skipped);
+        var counts = $"{Rules.Count - failed - skipped} passed, {failed} failed, {skipped} skipped of {Rules.Count} rules";
+        return $"gate {(Passed ? "passed" : "failed")} ({Mode.ToString().ToLowerInvariant()}): {counts}";
+    }
+}
+
+/// <summary>Holds the evaluated models' metrics to the configured rules.</summary>
+public static class QualityGate
+{
+    public static GateResult Evaluate(QualityGateConfig config, IReadOnlyList<ModelReport> models)
+    {
+        var byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var outcomes = config.Rules.Select(rule => Evaluate(rule, byName)).ToList();
+        return new GateResult(config.Mode, outcomes.All(o => o.Status != RuleStatus.Failed), outcomes);
+    }
+
+    static RuleOutcome Evaluate(GateRule rule, Dictionary<string, ModelReport> models)
+    {
+        var text = rule.Describe();
+        if (!models.TryGetValue(rule.Model, out var model))
+            return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: model '{rule.Model}' was not evaluated");
+        if (!model.Metrics.TryGetValue(rule.Metric, out var actual))
+            return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: {rule.Model} has no {rule.Metric} (it was not measured)");
+
+        double threshold;
+        string thresholdText;
+        if (rule.Value is { } fixedValue)
+        {
+            threshold = fixedValue;
+            thresholdText = GateRule.Number(threshold);
+        }
+        else
+        {
+            var referenceName = rule.RelativeTo!;
+            if (!models.TryGetValue(referenceName, out var reference))
+                return new(rule, RuleStatus.Skipped, actual.Value, null, $"skipped: {text}: no model '{referenceName}' was evaluated");
+            if (!reference.Metrics.TryGetValue(rule.Metric, out var referenceValue))
+                return new(rule, RuleStatus.Skipped, actual.Value, null, $"skipped: {text}: {referenceName} has no {rule.Metric} (it was not measured)");
+            threshold = referenceValue.Value * rule.Factor + rule.Offset;
+            thresholdText = $"{GateRule.Number(threshold)} ({rule.RightSide()}, where {referenceName} {rule.Metric} = {GateRule.Number(referenceValue.Value)})";
+        }
+
+        var passed = Holds(actual.Value, rule.Op, threshold);
+        var sentence = $"{rule.Model} {rule.Metric} {GateRule.Number(actual.Value)} {(passed ? "is" : "is not")} {rule.Op} {thresholdText}";
+        return new(rule, passed ? RuleStatus.Passed : RuleStatus.Failed, actual.Value, threshold, $"{(passed ? "passed" : "failed")}: {sentence}");
+    }
+
+    // Equality allows for the rounding of sums that should be exact (counts, rates of small integers).
+    static bool Holds(double actual, string op, double threshold)
+    {
+        var tolerance = 1e-9 * Math.Max(1, Math.Abs(threshold));
+        return op switch
+        {
+            "<" => actual < threshold,
+            "<=" => actual <= threshold + tolerance,
+            ">" => actual > threshold,
+            ">=" => actual >= threshold - tolerance,
+            "==" => Math.Abs(actual - threshold) <= tolerance,
+            _ => throw new ArgumentException($"unknown operator '{op}'", nameof(op)),
+        };
+    }
+}

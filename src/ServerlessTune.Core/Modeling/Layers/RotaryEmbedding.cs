@@ -1,0 +1,75 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ServerlessTune.Core.Modeling.Layers;
+
+/// <summary>
+/// Rotary position embedding on the first <c>rotaryDim</c> dims of each head. Llama/Qwen2/Phi-3 rotate
+/// the two halves of that block (rotate_half); GPT-J rotates interleaved pairs (rotate_every_two).
+/// Frequencies are computed in float32 with torch ops, as Transformers does, so rounding matches.
+/// Not a module: the frequencies are derived from the config and are never saved.
+/// </summary>
+public sealed class RotaryEmbedding(int rotaryDim, double theta, RopeScaling? scaling, bool interleaved)
+{
+    readonly float[] inverseFrequencies = InverseFrequencies(rotaryDim, theta, scaling);
+
+    /// <summary>1 / theta^(2i/dim), then the rope_scaling rule ("linear" or Llama 3's smooth band).</summary>
+    public static float[] InverseFrequencies(int dim, double theta, RopeScaling? scaling)
+    {
+        using var scope = NewDisposeScope();
+        var invFreq = 1.0 / pow(theta, arange(0, dim, 2, int64).to(float32) / dim);
+        if (scaling is { Type: "linear" })
+            invFreq = invFreq / scaling.Factor;
+        else if (scaling is { Type: "llama3" })
+            invFreq = Llama3Scale(invFreq, scaling);
+        return invFreq.to(float32).data<float>().ToArray();
+    }
+
+    // Llama 3: long wavelengths (beyond the original context / low_freq_factor) are divided by factor,
+    // short ones (below original / high_freq_factor) kept, and the band between interpolated smoothly.
+    static Tensor Llama3Scale(Tensor invFreq, RopeScaling s)
+    {
+        var lowFreqWavelen = s.OriginalMaxPositions / s.LowFreqFactor;
+        var highFreqWavelen = s.OriginalMaxPositions / s.HighFreqFactor;
+        var wavelen = 2 * Math.PI / invFreq;
+        var scaled = where(wavelen > lowFreqWavelen, invFreq / s.Factor, invFreq);
+        var smooth = (s.OriginalMaxPositions / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+        var smoothed = (1 - smooth) * scaled / s.Factor + smooth * scaled;
+        var isMedium = (wavelen >= highFreqWavelen).logical_and(wavelen <= lowFreqWavelen);
+        return where(isMedium, smoothed, scaled);
+    }
+
+    /// <summary>cos and sin for the given positions, [B, 1, T, rotaryDim], in <paramref name="dtype"/>.</summary>
+    public (Tensor Cos, Tensor Sin) Compute(Tensor positionIds, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var freqs = positionIds.to(float32).unsqueeze(-1) * tensor(inverseFrequencies);
+        var emb = interleaved ? freqs.repeat_interleave(2, dim: -1) : cat([freqs, freqs], -1);
+        emb = emb.unsqueeze(1);
+        return (emb.cos().to(dtype).MoveToOuterDisposeScope(), emb.sin().to(dtype).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Rotates x [B, H, T, D] by the given cos/sin; dims past rotaryDim pass through.</summary>
+    public Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        var headDim = x.shape[^1];
+        var rot = rotaryDim == headDim ? x : x.narrow(-1, 0, rotaryDim);
+        var rotated = rot * cos + Rotate(rot) * sin;
+        if (rotaryDim != headDim)
+            rotated = cat([rotated, x.narrow(-1, rotaryDim, headDim - rotaryDim)], -1);
+        return rotated.MoveToOuterDisposeScope();
+    }
+
+    Tensor Rotate(Tensor x)
+    {
+        if (interleaved)
+        {
+            var even = x.slice(-1, 0, rotaryDim, 2);
+            var odd = x.slice(-1, 1, rotaryDim, 2);
+            return stack([-odd, even], -1).flatten(-2);
+        }
+        var half = rotaryDim / 2;
+        return cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+    }
+}

@@ -1,0 +1,50 @@
+using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Training;
+
+namespace ServerlessTune.Core.Pipeline;
+
+/// <summary>
+/// A whole pipeline run as data (pipeline.json): what to train from, how to prepare, train, evaluate,
+/// gate and deploy. Sections reuse the steps' own option types, so a key means the same here as in the
+/// step's own config file or flag.
+/// </summary>
+public sealed record PipelineConfig
+{
+    /// <summary>Null when the file does not name one: the trigger (blob path, HTTP body, CLI) supplies it.</summary>
+    public string? Project { get; init; }
+    /// <summary>A store prefix, a local Hugging Face folder or a hub id; null = a small model initialised offline.</summary>
+    public string? BaseModel { get; init; }
+    /// <summary>Tokenizer spec overriding the base model's own (see TokenizerLoader.Load).</summary>
+    public string? Tokenizer { get; init; }
+    /// <summary>Chat template name overriding the one in the base model's tokenizer_config.json.</summary>
+    public string? ChatTemplate { get; init; }
+    public PrepareOptions Prepare { get; init; } = new();
+    public TrainingOptions Train { get; init; } = new();
+    public EvalSettings Eval { get; init; } = new();
+    public QualityGateConfig Gate { get; init; } = DefaultGate;
+    public DeploySettings Deploy { get; init; } = new();
+
+    /// <summary>Without rules of its own a candidate must at least not be worse than its base at modelling the validation split.</summary>
+    public static readonly QualityGateConfig DefaultGate = new(GateMode.Enforce,
+        [new GateRule(MetricCatalog.Perplexity, QualityGateConfig.DefaultModel, "<=", null, "base", 1, 0)]);
+
+    /// <summary>The alias Deploy moves: staging when the gate is only advisory, else the configured one.</summary>
+    public string DeployAlias => Gate.Mode == GateMode.Advisory ? ModelRegistry.Staging : Deploy.Alias;
+}
+
+/// <param name="Suite">Evaluation suite (JSON/JSONL) as a store path; null derives one from the validation split.</param>
+/// <param name="Families">Metric families to evaluate, each in its own parallel activity.</param>
+public sealed record EvalSettings(string? Suite = null, IReadOnlyList<string>? Families = null)
+{
+    public const string LanguageModel = "language_model";
+    public const string QuestionAnswering = "qa";
+    public const string Dialogues = "dialogues";
+    public static readonly IReadOnlyList<string> AllFamilies = [LanguageModel, QuestionAnswering, Dialogues];
+
+    public IReadOnlyList<string> Families { get; init; } = Families ?? AllFamilies;
+}
+
+/// <param name="Alias">production (default) or staging.</param>
+public sealed record DeploySettings(string Alias = ModelRegistry.Production);

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ServerlessTune.Core.Storage;
+
+namespace ServerlessTune.Core.Registry;
+
+/// <summary>
+/// Model versions and the aliases that point at them, kept as JSON documents in an artifact store.
+/// Registration is idempotent per run, so a retried or replayed deploy step never adds a second version.
+/// </summary>
+public sealed class ModelRegistry(IArtifactStore store)
+{
+    public const string Production = "production";
+    public const string Staging = "staging";
+    static readonly string[] Aliases = [Production, Staging];
+
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>
+    /// The version name for a run: the run's start time (sortable) and a short hash of its id (unique).
+    /// Both come from the run, so every retry of the deploy step computes the same name.
+    /// </summary>
+    public static string VersionFor(DateTimeOffset runStartedUtc, string runId) =>
+        $"{runStartedUtc.UtcDateTime:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runId)))[..8]}";
+
+    /// <summary>Writes model.json, or returns the version already registered by the same run.</summary>
+    public async Task<ModelVersion> RegisterAsync(ModelVersion version, CancellationToken ct = default)
+    {
+        string path = ModelPath(version.Project, version.Version);
+        if (await store.ExistsAsync(path, ct))
+        {
+            var existing = await ReadAsync(path, ct);
+            if (existing.RunId != version.RunId)
+                throw new UserInputException($"{path}: version {version.Version} already belongs to run {existing.RunId}, not {version.RunId}");
+            return existing;
+        }
+        await store.WriteAllTextAsync(path, JsonSerializer.Serialize(version, Json), ct);
+        return version;
+    }
+
+    public async Task<ModelVersion?> GetAsync(string project, string version, CancellationToken ct = default)
+    {
+        string path = ModelPath(project, version);
+        return await store.ExistsAsync(path, ct) ? await ReadAsync(path, ct) : null;
+    }
+
+    /// <summary>All versions of a project, oldest first (version names sort by the run's start time).</summary>
+    public async Task<IReadOnlyList<ModelVersion>> ListAsync(string project, CancellationToken ct = default)
+    {
+        var versions = new List<ModelVersion>();
+        await foreach (var item in store.ListAsync($"registry/{ArtifactPath.ValidateName(project, "project")}/versions/", ct))
+            if (item.Path.EndsWith("/model.json", StringComparison.Ordinal))
+                versions.Add(await ReadAsync(item.Path, ct));
+        return versions;
+    }
+
+    /// <summary>Alias name to version; aliases never set are absent.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> GetAliasesAsync(string project, CancellationToken ct = default)
+    {
+        string path = AliasesPath(project);
+        if (!await store.ExistsAsync(path, ct)) return new Dictionary<string, string>();
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(await store.ReadAllTextAsync(path, ct), Json)
+                   ?? throw new UserInputException($"{path}: null, expected an object of alias names to versions");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{path}: not an object of alias names to versions: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Points an alias at a registered version; moving it to where it already points changes nothing.</summary>
+    public async Task SetAliasAsync(string project, string alias, string version, CancellationToken ct = default)
+    {
+        if (!Aliases.Contains(alias))
+            throw new UserInputException($"unknown alias '{alias}': use {string.Join(" or ", Aliases)}");
+        if (await GetAsync(project, version, ct) is null)
+            throw new UserInputException($"{ModelPath(project, version)}: cannot point '{alias}' at a version that is not registered");
+        var aliases = new Dictionary<string, string>(await GetAliasesAsync(project, ct));
+        if (aliases.TryGetValue(alias, out var current) && current == version) return;
+        aliases[alias] = version;
+        await store.WriteAllTextAsync(AliasesPath(project), JsonSerializer.Serialize(aliases, Json), ct);
+    }
+
+    /// <summary>The version an alias points at, or the version itself when given a version name; null if neither exists.</summary>
+    public async Task<ModelVersion?> ResolveAsync(string project, string aliasOrVersion, CancellationToken ct = default)
+    {
+        var aliases = await GetAliasesAsync(project, ct);
+        return await GetAsync(project, aliases.GetValueOrDefault(aliasOrVersion, aliasOrVersion), ct);
+    }
+
+    async Task<ModelVersion> ReadAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelVersion>(await store.ReadAllTextAsync(path, ct), Json)
+                   ?? throw new UserInputException($"{path}: null, expected a model version object");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{path}: invalid model version at {e.Path ?? "$"}: {e.Message}", e);
+        }
+    }
+
+    static string ModelPath(string project, string version) =>
+        ArtifactPath.Combine("registry", ArtifactPath.ValidateName(project, "project"), "versions", ArtifactPath.ValidateName(version, "version"), "model.json");
+
+    static string AliasesPath(string project) =>
+        ArtifactPath.Combine("registry", ArtifactPath.ValidateName(project, "project"), "aliases.json");
+}

@@ -1,0 +1,24 @@
+namespace ServerlessTune.Core.Registry;
+
+/// <summary>
+/// One registered model: registry/{project}/versions/{version}/model.json. Everything needed to serve it
+/// (base model + adapter) and to trace it (run, dataset version, metrics, gate decision).
+/// </summary>
+public sealed record ModelVersion
+{
+    public required string Project { get; init; }
+    public required string Version { get; init; }
+    public required string RunId { get; init; }
+    /// <summary>The base model the adapter applies to: a store prefix, local folder or hub id.</summary>
+    public required string BaseModel { get; init; }
+    /// <summary>Store prefix of the PEFT adapter, e.g. runs/{runId}/adapter.</summary>
+    public required string Adapter { get; init; }
+    public required string DatasetVersion { get; init; }
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    public required GateRecord Gate { get; init; }
+    public required DateTimeOffset CreatedUtc { get; init; }
+}
+
+/// <param name="Mode">auto, manual or advisory (see the pipeline configuration's gate section).</param>
+/// <param name="Reasons">Every failed rule with its numbers; empty when passed.</param>
+public sealed record GateRecord(bool Passed, string Mode, IReadOnlyList<string> Reasons);

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace ServerlessTune.Core.Tokenization;
+
+/// <summary>
+/// Builds the Microsoft.ML.Tokenizers pre-tokenizer that splits text the way a tokenizer.json's
+/// "pre_tokenizer" does: GPT-2's ByteLevel regex, a Split pattern (Llama 3, Qwen2), Digits (SmolLM),
+/// or a Sequence of these.
+/// </summary>
+internal static class HfPreTokenizers
+{
+    public static PreTokenizer Create(JsonElement spec, string path, IReadOnlyDictionary<string, int>? specialTokens)
+    {
+        var regexes = new List<Regex>();
+        Collect(spec, path, "pre_tokenizer", regexes);
+        if (regexes.Count == 0)
+            throw new UserInputException($"{path}: pre_tokenizer does not split words (no regex and no ByteLevel use_regex)");
+        if (regexes.Count == 1)
+            return new RegexPreTokenizer(regexes[0], specialTokens);
+        return new CompositePreTokenizer([.. regexes.Select(r => new RegexPreTokenizer(r, null))], specialTokens);
+    }
+
+    public static bool IsByteLevel(JsonElement spec) =>
+        spec.ValueKind == JsonValueKind.Object && Type(spec) switch
+        {
+            "ByteLevel" => true,
+            "Sequence" => spec.TryGetProperty("pretokenizers", out var list) && list.ValueKind == JsonValueKind.Array
+                && list.EnumerateArray().Any(IsByteLevel),
+            _ => false,
+        };
+
+    private static void Collect(JsonElement spec, string path, string key, List<Regex> regexes)
+    {
+        if (spec.ValueKind != JsonValueKind.Object)
+            throw new UserInputException($"{path}: {key} must be an object");
+        switch (Type(spec))
+        {
+            case "ByteLevel":
+                if (Flag(spec, "add_prefix_space", false))
+                    throw new UserInputException($"{path}: {key}.add_prefix_space = true is not supported");
+                if (Flag(spec, "use_regex", true))
+                    regexes.Add(Compile(BuiltInEncoding.Gpt2Pattern));
+                break;
+            case "Split":
+                regexes.Add(SplitRegex(spec, path, key));
+                break;
+            case "Digits":
+                regexes.Add(Compile(Flag(spec, "individual_digits", false) ? @"\p{N}|\P{N}+" : @"\p{N}+|\P{N}+"));
+                break;
+            case "Sequence":
+                if (!spec.TryGetProperty("pretokenizers", out var list) || list.ValueKind != JsonValueKind.Array)
+                    throw new UserInputException($"{path}: {key}.pretokenizers must be an array");
+                var index = 0;
+                foreach (var item in list.EnumerateArray())
+                    Collect(item, path, $"{key}.pretokenizers[{index++}]", regexes);
+                break;
+            case var other:
+                throw new UserInputException($"{path}: {key}.type '{other}' is not supported (ByteLevel, Split, Digits, Sequence)");
+        }
+    }
+
+    private static Regex SplitRegex(JsonElement spec, string path, string key)
+    {
+        if (Flag(spec, "invert", false))
+            throw new UserInputException($"{path}: {key}.invert = true is not supported");
+        var behavior = spec.TryGetProperty("behavior", out var b) ? b.GetString() : null;
+        if (behavior != "Isolated")
+            throw new UserInputException($"{path}: {key}.behavior '{behavior}' is not supported (Isolated)");
+        if (!spec.TryGetProperty("pattern", out var pattern) || pattern.ValueKind != JsonValueKind.Object)
+            throw new UserInputException($"{path}: {key}.pattern must be {{\"Regex\": ...}} or {{\"String\": ...}}");
+        if (pattern.TryGetProperty("Regex", out var regex) && regex.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                return Compile(regex.GetString()!);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UserInputException($"{path}: {key}.pattern.Regex is not a valid regular expression ({ex.Message})", ex);
+            }
+        }
+        if (pattern.TryGetProperty("String", out var literal) && literal.ValueKind == JsonValueKind.String)
+            return Compile(Regex.Escape(literal.GetString()!));
+        throw new UserInputException($"{path}: {key}.pattern must be {{\"Regex\": ...}} or {{\"String\": ...}}");
+    }
+
+    private static Regex Compile(string pattern) => new(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    private static string? Type(JsonElement spec) =>
+        spec.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
+
+    private static bool Flag(JsonElement spec, string name, bool fallback) =>
+        spec.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? value.GetBoolean()
+            : fallback;
+}

@@ -1,0 +1,28 @@
+using ServerlessTune.Core.Chat;
+
+namespace ServerlessTune.Core.Tokenization;
+
+/// <summary>
+/// Phi-3: &lt;|role|&gt;\ncontent&lt;|end|&gt;\n per message; a finished conversation (no generation prompt)
+/// ends with the EOS token, as Microsoft's template does.
+/// </summary>
+internal sealed class Phi3Template(ITextTokenizer tokenizer, ChatTemplateTokens tokens) : ChatTemplate(tokenizer, tokens)
+{
+    public override string Name => "phi3";
+    protected override string EndOfTurn => "<|end|>";
+
+    protected override void Write(ChatTurns turns, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        foreach (var message in messages)
+        {
+            var trained = IsTrained(message);
+            turns.Marker($"<|{message.Role}|>").Text("\n")
+                .Text(message.Content, trained).Marker(EndOfTurn, trained)
+                .Text("\n");
+        }
+        if (addGenerationPrompt)
+            turns.Marker("<|assistant|>").Text("\n");
+        else
+            turns.Marker(Tokens.Eos);
+    }
+}

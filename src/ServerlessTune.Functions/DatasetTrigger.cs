@@ -1,0 +1,35 @@
+using Azure.Storage.Blobs;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using ServerlessTune.Core;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Pipeline.Api;
+
+namespace ServerlessTune.Functions;
+
+/// <summary>
+/// Starts a run when datasets/{project}/pipeline.json or datasets/{project}/_ready lands, so a multi-file
+/// upload (data first, marker last) starts one run. Event Grid delivers the event: Flex Consumption has no
+/// polling blob trigger.
+/// </summary>
+public sealed class DatasetTrigger(IArtifactStore store, ILogger<DatasetTrigger> logger)
+{
+    [Function(nameof(DatasetTrigger))]
+    public async Task Run(
+        [BlobTrigger("%STUNE_CONTAINER%/datasets/{project}/{name}", Source = BlobTriggerSource.EventGrid, Connection = "STUNE_STORAGE")] BlobClient blob,
+        string project, string name, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        try
+        {
+            string? runId = await new RunStarter(client, store).StartForBlobAsync(project, name, ct);
+            if (runId is null) logger.LogInformation("datasets/{Project}/{Name}: not a start marker, no run started", project, name);
+            else logger.LogInformation("datasets/{Project}/{Name}: run {RunId}", project, name, runId);
+        }
+        catch (UserInputException e)
+        {
+            // A bad project name or pipeline.json is the user's to fix; retrying the event would fail the same way.
+            logger.LogError("datasets/{Project}/{Name}: no run started: {Reason}", project, name, e.Message);
+        }
+    }
+}

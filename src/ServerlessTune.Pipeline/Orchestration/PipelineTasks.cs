@@ -1,0 +1,47 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Pipeline.Activities;
+using ServerlessTune.Pipeline.Steps;
+using ServerlessTune.Pipeline.Training;
+
+namespace ServerlessTune.Pipeline.Orchestration;
+
+/// <summary>The orchestrator, its activities and the services they need, registered the same way by every host.</summary>
+public static class PipelineTasks
+{
+    /// <summary>
+    /// Activity classes by name. Evaluate is not here yet: it needs the model-running half of the evaluation
+    /// service; a host supplies it through <paramref name="replacements"/> until then.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Type> Activities = new Dictionary<string, Type>
+    {
+        [PipelineNames.PrepareData] = typeof(PrepareDataActivity),
+        [PipelineNames.StartTraining] = typeof(StartTrainingActivity),
+        [PipelineNames.GetTrainingStatus] = typeof(GetTrainingStatusActivity),
+        [PipelineNames.StopTraining] = typeof(StopTrainingActivity),
+        [PipelineNames.Gate] = typeof(GateActivity),
+        [PipelineNames.Deploy] = typeof(DeployActivity),
+    };
+
+    /// <param name="replacements">Activities registered instead of (or in addition to) the built-in ones, by name.</param>
+    public static void Register(DurableTaskRegistry registry, IReadOnlyDictionary<string, Type>? replacements = null)
+    {
+        registry.AddOrchestrator<FineTunePipeline>();
+        var activities = new Dictionary<string, Type>(Activities);
+        foreach (var (name, type) in replacements ?? new Dictionary<string, Type>())
+            activities[name] = type;
+        foreach (var (name, type) in activities)
+            registry.AddActivity(name, type);
+    }
+
+    public static IServiceCollection AddPipelineServices(this IServiceCollection services, IArtifactStore store, IJobLauncher launcher) =>
+        services
+            .AddSingleton(store)
+            .AddSingleton(launcher)
+            .AddSingleton<ModelRegistry>()
+            .AddSingleton<TrainingJobs>()
+            .AddSingleton<PrepareStep>()
+            .AddSingleton<DeployStep>();
+}

@@ -1,0 +1,30 @@
+using ServerlessTune.Core;
+using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Pipeline.Orchestration;
+
+namespace ServerlessTune.Pipeline.Steps;
+
+/// <summary>
+/// The PrepareData step: every data file under datasets/{project}/ into prepared/{runId}/.
+/// Preparation is deterministic (byte-identical outputs), so a retry rewrites the same artifacts.
+/// </summary>
+public sealed class PrepareStep(IArtifactStore store)
+{
+    public async Task<PreparedData> RunAsync(PrepareDataInput input, CancellationToken ct = default)
+    {
+        string project = ArtifactPath.ValidateName(input.Project, "project");
+        string runId = ArtifactPath.ValidateName(input.RunId, "run id");
+        var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
+        string source = $"datasets/{project}/";
+        string output = $"prepared/{runId}";
+        var request = await PrepareRequest.FromStorePrefixAsync(store, source, output + "/", config.Prepare, ct);
+        if (request.Inputs.Count == 0)
+            throw new UserInputException($"{source}: no data files in {store.Location}");
+        var stats = await DataPreparationService.RunAsync(request, cancellationToken: ct);
+        if (stats.Totals.Train == 0)
+            throw new UserInputException($"{source}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output}/rejects.jsonl)");
+        return new PreparedData(output, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace ServerlessTune.Cli.Tests;
+
+/// <summary>`stune prepare` as users run it: local folders and files in, a prepared folder out.</summary>
+public sealed class PrepareCommandTests : IDisposable
+{
+    readonly string _work = Directory.CreateTempSubdirectory("stune-prepare-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    static string Fixtures([CallerFilePath] string here = "") =>
+        Path.Combine(Path.GetDirectoryName(here)!, "..", "ServerlessTune.Core.Tests", "Fixtures", "data");
+
+    string CopyFixtures(params string[] names)
+    {
+        string folder = Path.Combine(_work, "support-export");
+        Directory.CreateDirectory(folder);
+        foreach (string name in names) File.Copy(Path.Combine(Fixtures(), name), Path.Combine(folder, name));
+        return folder;
+    }
+
+    [Fact]
+    public void A_folder_is_prepared_into_the_five_artifacts_with_a_summary_on_stdout()
+    {
+        string folder = CopyFixtures("chat.jsonl", "faq.csv", "transcripts.txt");
+        string output = Path.Combine(folder, "prepared"); // inside the input folder: must not be read back as input
+
+        var result = Stune.Run(["prepare", folder, "--out", output, "--seed", "3"], _work);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(new[] { "manifest.json", "rejects.jsonl", "stats.json", "train.jsonl", "validation.jsonl" },
+            Directory.GetFiles(output).Select(Path.GetFileName).Order());
+        Assert.StartsWith("records 27: kept 8", result.Stdout); // chat 19 (3 kept), faq 4 (3 kept), transcripts 4 (2 kept)
+        Assert.Contains("dataset version ", result.Stdout);
+        Assert.Contains("prepare:", result.Stderr);
+        Assert.Contains("\"source\":\"support-export/chat.jsonl\",\"line\":4,\"reason\":\"invalid_json\"", File.ReadAllText(Path.Combine(output, "rejects.jsonl")));
+
+        var again = Stune.Run(["prepare", folder, "--out", output, "--seed", "3"], _work);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(result.Stdout, again.Stdout);
+    }
+
+    [Fact]
+    public void Json_output_is_the_stats_document_and_files_can_be_named_one_by_one()
+    {
+        string folder = CopyFixtures("faq.csv", "faq.tsv");
+        string output = Path.Combine(_work, "out");
+
+        var result = Stune.Run(["prepare", Path.Combine(folder, "faq.csv"), Path.Combine(folder, "faq.tsv"), "--out", output,
+            "--json", "--no-redact", "--val-fraction", "0", "--template", "chatml", "--tokenizer", "gpt2"], _work);
+
+        Assert.Equal(0, result.ExitCode);
+        using var stats = JsonDocument.Parse(result.Stdout);
+        Assert.True(stats.RootElement.GetProperty("accountingHolds").GetBoolean());
+        Assert.Equal(5, stats.RootElement.GetProperty("totals").GetProperty("train").GetInt32());
+        Assert.Equal(new[] { "faq.csv", "faq.tsv" }, stats.RootElement.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        Assert.False(stats.RootElement.GetProperty("stages").GetProperty("redact").GetProperty("enabled").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("--val-fraction", "1.5", "--val-fraction")]
+    [InlineData("--max-tokens", "2", "--max-tokens")]
+    [InlineData("--tokenizer", "no-such-tokenizer", "no-such-tokenizer")]
+    [InlineData("--speaker", "Rep", "--speaker 'Rep'")]
+    public void Bad_values_exit_1_with_one_line_naming_them(string option, string value, string named)
+    {
+        string folder = CopyFixtures("faq.csv");
+        var result = Stune.Run(["prepare", folder, "--out", Path.Combine(_work, "out"), option, value], _work);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Contains(named, result.Stderr);
+    }
+
+    [Fact]
+    public void A_missing_input_exits_1_and_a_missing_out_is_a_usage_error()
+    {
+        var missing = Stune.Run(["prepare", Path.Combine(_work, "nope.jsonl"), "--out", Path.Combine(_work, "out")], _work);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("nope.jsonl: no such file or folder", missing.Stderr);
+
+        var usage = Stune.Run(["prepare", CopyFixtures("faq.csv")], _work);
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("--out", usage.Stderr);
+    }
+}

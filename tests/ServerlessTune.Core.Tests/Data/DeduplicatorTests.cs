@@ -1,0 +1,64 @@
+using ServerlessTune.Core.Chat;
+using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Data.Dedup;
+
+namespace ServerlessTune.Core.Tests.Data;
+
+public sealed class DeduplicatorTests
+{
+    static Conversation Qa(string q, string a) => new([new ChatMessage("user", q), new ChatMessage("assistant", a)]);
+
+    static DuplicateCheck Check(Deduplicator dedup, Conversation c) =>
+        dedup.Check(ContentKey.Compute(c), MinHasher.Signature(c.Messages.Select(m => m.Content)));
+
+    const string Answer = "Open the Haldor app, tap the lock, then Settings and Auto-lock, and choose a delay between 10 seconds and 5 minutes for the door to lock itself.";
+
+    [Fact]
+    public void The_first_occurrence_is_kept_and_later_exact_and_near_copies_point_back_to_it()
+    {
+        var dedup = new Deduplicator(0.8);
+        Assert.Equal(new DuplicateCheck(DuplicateKind.None, 0), Check(dedup, Qa("How do I set auto-lock?", Answer)));
+        Assert.Equal(new DuplicateCheck(DuplicateKind.None, 1), Check(dedup, Qa("Is the lock waterproof?", "It is rated IP54.")));
+        Assert.Equal(new DuplicateCheck(DuplicateKind.Exact, 0), Check(dedup, Qa("How do I set auto-lock?", Answer)));
+        Assert.Equal(new DuplicateCheck(DuplicateKind.Near, 0), Check(dedup, Qa("How do I set auto-lock, please?", Answer)));
+    }
+
+    [Fact]
+    public void Different_content_and_different_roles_are_not_duplicates()
+    {
+        var dedup = new Deduplicator(0.8);
+        Assert.Equal(DuplicateKind.None, Check(dedup, Qa("How do I set auto-lock?", Answer)).Kind);
+        Assert.Equal(DuplicateKind.None, Check(dedup, Qa("How do I change the battery?", "Slide the cover up and replace the four AA cells; the lock keeps its settings.")).Kind);
+        var swapped = new Conversation([new ChatMessage("assistant", "How do I set auto-lock?"), new ChatMessage("user", Answer)]);
+        Assert.NotEqual(ContentKey.Compute(Qa("How do I set auto-lock?", Answer)), ContentKey.Compute(swapped));
+    }
+
+    [Fact]
+    public void The_threshold_decides_near_duplicates()
+    {
+        var original = Qa("How do I set auto-lock?", Answer);
+        var edited = Qa("How can I configure auto-lock on my door?", Answer.Replace("choose a delay", "pick any delay you like"));
+        double similarity = MinHasher.Similarity(MinHasher.Signature(original.Messages.Select(m => m.Content))!, MinHasher.Signature(edited.Messages.Select(m => m.Content))!);
+        Assert.InRange(similarity, 0.3, 0.9);
+
+        var strict = new Deduplicator(0.95);
+        Check(strict, original);
+        Assert.Equal(DuplicateKind.None, Check(strict, edited).Kind);
+        var loose = new Deduplicator(similarity - 0.01);
+        Check(loose, original);
+        Assert.Equal(DuplicateKind.Near, Check(loose, edited).Kind);
+    }
+
+    [Fact]
+    public void Minhash_estimates_jaccard_of_word_shingles()
+    {
+        // 100 shared words plus 20 different ones per side: shingle Jaccard = 98 / (98 + 2 * 20) ~ 0.71 (edges shift it slightly).
+        var shared = Enumerable.Range(0, 100).Select(i => $"w{i}");
+        string a = string.Join(' ', shared.Concat(Enumerable.Range(0, 20).Select(i => $"a{i}")));
+        string b = string.Join(' ', shared.Concat(Enumerable.Range(0, 20).Select(i => $"b{i}")));
+        double estimate = MinHasher.Similarity(MinHasher.Signature([a])!, MinHasher.Signature([b])!);
+        Assert.InRange(estimate, 0.55, 0.87);
+        Assert.Equal(1.0, MinHasher.Similarity(MinHasher.Signature([a])!, MinHasher.Signature([a.ToUpperInvariant()])!));
+        Assert.Null(MinHasher.Signature(["  ... !!"]));
+    }
+}

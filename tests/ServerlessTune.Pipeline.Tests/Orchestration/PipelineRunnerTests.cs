@@ -1,0 +1,181 @@
+using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Pipeline.Orchestration;
+using ServerlessTune.Pipeline.Tests.Storage;
+
+namespace ServerlessTune.Pipeline.Tests.Orchestration;
+
+/// <summary>The real orchestrator in the real in-process Durable Task engine, over a local folder store.</summary>
+public sealed class PipelineRunnerTests : IDisposable
+{
+    readonly PipelineHarness _harness = new();
+    readonly LocalFolderStore _store;
+
+    public PipelineRunnerTests() => _store = new LocalFolderStore(Path.Combine(_harness.Scratch, "store"));
+
+    public void Dispose() => _harness.Dispose();
+
+    [Fact]
+    public async Task A_passing_run_prepares_trains_evaluates_registers_and_moves_production()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        var evaluation = new EvaluationScript(CandidatePerplexity: 2.0);
+        // The test trainer keeps running until the watcher has seen its loss, so the check does not race the poll.
+        string release = Path.Combine(_store.Location, "runs", "run-pass", "release");
+        var log = new StatusLog(status => { if (status.Loss is not null) File.WriteAllText(release, ""); });
+
+        var run = await _harness.Runner(_store, ScriptTrainer.SucceedsWhenReleased, evaluation).RunAsync(PipelineHarness.Input(), log, runId: "run-pass");
+
+        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.Null(run.Error);
+        Assert.True(run.Gate!.Passed);
+        Assert.Equal("production", run.Alias);
+        var registry = new ModelRegistry(_store);
+        var version = Assert.Single(await registry.ListAsync(PipelineHarness.Project));
+        Assert.Equal(run.Version, version.Version);
+        Assert.Equal("run-pass", version.RunId);
+        Assert.Equal("runs/run-pass/adapter", version.Adapter);
+        Assert.Equal("models/base", version.BaseModel);
+        Assert.Equal(2.0, version.Metrics["perplexity"]);
+        Assert.Equal(run.Result!.DatasetVersion, version.DatasetVersion);
+        Assert.Equal(version.Version, (await registry.GetAliasesAsync(PipelineHarness.Project))["production"]);
+        // Artifacts are keyed by the run id.
+        Assert.True(await _store.ExistsAsync("prepared/run-pass/train.jsonl"));
+        Assert.True(await _store.ExistsAsync("runs/run-pass/spec.json"));
+        Assert.True(await _store.ExistsAsync("runs/run-pass/adapter/adapter_config.json"));
+        // Users watching saw the steps in pipeline order (a step shorter than the watch interval may pass unseen)
+        // and the trainer's latest loss.
+        string[] order = ["PrepareData", "Train", "Evaluate", "Gate", "Deploy", "Completed"];
+        var seen = log.Reports.Select(r => Array.IndexOf(order, r.Step)).ToList();
+        Assert.DoesNotContain(-1, seen);
+        Assert.Equal(seen.Order(), seen);
+        Assert.Equal("Completed", log.Reports[^1].Step);
+        Assert.Equal(1.0, log.Reports[^1].Progress);
+        Assert.Contains(log.Reports, r => r is { Step: "Train", TrainingStep: 2, Loss: 1.25 });
+        // Each family ran once: fan-out, no retries.
+        Assert.Equal(3, evaluation.Attempts.Count);
+        Assert.All(evaluation.Attempts.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task A_failing_gate_ends_GateFailed_with_reasons_and_moves_no_alias()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(CandidatePerplexity: 4.5))
+            .RunAsync(PipelineHarness.Input(), runId: "run-worse");
+
+        Assert.Equal(PipelineOutcome.GateFailed, run.Status);
+        Assert.False(run.Gate!.Passed);
+        var reason = Assert.Single(run.Gate.Reasons);
+        Assert.Contains("perplexity", reason);
+        Assert.Contains("4.5", reason);
+        Assert.Null(run.Version);
+        Assert.False(await _store.ExistsAsync("registry/acme/aliases.json"));
+        Assert.Empty(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
+    }
+
+    [Fact]
+    public async Task An_advisory_gate_that_fails_still_deploys_but_only_to_staging()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        const string config = """{ "gate": { "mode": "advisory", "rules": [ { "metric": "perplexity", "op": "<=", "relative_to": "base" } ] } }""";
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(CandidatePerplexity: 4.5))
+            .RunAsync(PipelineHarness.Input(config), runId: "run-advisory");
+
+        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.False(run.Gate!.Passed);
+        Assert.Equal("staging", run.Alias);
+        var aliases = await new ModelRegistry(_store).GetAliasesAsync(PipelineHarness.Project);
+        Assert.Equal(run.Version, aliases["staging"]);
+        Assert.False(aliases.ContainsKey("production"));
+    }
+
+    [Fact]
+    public async Task A_crashing_trainer_fails_the_run_with_its_own_message()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Crashes, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-crash");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.StartsWith("Train: training job pid-", run.Error);
+        Assert.EndsWith("failed: trainer exited with code 3: error: training failed: out of memory at step 2", run.Error);
+        Assert.Empty(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
+    }
+
+    [Fact]
+    public async Task A_transient_activity_failure_is_retried_and_the_run_completes()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        var evaluation = new EvaluationScript(CandidatePerplexity: 2.0, TransientFailuresPerFamily: 1);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, evaluation).RunAsync(PipelineHarness.Input(), runId: "run-flaky");
+
+        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.All(evaluation.Attempts.Values, n => Assert.Equal(2, n));
+        Assert.Single(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
+    }
+
+    [Fact]
+    public async Task A_user_error_is_not_retried_and_fails_the_run_with_its_message()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        var evaluation = new EvaluationScript(2.0, UserError: "datasets/acme/suite.jsonl:3: references is empty");
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, evaluation).RunAsync(PipelineHarness.Input(), runId: "run-user-error");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.Equal("Evaluate: datasets/acme/suite.jsonl:3: references is empty", run.Error);
+        Assert.All(evaluation.Attempts.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task A_project_without_data_fails_in_PrepareData_naming_the_folder()
+    {
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-empty");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.StartsWith("PrepareData: datasets/acme/: no data files", run.Error);
+    }
+
+    [Fact]
+    public async Task A_bad_config_fails_the_run_naming_the_key_before_any_step()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0))
+            .RunAsync(PipelineHarness.Input("""{ "deploy": { "alias": "latest" } }"""), runId: "run-bad-config");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.Contains("datasets/acme/pipeline.json: deploy: alias: 'latest'", run.Error);
+        Assert.False(await _store.ExistsAsync("prepared/run-bad-config/train.jsonl"));
+    }
+}
+
+/// <summary>The same end-to-end run with every artifact in Azurite's blob storage.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class PipelineRunnerOnBlobTests(AzuriteFixture azurite) : IDisposable
+{
+    readonly PipelineHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    [Fact]
+    public async Task A_passing_run_over_blob_storage_completes_with_a_registered_version_and_alias()
+    {
+        var store = await azurite.NewStoreAsync();
+        await PipelineHarness.AddDatasetAsync(store);
+        // The test trainer writes into a scratch folder: it only has to exit 0 here.
+        var run = await _harness.Runner(store, ScriptTrainer.Succeeds, new EvaluationScript(2.0), storeFolder: _harness.Scratch)
+            .RunAsync(PipelineHarness.Input(), runId: "run-blob");
+
+        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        var registry = new ModelRegistry(store);
+        Assert.Equal(run.Version, Assert.Single(await registry.ListAsync(PipelineHarness.Project)).Version);
+        Assert.Equal(run.Version, (await registry.GetAliasesAsync(PipelineHarness.Project))["production"]);
+        Assert.True(await store.ExistsAsync("prepared/run-blob/train.jsonl"));
+        Assert.True(await store.ExistsAsync("runs/run-blob/execution.json"));
+    }
+}

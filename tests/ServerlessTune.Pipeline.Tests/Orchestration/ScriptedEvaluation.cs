@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+using Microsoft.DurableTask;
+using ServerlessTune.Core;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Pipeline.Orchestration;
+
+namespace ServerlessTune.Pipeline.Tests.Orchestration;
+
+/// <summary>
+/// TEST-ONLY stand-in for the Evaluate activity, registered under its name so the orchestrator's fan-out,
+/// fan-in, gate and retry paths can be exercised before the evaluation service can run models.
+/// Figures and injected faults come from <see cref="EvaluationScript"/>.
+/// </summary>
+[DurableTask(PipelineNames.Evaluate)]
+public sealed class ScriptedEvaluateActivity(EvaluationScript script) : TaskActivity<EvaluateInput, FamilyResult>
+{
+    public override Task<FamilyResult> RunAsync(TaskActivityContext context, EvaluateInput input) => Task.FromResult(script.Evaluate(input));
+}
+
+/// <param name="CandidatePerplexity">The candidate's perplexity (the base's is 3.0 in every run).</param>
+/// <param name="TransientFailuresPerFamily">IOExceptions thrown by each family's first attempts.</param>
+/// <param name="UserError">Thrown as a UserInputException on every attempt when set.</param>
+public sealed class EvaluationScript(double CandidatePerplexity, int TransientFailuresPerFamily = 0, string? UserError = null)
+{
+    public const double BasePerplexity = 3.0;
+    readonly ConcurrentDictionary<string, int> _attempts = new();
+
+    public IReadOnlyDictionary<string, int> Attempts => _attempts;
+
+    public FamilyResult Evaluate(EvaluateInput input)
+    {
+        int attempt = _attempts.AddOrUpdate(input.Family, 1, (_, n) => n + 1);
+        if (UserError is not null) throw new UserInputException(UserError);
+        if (attempt <= TransientFailuresPerFamily) throw new IOException($"injected transient failure {attempt} of {input.Family}");
+        return input.Family == EvalSettings.LanguageModel
+            ? new FamilyResult(input.Family, [Report("base", BasePerplexity), Report("candidate", CandidatePerplexity)])
+            : new FamilyResult(input.Family, [
+                new ModelReport("candidate", input.AdapterPrefix, new Dictionary<string, MetricValue> { [$"{input.Family}_cases"] = new(1, 1) })]);
+    }
+
+    static ModelReport Report(string name, double perplexity) =>
+        new(name, name, new Dictionary<string, MetricValue> { [MetricCatalog.Perplexity] = new(perplexity, 100) });
+}
