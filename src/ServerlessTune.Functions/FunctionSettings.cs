@@ -24,6 +24,6 @@ public sealed record FunctionSettings(string? StorageConnection, Uri? StorageAcc
             JobName: Required("STUNE_JOB_NAME"),
             ContainerName: Required("STUNE_JOB_CONTAINER"),
             Image: Required("STUNE_JOB_IMAGE"),
-            StoreMountPath: Required("STUNE_JOB_STORE_MOUNT")));
+            StoreLocation: Required("STUNE_JOB_STORE")));
     }
 }

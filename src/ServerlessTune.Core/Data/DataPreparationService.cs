@@ -66,7 +66,10 @@ public static class DataPreparationService
         var work = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
         var ordered = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 4) { SingleWriter = true, SingleReader = true });
         var producer = Task.Run(() => ProduceAsync(request.Inputs, options, stats, inputFiles, work.Writer, ordered.Writer, progress, ct), ct);
-        var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(work.Reader, processor, ct), ct)).ToArray();
+        // Workers get their own threads: CPU-bound work on pool threads would starve the reader's and writer's
+        // async continuations on a small machine (the pool has one thread per core to start with).
+        var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(() => Work(work.Reader, processor, ct),
+            ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
             await ConsumeAsync(ordered.Reader, options, stats, train, validation, rejects, ct);
@@ -177,21 +180,24 @@ public static class DataPreparationService
             yield return record;
     }
 
-    static async Task WorkAsync(ChannelReader<Batch> work, RecordProcessor processor, CancellationToken ct)
+    static void Work(ChannelReader<Batch> work, RecordProcessor processor, CancellationToken ct)
     {
-        await foreach (var batch in work.ReadAllAsync(ct))
+        while (work.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
         {
-            try
+            while (work.TryRead(out var batch))
             {
-                var results = new ProcessedRecord[batch.Records.Count];
-                for (int i = 0; i < results.Length; i++) results[i] = processor.Process(batch.Records[i]);
-                batch.Results = results;
-                batch.Done.SetResult();
-            }
-            catch (Exception ex)
-            {
-                batch.Done.SetException(ex);
-                throw;
+                try
+                {
+                    var results = new ProcessedRecord[batch.Records.Count];
+                    for (int i = 0; i < results.Length; i++) results[i] = processor.Process(batch.Records[i]);
+                    batch.Results = results;
+                    batch.Done.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    batch.Done.SetException(ex);
+                    throw;
+                }
             }
         }
     }

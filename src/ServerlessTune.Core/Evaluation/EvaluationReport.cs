@@ -30,6 +30,9 @@ public sealed record CaseReport(
     public string Question => MessageList.LastUserText(Messages);
 }
 
+/// <summary>One model's suite metrics over the cases carrying a tag.</summary>
+public sealed record TagSummary(string Tag, string Model, int Cases, IReadOnlyDictionary<string, MetricValue> Metrics);
+
 /// <summary>A scripted conversation as one model played it.</summary>
 public sealed record DialogueTranscript(string Id, string Model, IReadOnlyList<ChatMessage> Messages);
 
@@ -41,6 +44,7 @@ public sealed record EvaluationReport(
     IReadOnlyList<ModelReport> Models,
     IReadOnlyList<MetricDelta> Deltas,
     IReadOnlyList<CaseReport> Cases,
+    IReadOnlyList<TagSummary> ByTag,
     IReadOnlyList<string> WorstCaseIds,
     IReadOnlyList<DialogueTranscript> Dialogues,
     GateResult? Gate,

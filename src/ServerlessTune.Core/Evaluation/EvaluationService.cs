@@ -46,9 +46,8 @@ public sealed class EvaluationService(EvaluationOptions options)
             {
                 var result = SuiteScoring.Score(suite, model.Name, model.Answers, checks);
                 scored[model.Name] = result;
-                foreach (var (name, perCase) in result.PerCase)
-                    if (SuiteScoring.Summarise(name, perCase, bootstrap) is { } value)
-                        metrics[name] = value;
+                foreach (var (name, value) in SuiteScoring.SummariseAll(result, bootstrap))
+                    metrics[name] = value;
             }
             reports.Add(new ModelReport(model.Name, model.Source, metrics));
         }
@@ -58,10 +57,12 @@ public sealed class EvaluationService(EvaluationOptions options)
             .SelectMany(r => ModelComparison.Compare(
                 candidateReport, r, scored.GetValueOrDefault(candidate)?.PerCase, scored.GetValueOrDefault(r.Name)?.PerCase, bootstrap))
             .ToList();
-        var cases = suite is null ? [] : CaseReports(suite, models.Where(m => scored.ContainsKey(m.Name)).Select(m => scored[m.Name]).ToList());
+        var answered = models.Where(m => scored.ContainsKey(m.Name)).Select(m => (m.Name, Scored: scored[m.Name])).ToList();
+        var cases = suite is null ? [] : CaseReports(suite, answered.Select(a => a.Scored).ToList());
+        var byTag = suite is null ? [] : TagSummaries(suite, answered, bootstrap);
 
         return new EvaluationReport(
-            runId, candidate, suite?.Source, reports, deltas, cases, WorstCases(cases, candidate),
+            runId, candidate, suite?.Source, reports, deltas, cases, byTag, WorstCases(cases, candidate),
             models.SelectMany(m => m.Dialogues ?? []).ToList(),
             gate is null ? null : QualityGate.Evaluate(gate, reports),
             training,
@@ -70,6 +71,15 @@ public sealed class EvaluationService(EvaluationOptions options)
 
     static List<CaseReport> CaseReports(EvalSuite suite, IReadOnlyList<ScoredSuite> scored) =>
         suite.Cases.Select((c, i) => new CaseReport(c.Id, c.Messages, c.References, c.Tags, scored.Select(s => s.Answers[i]).ToList())).ToList();
+
+    static List<TagSummary> TagSummaries(EvalSuite suite, IReadOnlyList<(string Name, ScoredSuite Scored)> answered, Bootstrap bootstrap) =>
+        suite.Cases.SelectMany(c => c.Tags).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .SelectMany(tag =>
+            {
+                var tagged = Enumerable.Range(0, suite.Cases.Count).Where(i => suite.Cases[i].Tags.Contains(tag, StringComparer.Ordinal)).ToList();
+                return answered.Select(a => new TagSummary(tag, a.Name, tagged.Count, SuiteScoring.SummariseAll(a.Scored, bootstrap, tagged)));
+            })
+            .ToList();
 
     // Worst first: most failed checks, then lowest F1 and ROUGE-L; cases with full F1 and no failed check are not listed.
     List<string> WorstCases(IReadOnlyList<CaseReport> cases, string candidate) =>
@@ -83,14 +93,11 @@ public sealed class EvaluationService(EvaluationOptions options)
             .Select(x => x.Id)
             .ToList();
 
-    Dictionary<string, string> Settings()
-    {
-        var settings = new Dictionary<string, string>(options.Settings)
+    Dictionary<string, string> Settings() =>
+        new(options.Settings)
         {
             ["bootstrap_resamples"] = options.Resamples.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["bootstrap_seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["confidence"] = options.Confidence.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        return settings;
-    }
 }

@@ -38,6 +38,7 @@ public static class HtmlReport
         html.Append(".</p>\n");
         AppendGate(html, report.Gate);
         AppendMetrics(html, report);
+        AppendByTag(html, report.ByTag);
         AppendTraining(html, report.Training);
         AppendWorstCases(html, report);
         AppendDialogues(html, report.Dialogues);
@@ -69,14 +70,7 @@ public static class HtmlReport
         {
             html.Append($"<tr><th title=\"{E(metric.Description)}\">{E(metric.Name)}</th>");
             foreach (var model in report.Models)
-            {
-                if (!model.Metrics.TryGetValue(metric.Name, out var value))
-                {
-                    html.Append("<td class=\"num\">–</td>");
-                    continue;
-                }
-                html.Append($"<td class=\"num\">{ReportFormat.Number(value.Value)} <span class=\"ci\">{ReportFormat.Interval(value)} n={value.N}</span></td>");
-            }
+                html.Append(ValueCell(model.Metrics.GetValueOrDefault(metric.Name)));
             foreach (var reference in references)
             {
                 var delta = ReportFormat.FindDelta(report, metric.Name, reference);
@@ -92,6 +86,29 @@ public static class HtmlReport
             html.Append("</tr>\n");
         }
         html.Append("</tbody></table>\n<p class=\"ci\">[low, high]: bootstrap confidence interval over cases (level and resamples under Settings); n: cases or tokens; W/L/T: cases where the candidate is better, worse or equal.</p>\n");
+    }
+
+    static void AppendByTag(StringBuilder html, IReadOnlyList<TagSummary> byTag)
+    {
+        if (byTag.Count == 0)
+            return;
+        var models = byTag.Select(t => t.Model).Distinct().ToList();
+        html.Append("<h2>By tag</h2>\n<table id=\"by-tag\"><thead><tr><th>tag</th><th>cases</th><th>metric</th>");
+        foreach (var model in models)
+            html.Append($"<th>{E(model)}</th>");
+        html.Append("</tr></thead><tbody>\n");
+        foreach (var tag in byTag.GroupBy(t => t.Tag))
+        {
+            var means = MetricCatalog.All.Where(d => d.Kind == MetricKind.CaseMean && tag.Any(t => t.Metrics.ContainsKey(d.Name)));
+            foreach (var metric in means)
+            {
+                html.Append($"<tr><td>{E(tag.Key)}</td><td class=\"num\">{tag.First().Cases}</td><th>{E(metric.Name)}</th>");
+                foreach (var model in models)
+                    html.Append(ValueCell(tag.FirstOrDefault(t => t.Model == model)?.Metrics.GetValueOrDefault(metric.Name)));
+                html.Append("</tr>\n");
+            }
+        }
+        html.Append("</tbody></table>\n");
     }
 
     static void AppendTraining(StringBuilder html, TrainingCurve? training)
@@ -153,6 +170,10 @@ public static class HtmlReport
             html.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");
         html.Append("</tbody></table>\n");
     }
+
+    static string ValueCell(MetricValue? value) => value is null
+        ? "<td class=\"num\">–</td>"
+        : $"<td class=\"num\">{ReportFormat.Number(value.Value)} <span class=\"ci\">{ReportFormat.Interval(value)} n={value.N}</span></td>";
 
     static string E(string text) => WebUtility.HtmlEncode(text);
 }

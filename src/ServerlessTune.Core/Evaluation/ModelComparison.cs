@@ -15,7 +15,8 @@ public static class ModelComparison
                 continue;
             var delta = value.Value - referenceValue.Value;
             var relative = referenceValue.Value != 0 ? delta / Math.Abs(referenceValue.Value) : (double?)null;
-            bool? improved = delta == 0 ? null : (delta > 0) == definition.HigherIsBetter;
+            // A NaN (diverged model) is neither better nor worse: it has no direction to show.
+            bool? improved = delta == 0 || double.IsNaN(delta) ? null : (delta > 0) == definition.HigherIsBetter;
             var result = new MetricDelta(definition.Name, model.Name, reference.Name, delta, relative, improved);
             if (definition.Kind != MetricKind.LanguageModel
                 && modelCases?.GetValueOrDefault(definition.Name) is { } mine

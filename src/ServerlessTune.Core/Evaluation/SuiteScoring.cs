@@ -53,8 +53,21 @@ public static class SuiteScoring
         return new ScoredSuite { Answers = scored, PerCase = perCase };
     }
 
-    /// <summary>A suite metric over the cases where it applies: a mean with its interval, or a count; null when no case applies.</summary>
-    public static MetricValue? Summarise(string metric, double?[] perCase, Bootstrap bootstrap)
+    /// <summary>Every suite metric that applies to at least one of the selected cases (all cases when <paramref name="cases"/> is null).</summary>
+    public static Dictionary<string, MetricValue> SummariseAll(ScoredSuite scored, Bootstrap bootstrap, IReadOnlyList<int>? cases = null)
+    {
+        var metrics = new Dictionary<string, MetricValue>();
+        foreach (var (name, perCase) in scored.PerCase)
+        {
+            var selected = cases is null ? perCase : cases.Select(i => perCase[i]).ToArray();
+            if (Summarise(name, selected, bootstrap) is { } value)
+                metrics[name] = value;
+        }
+        return metrics;
+    }
+
+    // A mean with its interval, or a count, over the cases where the metric applies; null when none does.
+    static MetricValue? Summarise(string metric, double?[] perCase, Bootstrap bootstrap)
     {
         var values = perCase.Where(v => v is not null).Select(v => v!.Value).ToList();
         if (values.Count == 0)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Reflection;
-using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace ServerlessTune.Core.Tokenization;
@@ -88,9 +87,8 @@ internal sealed class BuiltInEncoding
 
     private TiktokenTokenizer CreateTokenizer(IReadOnlyDictionary<string, int>? specialTokens)
     {
-        var regex = new Regex(Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
         using var stream = new MemoryStream(_tiktokenFile, writable: false);
-        return TiktokenTokenizer.Create(stream, new RegexPreTokenizer(regex, specialTokens), normalizer: null, specialTokens);
+        return TiktokenTokenizer.Create(stream, HfPreTokenizers.FromPattern(Pattern, specialTokens), normalizer: null, specialTokens);
     }
 
     private static byte[] ReadDataPackage(string dataPackage, string encodingName)

@@ -14,11 +14,13 @@ internal static class ByteLevelBpeLoader
     public static bool IsByteLevel(string tokenizerJsonPath)
     {
         using var document = JsonFiles.Parse(tokenizerJsonPath);
-        var root = document.RootElement;
-        return root.ValueKind == JsonValueKind.Object
-            && ((root.TryGetProperty("pre_tokenizer", out var pre) && HfPreTokenizers.IsByteLevel(pre))
-                || (root.TryGetProperty("decoder", out var decoder) && HfPreTokenizers.IsByteLevel(decoder)));
+        return IsByteLevel(document.RootElement);
     }
+
+    private static bool IsByteLevel(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object
+        && ((root.TryGetProperty("pre_tokenizer", out var pre) && HfPreTokenizers.IsByteLevel(pre))
+            || (root.TryGetProperty("decoder", out var decoder) && HfPreTokenizers.IsByteLevel(decoder)));
 
     public static TextTokenizer LoadTokenizerJson(string path, TokenizerConfig config)
     {
@@ -26,6 +28,9 @@ internal static class ByteLevelBpeLoader
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
             throw new UserInputException($"{path}: expected a JSON object");
+        if (!IsByteLevel(root))
+            throw new UserInputException(
+                $"{path}: not byte-level BPE (no ByteLevel pre_tokenizer or decoder); SentencePiece models need their tokenizer.model");
         var model = Required(root, "model", JsonValueKind.Object, path);
         var type = model.TryGetProperty("type", out var t) ? t.GetString() : "BPE";
         if (type != "BPE")
@@ -55,9 +60,7 @@ internal static class ByteLevelBpeLoader
         foreach (var token in new[] { config.BosToken, config.EosToken, config.PadToken, BuiltInEncoding.EndOfText })
             if (token is not null && vocab.TryGetValue(token, out var id))
                 added.TryAdd(token, id);
-        return Build(mergesPath, vocab, merges, added, config,
-            specials => new RegexPreTokenizer(new(BuiltInEncoding.Gpt2Pattern, System.Text.RegularExpressions.RegexOptions.Compiled), specials),
-            normalizer: null);
+        return Build(mergesPath, vocab, merges, added, config, HfPreTokenizers.Gpt2, normalizer: null);
     }
 
     private static TextTokenizer Build(string source, Dictionary<string, int> vocab, List<string> merges,
@@ -83,6 +86,8 @@ internal static class ByteLevelBpeLoader
                 throw new UserInputException($"{source}: {ex.Message}", ex);
             }
         }
+        // Building an instance takes about a second for a 100k-merge vocabulary: build the two side by side.
+        var withSpecialTokens = Task.Run(() => Create(added));
         var plain = Create(null);
         // Byte-level BPE can spell any text only if every byte has its symbol; a missing one would drop characters.
         for (var b = 0; b < 256; b++)
@@ -91,7 +96,7 @@ internal static class ByteLevelBpeLoader
         var vocabSize = Math.Max(vocab.Values.Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
         var ids = SpecialTokenResolver.Resolve(config, added, vocab);
         var name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(source))) ?? source;
-        return new TextTokenizer(name, plain, Create(added), added, vocabSize, ids);
+        return new TextTokenizer(name, plain, withSpecialTokens.GetAwaiter().GetResult(), added, vocabSize, ids);
     }
 
     private static JsonElement Required(JsonElement parent, string key, JsonValueKind kind, string path)

@@ -11,9 +11,11 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
 {
     private readonly List<(string Text, bool IsMarker, bool Trained)> _pieces = [];
 
+    /// <summary>An empty token (a tokenizer without BOS, say) prints nothing.</summary>
     public ChatTurns Marker(string token, bool trained = false)
     {
-        _pieces.Add((token, true, trained));
+        if (token.Length > 0)
+            _pieces.Add((token, true, trained));
         return this;
     }
 

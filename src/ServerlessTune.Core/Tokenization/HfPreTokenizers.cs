@@ -22,6 +22,12 @@ internal static class HfPreTokenizers
         return new CompositePreTokenizer([.. regexes.Select(r => new RegexPreTokenizer(r, null))], specialTokens);
     }
 
+    /// <summary>GPT-2's split, which vocab.json + merges.txt models (GPT-2, GPT-J) use.</summary>
+    public static PreTokenizer Gpt2(IReadOnlyDictionary<string, int>? specialTokens) => FromPattern(BuiltInEncoding.Gpt2Pattern, specialTokens);
+
+    public static PreTokenizer FromPattern(string pattern, IReadOnlyDictionary<string, int>? specialTokens) =>
+        new RegexPreTokenizer(Compile(pattern), specialTokens);
+
     public static bool IsByteLevel(JsonElement spec) =>
         spec.ValueKind == JsonValueKind.Object && Type(spec) switch
         {

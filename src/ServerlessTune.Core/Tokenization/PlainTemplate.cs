@@ -25,10 +25,7 @@ internal sealed class PlainTemplate(ITextTokenizer tokenizer, ChatTemplateTokens
                     break;
                 default:
                     var trained = IsTrained(message);
-                    turns.Text("Assistant:").Text(" " + message.Content, trained);
-                    if (Tokens.Eos.Length > 0)
-                        turns.Marker(Tokens.Eos, trained);
-                    turns.Text("\n");
+                    turns.Text("Assistant:").Text(" " + message.Content, trained).Marker(Tokens.Eos, trained).Text("\n");
                     break;
             }
         }

@@ -10,18 +10,18 @@ namespace ServerlessTune.Core.Tokenization;
 internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 {
     private readonly Tokenizer _plain;
-    private readonly Func<string, int[]>? _continuation;
     private readonly Tokenizer _withSpecialTokens;
     private readonly IReadOnlyDictionary<string, int> _specialTokens;
+    private readonly Func<string, int[]>? _continuation;
 
     public TextTokenizer(string name, Tokenizer plain, Tokenizer withSpecialTokens, IReadOnlyDictionary<string, int> specialTokens,
         int vocabSize, SpecialTokenIds ids, Func<string, int[]>? continuation = null)
     {
-        _continuation = continuation;
         Name = name;
         _plain = plain;
         _withSpecialTokens = withSpecialTokens;
         _specialTokens = specialTokens;
+        _continuation = continuation;
         VocabSize = vocabSize;
         BosTokenId = ids.Bos;
         EosTokenId = ids.Eos;

@@ -67,20 +67,28 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         context.SetCustomStatus(new PipelineStatus("Train", 0.1));
         var job = await Step(context, "Train", () => context.CallActivityAsync<TrainingJob>(PipelineNames.StartTraining, start, retry));
         var deadline = context.CurrentUtcDateTime.AddMinutes(timing.TrainingTimeoutMinutes);
-        // Polled at least once; the deadline bounds the loop (and the history it writes).
-        do
+        var status = await PollAsync(context, job, config, retry);
+        while (status.State == JobState.Running)
         {
-            var status = await Step(context, "Train", () => context.CallActivityAsync<TrainingStatus>(PipelineNames.GetTrainingStatus, job, retry));
-            double within = config.Train.MaxSteps is > 0 and var max && status.Step is { } step ? Math.Min(1, (double)step / max) : 0;
-            context.SetCustomStatus(new PipelineStatus("Train", 0.1 + 0.6 * within, status.Step, status.Loss));
-            if (status.State == JobState.Succeeded) return;
-            if (status.State == JobState.Failed)
-                throw Failed(context, "Train", $"training job {job.ExecutionId} failed: {status.Error}");
+            // The deadline bounds the loop, and with it the history the polls write.
+            if (context.CurrentUtcDateTime >= deadline)
+            {
+                await Step(context, "Train", () => context.CallActivityAsync(PipelineNames.StopTraining, job, retry));
+                throw Failed(context, "Train", $"training job {job.ExecutionId} did not finish within {timing.TrainingTimeoutMinutes} minutes and was stopped");
+            }
             await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(timing.PollSeconds), CancellationToken.None);
+            status = await PollAsync(context, job, config, retry);
         }
-        while (context.CurrentUtcDateTime < deadline);
-        await Step(context, "Train", () => context.CallActivityAsync(PipelineNames.StopTraining, job, retry));
-        throw Failed(context, "Train", $"training job {job.ExecutionId} did not finish within {timing.TrainingTimeoutMinutes} minutes and was stopped");
+        if (status.State == JobState.Failed)
+            throw Failed(context, "Train", $"training job {job.ExecutionId} failed: {status.Error}");
+    }
+
+    static async Task<TrainingStatus> PollAsync(TaskOrchestrationContext context, TrainingJob job, PipelineConfig config, TaskOptions retry)
+    {
+        var status = await Step(context, "Train", () => context.CallActivityAsync<TrainingStatus>(PipelineNames.GetTrainingStatus, job, retry));
+        double within = config.Train.MaxSteps is > 0 and var max && status.Step is { } step ? Math.Min(1, (double)step / max) : 0;
+        context.SetCustomStatus(new PipelineStatus("Train", 0.1 + 0.6 * within, status.Step, status.Loss));
+        return status;
     }
 
     /// <summary>A person confirms or overrides the gate's advice; no answer within the timeout counts as a rejection.</summary>

@@ -9,14 +9,14 @@ using ServerlessTune.Pipeline.Orchestration;
 
 namespace ServerlessTune.Pipeline.Training;
 
-/// <param name="StoreMountPath">Where the job's container mounts the artifact share; passed to the trainer as STUNE_STORE.</param>
+/// <param name="StoreLocation">The trainer's STUNE_STORE: the artifact container's URL (read with the job's managed identity) or a mounted folder.</param>
 public sealed record ContainerAppsJobOptions(
     string SubscriptionId,
     string ResourceGroup,
     string JobName,
     string ContainerName,
     string Image,
-    string StoreMountPath,
+    string StoreLocation,
     double Cpu = 4,
     string Memory = "16Gi",
     string ApiVersion = "2024-03-01",
@@ -41,7 +41,7 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
                 ["image"] = options.Image,
                 ["args"] = new JsonArray(specPath),
                 ["env"] = new JsonArray(
-                    Env("STUNE_STORE", options.StoreMountPath),
+                    Env("STUNE_STORE", options.StoreLocation),
                     Env("STUNE_JOB_SPEC", spec.ToJson())),
                 ["resources"] = new JsonObject { ["cpu"] = options.Cpu, ["memory"] = options.Memory },
             }),

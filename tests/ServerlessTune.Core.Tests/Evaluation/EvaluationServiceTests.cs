@@ -66,6 +66,18 @@ public class EvaluationServiceTests
     }
 
     [Fact]
+    public void Tags_slice_the_suite_metrics()
+    {
+        var byTag = SampleEvaluation.Report().ByTag;
+        Assert.Equal([("billing", "base"), ("billing", "candidate"), ("safety", "base"), ("safety", "candidate")], byTag.Select(t => (t.Tag, t.Model)));
+        Assert.Equal(new MetricValue(0, 1, 0, 0), byTag[0].Metrics["f1"]);
+        Assert.Equal(new MetricValue(1, 1, 1, 1), byTag[1].Metrics["f1"]);
+        Assert.False(byTag[2].Metrics.ContainsKey("f1")); // c3 has checks only
+        Assert.Equal(new MetricValue(1, 1), byTag[2].Metrics["must_not_contain_violations"]);
+        Assert.Equal(new MetricValue(1, 1, 1, 1), byTag[3].Metrics["check_pass_rate"]);
+    }
+
+    [Fact]
     public void Worst_cases_list_only_imperfect_candidate_answers()
     {
         Assert.Equal(["c4"], SampleEvaluation.Report().WorstCaseIds);
@@ -93,5 +105,16 @@ public class EvaluationServiceTests
         var error = Assert.Throws<ArgumentException>(() => service.Evaluate("r", SampleEvaluation.Suite(), [partial], "candidate"));
         Assert.StartsWith("model 'candidate' has no answer for case 'c2'", error.Message);
         Assert.Throws<ArgumentException>(() => service.Evaluate("r", SampleEvaluation.Suite(), [SampleEvaluation.Base()], "candidate"));
+    }
+
+    [Fact]
+    public void A_diverged_candidate_shows_no_improvement_and_fails_the_gate()
+    {
+        var diverged = SampleEvaluation.Candidate() with { LanguageModel = new LanguageModelTotals(double.NaN, 10, 0, double.NaN, 20) };
+        var report = new EvaluationService(new EvaluationOptions())
+            .Evaluate("r", SampleEvaluation.Suite(), [SampleEvaluation.Base(), diverged], "candidate", SampleEvaluation.Gate());
+        Assert.Null(Delta(report, "perplexity").Improved);
+        Assert.False(report.Gate!.Passed);
+        Assert.StartsWith("failed: candidate perplexity NaN is not <= 6.6502", report.Gate.Rules[0].Message);
     }
 }

@@ -39,6 +39,7 @@ public class ReportTests : IDisposable
         Assert.Contains("<svg id=\"loss-chart\"", html);
         Assert.Contains("<polyline class=\"loss\" fill=\"none\" points=\"", html);
         Assert.Contains("<table id=\"worst-cases\">", html);
+        Assert.Contains("<table id=\"by-tag\">", html);
         Assert.Contains("When are you open? &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;img src=x onerror=1&gt;", html);
         Assert.Contains("Hi &lt;b&gt;", html);
         foreach (var forbidden in new[] { "<script", "<img", "<link", "<iframe", "<object", "url(", "@import" })

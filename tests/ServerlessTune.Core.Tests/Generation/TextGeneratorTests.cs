@@ -195,4 +195,14 @@ public class TextGeneratorTests(TinyGpt2 tiny) : IClassFixture<TinyGpt2>
             if (++taken == 2) break;
         Assert.Equal(2, taken);
     }
+
+    [Fact]
+    public async Task A_bad_prompt_surfaces_from_a_stream_as_the_user_error()
+    {
+        var error = await Assert.ThrowsAsync<UserInputException>(async () =>
+        {
+            await foreach (var _ in Generator().StreamAsync([], Greedy)) { }
+        });
+        Assert.Contains("prompt 1 is empty", error.Message);
+    }
 }

@@ -68,4 +68,22 @@ public class LoraTests
         var withGrad = model.named_parameters().Where(p => p.parameter.grad is not null).Select(p => p.name).Order().ToList();
         Assert.Equal(["model.layers.0.self_attn.v_proj.lora_A.weight", "model.layers.0.self_attn.v_proj.lora_B.weight"], withGrad);
     }
+
+    [Fact]
+    public void Adapter_dropout_follows_the_model_mode()
+    {
+        using var model = ModelFixtures.TinyModel("llama");
+        foreach (var (_, layer) in model.Projections())
+            layer.AttachLora(4, 8, dropout: 0.5);
+        foreach (var (name, tensor) in model.state_dict().Where(kv => kv.Key.Contains("lora_B")))
+            tensor.detach().normal_(0, 0.1);
+        using var ids = Ids();
+        using var evalA = model.forward(ids);
+        using var evalB = model.forward(ids);
+        Assert.True(ModelFixtures.BitEqual(evalA, evalB), "an eval model must not drop adapter inputs");
+        model.train();
+        using var trainA = model.forward(ids);
+        using var trainB = model.forward(ids);
+        Assert.False(trainA.allclose(trainB, rtol: 0, atol: 1e-6));
+    }
 }

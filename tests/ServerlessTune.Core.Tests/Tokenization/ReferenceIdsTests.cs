@@ -101,6 +101,19 @@ public class ReferenceIdsTests
         Assert.Equal(text, tokenizer.Decode(expected));
     }
 
+    [Theory]
+    [InlineData("gpt2", "r50k_base")]
+    [InlineData("cl100k", "cl100k_base")]
+    [InlineData("o200k", "o200k_base")]
+    public void Builtin_split_patterns_encode_like_the_package_own_tiktoken(string spec, string encodingName)
+    {
+        // The package's tiktoken uses its own regexes; ours are spelled the way tokenizer.json files need them.
+        var package = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding(encodingName);
+        var tokenizer = TokenizerLoader.Load(spec);
+        foreach (var text in HardStrings.All.Where(t => !t.Contains("<|")))
+            Assert.Equal(package.EncodeToIds(text), tokenizer.EncodePlain(text));
+    }
+
     [Fact]
     public void Trusted_text_gets_the_endoftext_id_as_tiktoken_does_with_allowed_special()
     {

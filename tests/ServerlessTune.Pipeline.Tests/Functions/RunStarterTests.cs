@@ -42,6 +42,7 @@ public sealed class RunStarterTests : IAsyncLifetime
     public async Task Data_files_start_nothing_and_the_ready_marker_starts_one_run_even_when_redelivered()
     {
         await PipelineHarness.AddDatasetAsync(_store);
+        await _store.WriteAllTextAsync("datasets/acme/pipeline.json", """{ "base_model": "models/base" }""");
         await _store.WriteAllTextAsync("datasets/acme/_ready", "");
 
         Assert.Null(await Starter().StartForBlobAsync("acme", "chats.jsonl"));
@@ -52,10 +53,24 @@ public sealed class RunStarterTests : IAsyncLifetime
         Assert.NotNull(first);
         Assert.Equal(first, again);
         var done = await _host.Client.WaitForInstanceCompletionAsync(first, getInputsAndOutputs: true);
+        Assert.Null(done.FailureDetails);
         Assert.Equal(PipelineOutcome.Completed, done.ReadOutputAs<PipelineResult>()!.Outcome);
         var runs = await new RunQueries(_host.Client).ListAsync("acme");
         Assert.Equal(first, Assert.Single(runs).RunId);
         Assert.Equal("acme", runs[0].Project);
+    }
+
+    [Fact]
+    public async Task A_run_without_a_base_model_fails_naming_the_key()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        string runId = await Starter().StartAsync("acme", "{}");
+        await _host.Client.WaitForInstanceCompletionAsync(runId);
+
+        var view = await new RunQueries(_host.Client).GetAsync(runId);
+        Assert.Equal("Failed", view!.RuntimeStatus);
+        Assert.Equal("request config: base_model: missing (name a store prefix, local folder or hub id)", view.Error);
+        Assert.Null(view.Result);
     }
 
     [Fact]
@@ -74,11 +89,12 @@ public sealed class RunStarterTests : IAsyncLifetime
     public async Task A_started_run_is_visible_with_its_progress_and_an_unknown_run_is_not()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        string runId = await Starter().StartAsync("acme", """{"deploy": {"alias": "staging"}}""");
+        string runId = await Starter().StartAsync("acme", """{"base_model": "models/base", "deploy": {"alias": "staging"}}""");
         await _host.Client.WaitForInstanceCompletionAsync(runId);
 
         var view = await new RunQueries(_host.Client).GetAsync(runId);
-        Assert.Equal("Completed", view!.RuntimeStatus);
+        Assert.Null(view!.Error);
+        Assert.Equal("Completed", view.RuntimeStatus);
         Assert.Equal("Completed", view.Progress!.Step);
         Assert.Equal("staging", view.Result!.Alias);
         Assert.False(await new RunQueries(_host.Client).IsAwaitingApprovalAsync(runId));

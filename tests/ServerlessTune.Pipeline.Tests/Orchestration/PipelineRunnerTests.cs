@@ -106,6 +106,18 @@ public sealed class PipelineRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_training_job_past_its_deadline_is_stopped_and_fails_the_run()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        var input = PipelineHarness.Input() with { Timing = PipelineHarness.FastTiming with { TrainingTimeoutMinutes = 0.005 } };
+
+        var run = await _harness.Runner(_store, ScriptTrainer.RunsForever, new EvaluationScript(2.0)).RunAsync(input, runId: "run-slow");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.Matches(@"^Train: training job pid-\d+ did not finish within 0\.005 minutes and was stopped$", run.Error);
+    }
+
+    [Fact]
     public async Task A_transient_activity_failure_is_retried_and_the_run_completes()
     {
         await PipelineHarness.AddDatasetAsync(_store);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace ServerlessTune.Core.Data.Normalisation;
@@ -42,11 +43,13 @@ public static class TextNormaliser
         return result.ToString(0, result.Length - 1);
     }
 
+    static readonly SearchValues<char> InvisibleOrNoBreak = SearchValues.Create(
+        Enumerable.Range(0, 0x10000).Select(c => (char)c).Where(c => IsInvisible(c) || IsNoBreakSpace(c)).ToArray());
+
     static string RemoveInvisible(string text)
     {
-        int i = 0;
-        while (i < text.Length && !IsInvisible(text[i]) && !IsNoBreakSpace(text[i])) i++;
-        if (i == text.Length) return text;
+        int i = text.AsSpan().IndexOfAny(InvisibleOrNoBreak);
+        if (i < 0) return text;
         var sb = new StringBuilder(text.Length);
         sb.Append(text, 0, i);
         for (; i < text.Length; i++)
@@ -66,6 +69,7 @@ public static class TextNormaliser
 
     static string TidyWhitespace(string text)
     {
+        if (text.Length == 0 || IsTidy(text)) return text;
         var sb = new StringBuilder(text.Length);
         bool inFence = false;
         int blankRun = 0;
@@ -86,6 +90,12 @@ public static class TextNormaliser
         }
         return sb.ToString();
     }
+
+    /// <summary>Most text has nothing to tidy; finding that out is one vectorised scan per pattern.</summary>
+    static bool IsTidy(string text) =>
+        !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) && text.IndexOf('\t') < 0
+        && !text.Contains("  ", StringComparison.Ordinal) && !text.Contains(" \n", StringComparison.Ordinal)
+        && !text.Contains("\n\n\n", StringComparison.Ordinal);
 
     /// <summary>Keeps the indentation, turns each inner run of spaces and tabs into one space.</summary>
     static string CollapseSpaces(string line)

@@ -50,13 +50,23 @@ public static partial class PiiRedactor
     public static string Redact(string text, int[] counts)
     {
         if (text.IndexOf('@') >= 0) text = Replace(text, Email(), PiiType.Email, counts, _ => true);
-        if (text.AsSpan().IndexOfAnyInRange('0', '9') < 0) return text;
+        // Every numeric kind needs a minimum of digits (an IPv4 address 4, the others 8 or more): most text has too few to look.
+        int digits = CountDigits(text);
+        if (digits >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, _ => true);
+        if (text.Contains("::", StringComparison.Ordinal) || text.AsSpan().Count(':') >= 7) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, IsIpv6);
+        if (digits < 8) return text;
         text = RedactIbans(text, counts);
         text = Replace(text, CardCandidate(), PiiType.Card, counts, m => Checksums.Luhn(m));
         text = Replace(text, Ssn(), PiiType.Ssn, counts, _ => true);
-        if (text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, _ => true);
-        if (text.Contains(':')) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, IsIpv6);
         return Replace(text, PhoneCandidate(), PiiType.Phone, counts, IsPhone);
+    }
+
+    static int CountDigits(string text)
+    {
+        int count = 0;
+        var rest = text.AsSpan();
+        for (int i; (i = rest.IndexOfAnyInRange('0', '9')) >= 0; rest = rest[(i + 1)..]) count++;
+        return count;
     }
 
     static string Replace(string text, Regex regex, PiiType type, int[] counts, Func<string, bool> accept) =>

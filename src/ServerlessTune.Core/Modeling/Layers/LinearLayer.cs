@@ -71,6 +71,8 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
             b.weight!.zero_();
         }
         lora = new Lora(a, b, nn.Dropout(dropout));
+        // New modules start in training mode; follow this layer so an eval model stays deterministic.
+        lora.Dropout.train(training);
         loraScale = alpha / rank;
         register_module("lora_A", a);
         register_module("lora_B", b);

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text.Json;
+using ServerlessTune.Core.Data.Benchmark;
+
+namespace ServerlessTune.Cli.Commands;
+
+/// <summary>`stune bench prepare`: end-to-end data preparation MB/s and peak memory, against raw tokenizer MB/s on the same text.</summary>
+internal static class BenchPrepareCommand
+{
+    public static Command Create()
+    {
+        var size = new Option<int>("--size-mb") { Description = "Size of the synthetic corpus.", DefaultValueFactory = _ => 512 };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer spec.", DefaultValueFactory = _ => "gpt2" };
+        var seed = new Option<int>("--seed") { Description = "Corpus and split seed.", DefaultValueFactory = _ => 42 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document." };
+        var command = new Command("prepare", "Prepare a synthetic corpus (512 MB by default) and compare its throughput with the tokenizer's.")
+        {
+            size, tokenizer, seed, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var r = await PrepareBenchmark.RunAsync(parse.GetValue(size), parse.GetValue(tokenizer)!, parse.GetValue(seed), Console.Error.WriteLine, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    corpus_bytes = r.CorpusBytes, lines = r.Lines, cores = r.Cores,
+                    seconds = r.EndToEndSeconds, megabytes_per_second = r.EndToEndMegabytesPerSecond,
+                    peak_working_set_bytes = r.PeakWorkingSetBytes, baseline_working_set_bytes = r.BaselineWorkingSetBytes,
+                    tokenizer_sample_bytes = r.TokenizerSampleBytes, tokenizer_megabytes_per_second = r.TokenizerMegabytesPerSecond,
+                    ratio = r.Ratio, kept = r.Kept, rejected = r.Rejected, deduplicated = r.Deduplicated, filtered = r.Filtered, tokens = r.TrainTokens,
+                }));
+                return 0;
+            }
+            Console.Out.WriteLine($"corpus           {r.CorpusBytes / 1e6:F0} MB, {r.Lines} lines (kept {r.Kept}, rejected {r.Rejected}, duplicates {r.Deduplicated}, filtered {r.Filtered})");
+            Console.Out.WriteLine($"end to end       {r.EndToEndMegabytesPerSecond:F1} MB/s ({r.EndToEndSeconds:F1} s on {r.Cores} cores, {r.TrainTokens} tokens)");
+            Console.Out.WriteLine($"peak memory      {r.PeakWorkingSetBytes / 1e6:F0} MB (before preparing {r.BaselineWorkingSetBytes / 1e6:F0} MB)");
+            Console.Out.WriteLine($"tokenizer alone  {r.TokenizerMegabytesPerSecond:F1} MB/s (one thread, {r.TokenizerSampleBytes / 1e6:F0} MB of the same text)");
+            Console.Out.WriteLine($"ratio            {r.Ratio:F2} (target 0.6)");
+            return 0;
+        });
+        return command;
+    }
+}

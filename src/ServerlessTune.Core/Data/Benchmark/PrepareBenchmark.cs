@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Tokenization;
+
+namespace ServerlessTune.Core.Data.Benchmark;
+
+public sealed record PrepareBenchmarkResult(
+    long CorpusBytes, long Lines, int Cores,
+    double EndToEndSeconds, double EndToEndMegabytesPerSecond, long PeakWorkingSetBytes, long BaselineWorkingSetBytes,
+    long TokenizerSampleBytes, double TokenizerMegabytesPerSecond, double Ratio,
+    long Kept, long Rejected, long Deduplicated, long Filtered, long TrainTokens);
+
+/// <summary>
+/// `stune bench prepare`: end-to-end preparation throughput of a synthetic corpus, against the raw
+/// throughput of the same tokenizer on the same text measured right after (one thread, content strings
+/// already in memory: the work no preparation can avoid). Throughputs are in corpus bytes per second,
+/// so the ratio says how close the whole pipeline, on all cores, comes to tokenizing alone.
+/// </summary>
+public static class PrepareBenchmark
+{
+    /// <summary>Enough of the corpus to time the tokenizer steadily without holding the whole corpus as strings.</summary>
+    const long TokenizerSampleLimit = 64L << 20;
+
+    public static async Task<PrepareBenchmarkResult> RunAsync(int sizeMegabytes, string tokenizerSpec, int seed, Action<string> log, CancellationToken ct = default)
+    {
+        if (sizeMegabytes < 1) throw new UserInputException($"--size-mb must be at least 1 (got {sizeMegabytes})");
+        string root = Directory.CreateTempSubdirectory("stune-bench-prepare-").FullName;
+        try
+        {
+            log($"writing a {sizeMegabytes} MB synthetic corpus to {root}");
+            string corpus = Path.Combine(root, "corpus", "support.jsonl");
+            Directory.CreateDirectory(Path.GetDirectoryName(corpus)!);
+            long lines = SyntheticCorpus.Write(corpus, (long)sizeMegabytes << 20, seed);
+            long corpusBytes = new FileInfo(corpus).Length;
+
+            var options = new PrepareOptions { Tokenizer = tokenizerSpec, Seed = seed, MaxTokens = 4096 };
+            var store = new LocalFolderStore(root);
+            var request = new PrepareRequest([new PrepareInput(store, "corpus/support.jsonl")], store, "prepared/bench/", options);
+            // Load the tokenizer once before timing so both measurements exclude its start-up.
+            var tokenizer = TokenizerLoader.Load(tokenizerSpec);
+            long baseline = PeakWorkingSet();
+            log($"preparing {corpusBytes / 1e6:F0} MB ({lines} lines) on {Environment.ProcessorCount} cores");
+            var clock = Stopwatch.StartNew();
+            var stats = await DataPreparationService.RunAsync(request, new Progress(log, corpusBytes), ct);
+            double seconds = clock.Elapsed.TotalSeconds;
+            long peak = PeakWorkingSet();
+
+            log("timing the tokenizer alone on the same text");
+            var (sampleBytes, tokenizerSeconds) = TimeTokenizer(corpus, tokenizer);
+            double endToEnd = corpusBytes / 1e6 / seconds, raw = sampleBytes / 1e6 / tokenizerSeconds;
+            return new PrepareBenchmarkResult(corpusBytes, lines, Environment.ProcessorCount, seconds, endToEnd, peak, baseline,
+                sampleBytes, raw, endToEnd / raw, stats.Totals.Kept, stats.Totals.Rejected, stats.Totals.Deduplicated, stats.Totals.Filtered,
+                stats.Tokens.All.Total);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Tokenizes the message contents of the corpus's first lines; returns the bytes of those lines and the seconds taken.</summary>
+    static (long Bytes, double Seconds) TimeTokenizer(string corpus, ITextTokenizer tokenizer)
+    {
+        var texts = new List<string>();
+        long bytes = 0;
+        foreach (string line in File.ReadLines(corpus))
+        {
+            if (bytes >= TokenizerSampleLimit) break;
+            bytes += System.Text.Encoding.UTF8.GetByteCount(line) + 1;
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
+                    texts.Add(message.GetProperty("content").GetString()!);
+            }
+            catch (JsonException) { /* the corpus's deliberately broken lines: the pipeline rejects them before tokenizing, too */ }
+        }
+        var clock = Stopwatch.StartNew();
+        long tokens = 0;
+        foreach (string text in texts) tokens += tokenizer.EncodePlain(text).Length;
+        GC.KeepAlive(tokens);
+        return (bytes, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The process's peak resident set (VmHWM) where /proc has it, else the runtime's peak working set.</summary>
+    static long PeakWorkingSet()
+    {
+        const string status = "/proc/self/status";
+        if (File.Exists(status))
+            foreach (string line in File.ReadLines(status))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0]) * 1024;
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
+
+    sealed class Progress(Action<string> log, long total) : IProgress<PrepareProgress>
+    {
+        readonly Stopwatch _clock = Stopwatch.StartNew();
+        long _last = -5000;
+
+        public void Report(PrepareProgress value)
+        {
+            long now = _clock.ElapsedMilliseconds;
+            if (now - _last < 5000) return;
+            _last = now;
+            log($"  {100.0 * value.BytesRead / total:F0}%  {value.BytesRead / 1e6 / Math.Max(0.001, now / 1000.0):F1} MB/s  {value.Records} records");
+        }
+    }
+}
