@@ -16,5 +16,6 @@ internal static class StuneCommands
         yield return ModelCommands.Create();
         yield return PrepareCommands.Create();
         yield return TokenizeCommands.Create();
+        yield return TrainCommands.Create();
     }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Training;
 
 namespace ServerlessTune.Cli.Tests;
 
@@ -117,5 +119,120 @@ public sealed class EvalCommandTests : IDisposable
         var result = Stune.Run("eval", "report", "--suite", suite, "--predictions", "answers.jsonl", "--out", _folder);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--predictions 'answers.jsonl': expected NAME=FILE", result.Stderr);
+    }
+}
+
+/// <summary>A random llama tiny base, an adapter the trainer made from it in a few steps, and a little support data.</summary>
+public sealed class EvalRunFolder : IDisposable
+{
+    readonly DirectoryInfo root = Directory.CreateTempSubdirectory("eval-run-cli-");
+
+    public EvalRunFolder()
+    {
+        ModelInitializer.Run("llama", "tiny", Model, seed: 5);
+        Directory.CreateDirectory(Data);
+        string[] answers = ["Hold the dial for ten seconds.", "Two years from purchase.", "The Lumo Home app.", "Up to 800 lumens.", "Wipe it with a dry cloth."];
+        File.WriteAllLines(Path.Combine(Data, "train.jsonl"), answers.Select((a, i) => Line($"Lumo question {i}?", a)));
+        File.WriteAllLines(Path.Combine(Data, "validation.jsonl"), answers.Take(3).Select((a, i) => Line($"Hi, Lumo question {i}?", a)));
+        Adapter = FineTuneRecipe.Run(new FineTuneRequest
+        {
+            ModelDirectory = Model, DataDirectory = Data, OutputDirectory = Run,
+            Options = new TrainingOptions { MaxSteps = 3, BatchSize = 5, LearningRate = 1e-2, LoraRank = 4, Seed = 1, CheckpointEvery = 0 },
+        }).AdapterDirectory!;
+        File.WriteAllText(Dialogues, "{\"id\": \"hello\", \"turns\": [\"Hello\", \"Lumo question 1?\"]}\n");
+    }
+
+    public string Root => root.FullName;
+    public string Model => Path.Combine(root.FullName, "model");
+    public string Data => Path.Combine(root.FullName, "data");
+    public string Run => Path.Combine(root.FullName, "run");
+    public string Adapter { get; }
+    public string Dialogues => Path.Combine(root.FullName, "dialogues.jsonl");
+
+    static string Line(string q, string a) => JsonSerializer.Serialize(new
+    {
+        messages = new[] { new { role = "user", content = q }, new { role = "assistant", content = a } },
+    });
+
+    public void Dispose() => root.Delete(recursive: true);
+}
+
+public class EvalRunCommandTests(EvalRunFolder folder) : IClassFixture<EvalRunFolder>
+{
+    string NewOut() => Path.Combine(folder.Root, "out-" + Guid.NewGuid().ToString("N")[..6]);
+
+    string[] Args(string output, params string[] extra) =>
+        ["eval", "--model", folder.Model, "--adapter", folder.Adapter, "--data", folder.Data, "--out", output,
+         "--max-new-tokens", "6", "--resamples", "100", .. extra];
+
+    [Fact]
+    public void Eval_compares_base_candidate_and_production_and_writes_the_report()
+    {
+        var output = NewOut();
+        var result = Stune.Run(Args(output, "--production", folder.Model, "--dialogues", folder.Dialogues,
+            "--training-metrics", Path.Combine(folder.Run, "metrics.jsonl"), "--json"));
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var json = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.Equal(output, json.GetProperty("report").GetString());
+        Assert.Equal(["base", "candidate", "production"], json.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        var metrics = json.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("metrics")).ToList();
+        // Production is the base folder: the same figures, bit for bit, since every model runs the same way.
+        Assert.Equal(metrics[0].GetRawText(), metrics[2].GetRawText());
+        Assert.NotEqual(metrics[0].GetProperty("perplexity").GetDouble(), metrics[1].GetProperty("perplexity").GetDouble());
+        Assert.Equal(3, metrics[1].EnumerateObject().Count(p => p.Name is "exact_match" or "f1" or "rouge_l"));
+        // The default gate: candidate perplexity no worse than the base's.
+        var gate = json.GetProperty("gate");
+        Assert.Equal(gate.GetProperty("passed").GetBoolean(), metrics[1].GetProperty("perplexity").GetDouble() <= metrics[0].GetProperty("perplexity").GetDouble());
+        Assert.Contains("answered 3/3 suite cases", result.Stderr);
+
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json"))).RootElement;
+        Assert.Equal(3, report.GetProperty("cases").GetArrayLength());
+        Assert.Equal(3, report.GetProperty("dialogues").GetArrayLength());
+        Assert.Equal(4, report.GetProperty("dialogues")[0].GetProperty("messages").GetArrayLength());
+        Assert.Equal("greedy", report.GetProperty("settings").GetProperty("decoding").GetString());
+        Assert.True(File.Exists(Path.Combine(output, "report.md")));
+        Assert.Contains("<polyline class=\"loss\"", File.ReadAllText(Path.Combine(output, "report.html")));
+    }
+
+    [Fact]
+    public void A_failing_gate_exits_0_and_says_so()
+    {
+        var gate = Path.Combine(folder.Root, "strict-gate.json");
+        File.WriteAllText(gate, """{"rules": [{"metric": "perplexity", "op": "<", "relative_to": "base", "factor": 0.01}]}""");
+        var output = NewOut();
+
+        var result = Stune.Run(Args(output, "--gate", gate));
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("**❌ gate failed (enforce): 0 passed, 1 failed, 0 skipped of 1 rules**", result.Stdout);
+        Assert.Contains("- failed: candidate perplexity ", result.Stdout);
+        Assert.Contains("the gate failed; the evaluation itself succeeded, so the exit code is 0", result.Stderr);
+        Assert.Equal(File.ReadAllText(Path.Combine(output, "report.md")), result.Stdout);
+    }
+
+    [Fact]
+    public void Bad_input_exits_1_naming_it_before_any_model_runs()
+    {
+        var empty = Path.Combine(folder.Root, "empty-data");
+        Directory.CreateDirectory(empty);
+        var noValidation = Stune.Run(["eval", "--model", folder.Model, "--data", empty, "--out", NewOut()]);
+        Assert.Equal(1, noValidation.ExitCode);
+        Assert.Equal($"error: {Path.Combine(empty, "validation.jsonl")}: file not found\n", noValidation.Stderr.ReplaceLineEndings("\n"));
+
+        var gate = Path.Combine(folder.Root, "bad-gate.json");
+        File.WriteAllText(gate, """{"rules": [{"metric": "perplexity", "op": "=>", "value": 3}]}""");
+        var badGate = Stune.Run(Args(NewOut(), "--gate", gate));
+        Assert.Equal(1, badGate.ExitCode);
+        Assert.Contains($"error: {gate}: rules[0]: op: '=>' is not one of", badGate.Stderr);
+        Assert.DoesNotContain("loading", badGate.Stderr);
+
+        var noModel = Stune.Run(["eval", "--model", Path.Combine(folder.Root, "missing"), "--data", folder.Data, "--out", NewOut()]);
+        Assert.Equal(1, noModel.ExitCode);
+        Assert.Contains("--model", noModel.Stderr);
+
+        var usage = Stune.Run(["eval", "--model", folder.Model, "--data", folder.Data]);
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("--out", usage.Stderr);
     }
 }

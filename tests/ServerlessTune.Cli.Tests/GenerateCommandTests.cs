@@ -124,4 +124,21 @@ public class GenerateCommandTests(GenerateModelFolder folder) : IClassFixture<Ge
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--prompt", result.Stderr);
     }
+
+    [Fact]
+    public void Bench_generate_reports_decode_speed_against_the_bound_it_measured()
+    {
+        var result = Stune.Run(["bench", "generate", "--preset", "tiny", "--prompt-tokens", "8", "--tokens", "16", "--threads", "1", "--json"],
+            workingDirectory: null);
+        var json = Json(result);
+        Assert.Equal("llama", json.GetProperty("architecture").GetString());
+        Assert.Equal(1, json.GetProperty("threads").GetInt32());
+        Assert.Equal(16, json.GetProperty("decoded_tokens").GetInt32());
+        // llama ties its output projection to the token table and has no position table: every weight is read per token.
+        Assert.Equal(4 * json.GetProperty("parameters").GetInt64(), json.GetProperty("weight_bytes_per_token").GetInt64());
+        var bound = json.GetProperty("bound_tokens_per_second").GetDouble();
+        Assert.Equal(json.GetProperty("copy_bandwidth_bytes_per_second").GetDouble() / json.GetProperty("weight_bytes_per_token").GetInt64(), bound);
+        Assert.Equal(json.GetProperty("tokens_per_second").GetDouble() / bound, json.GetProperty("ratio").GetDouble());
+        Assert.Contains("copy bandwidth", result.Stderr);
+    }
 }

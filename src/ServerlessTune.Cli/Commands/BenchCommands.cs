@@ -19,5 +19,6 @@ internal static class BenchCommands
         // one line per benchmark; keep alphabetical
         yield return BenchGenerateCommand.Create();
         yield return BenchPrepareCommand.Create();
+        yield return BenchTrainCommand.Create();
     }
 }

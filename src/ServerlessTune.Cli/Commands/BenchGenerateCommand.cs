@@ -16,15 +16,17 @@ internal static class BenchGenerateCommand
         preset.AcceptOnlyFromAmong(ModelPresets.Presets);
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length.", DefaultValueFactory = _ => 32 };
         var tokens = new Option<int>("--tokens") { Description = "Tokens decoded per timed run.", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's choice)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document." };
         var command = new Command("generate", "Decode tokens/s of a small model against the memory-bandwidth bound.")
         {
-            arch, preset, promptTokens, tokens, json,
+            arch, preset, promptTokens, tokens, threads, json,
         };
         command.SetAction(parse =>
         {
             var (a, p) = (parse.GetValue(arch)!, parse.GetValue(preset)!);
-            var r = DecodeBenchmark.RunOnPreset(a, p, parse.GetValue(promptTokens), parse.GetValue(tokens), Console.Error.WriteLine);
+            var r = DecodeBenchmark.RunOnPreset(a, p, parse.GetValue(promptTokens), parse.GetValue(tokens),
+                parse.GetValue(threads), Console.Error.WriteLine);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new
@@ -32,6 +34,7 @@ internal static class BenchGenerateCommand
                     architecture = r.Architecture,
                     preset = p,
                     parameters = r.Parameters,
+                    threads = r.Threads,
                     prompt_tokens = r.PromptTokens,
                     decoded_tokens = r.DecodedTokens,
                     tokens_per_second = r.TokensPerSecond,
@@ -42,7 +45,7 @@ internal static class BenchGenerateCommand
                 }));
                 return 0;
             }
-            Console.Out.WriteLine($"model            {a} {p}, {r.Parameters / 1e6:F1}M parameters, fp32");
+            Console.Out.WriteLine($"model            {a} {p}, {r.Parameters / 1e6:F1}M parameters, fp32, {r.Threads} threads");
             Console.Out.WriteLine($"decode           {r.TokensPerSecond:F1} tokens/s (batch 1, KV cache, {r.DecodedTokens} tokens after a {r.PromptTokens}-token prompt)");
             Console.Out.WriteLine($"weights read     {r.WeightBytesPerToken / 1e6:F1} MB per token");
             Console.Out.WriteLine($"copy bandwidth   {r.CopyBandwidthBytesPerSecond / 1e9:F2} GB/s (bytes read + written)");

@@ -3,16 +3,27 @@ using System.Globalization;
 using System.Text.Json;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Pipeline;
 
 namespace ServerlessTune.Cli.Commands;
 
 /// <summary>
-/// `stune eval score` (answer metrics of a predictions file against references) and `stune eval report`
-/// (a full report with intervals, deltas and the gate from answers that other systems produced).
+/// `stune eval` (run base, candidate and production on the validation split, a suite and dialogues, apply the
+/// gate, write the report), `stune eval score` (answer metrics of a predictions file against references) and
+/// `stune eval report` (a full report with intervals, deltas and the gate from answers that other systems produced).
 /// </summary>
 internal static class EvalCommands
 {
-    public static Command Create() => new("eval", "Evaluate models: score answers, compare models, apply the quality gate.") { CreateScore(), CreateReport() };
+    public static Command Create()
+    {
+        var command = new Command("eval", "Evaluate a fine-tuned model against its base and production, apply the quality gate, write the report.")
+        {
+            CreateScore(), CreateReport(),
+        };
+        new RunFlags().AddTo(command);
+        return command;
+    }
 
     static Command CreateScore()
     {
@@ -101,4 +112,118 @@ internal static class EvalCommands
     }
 
     static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>The flags of `stune eval` itself: which models, on what, decoded how.</summary>
+    sealed class RunFlags
+    {
+        readonly Option<string> model = new("--model") { Description = "Model folder: the base when --adapter is given, else the candidate (e.g. a merged folder).", Required = true };
+        readonly Option<string?> adapter = new("--adapter") { Description = "LoRA adapter folder (PEFT layout): the candidate is --model plus this adapter." };
+        readonly Option<string?> baseModel = new("--base") { Description = "Base model folder to compare with when --model is already the candidate." };
+        readonly Option<string> data = new("--data") { Description = "Prepared-data folder holding validation.jsonl.", Required = true };
+        readonly Option<string?> suite = new("--suite") { Description = "Suite file (JSON array or JSONL of cases); default: derived from validation.jsonl." };
+        readonly Option<int?> maxCases = new("--max-cases") { Description = "Use only the first N cases of a suite derived from validation.jsonl." };
+        readonly Option<string?> production = new("--production") { Description = "The model in production (folder), evaluated the same way." };
+        readonly Option<string?> gate = new("--gate") { Description = "Quality gate configuration (JSON); default: candidate perplexity <= base perplexity." };
+        readonly Option<string?> dialogues = new("--dialogues") { Description = "Scripted dialogues (JSON array or JSONL of {\"id\",\"system\",\"turns\":[...]})." };
+        readonly Option<string?> trainingMetrics = new("--training-metrics") { Description = "The trainer's metrics.jsonl, for the loss curves." };
+        readonly Option<string> output = new("--out") { Description = "Folder for report.json, report.md and report.html.", Required = true };
+        readonly Option<string> runId = new("--run-id") { Description = "Run id shown in the report.", DefaultValueFactory = _ => "local" };
+        readonly Option<string?> template = new("--chat-template") { Description = "Override the chat template (chatml, llama2, llama3, phi3, zephyr, plain)." };
+        readonly Option<int> batchSize = new("--batch-size") { Description = "Conversations per forward pass and prompts per generation batch.", DefaultValueFactory = _ => 8 };
+        readonly Option<int> maxNewTokens = new("--max-new-tokens") { Description = "Most tokens per answer.", DefaultValueFactory = _ => 64 };
+        readonly Option<double> temperature = new("--temperature") { Description = "Sampling temperature; 0 (default) is greedy and reproducible.", DefaultValueFactory = _ => 0.0 };
+        readonly Option<double> topP = new("--top-p") { Description = "Nucleus sampling mass.", DefaultValueFactory = _ => 1.0 };
+        readonly Option<int> topK = new("--top-k") { Description = "Sample among the k likeliest tokens; 0 is off.", DefaultValueFactory = _ => 0 };
+        readonly Option<long> seed = new("--seed") { Description = "Sampling and bootstrap seed.", DefaultValueFactory = _ => 0L };
+        readonly Option<int> resamples = new("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => Bootstrap.DefaultResamples };
+        readonly Option<bool> json = new("--json") { Description = "Print one JSON document: the gate and every model's figures." };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[]
+                     {
+                         model, adapter, baseModel, data, suite, maxCases, production, gate, dialogues, trainingMetrics, output, runId, template,
+                         batchSize, maxNewTokens, temperature, topP, topK, seed, resamples, json,
+                     })
+                command.Options.Add(option);
+            command.SetAction((parse, cancellationToken) => RunAsync(parse, cancellationToken));
+        }
+
+        async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+        {
+            var modelDir = parse.GetValue(model)!;
+            var dataDir = parse.GetValue(data)!;
+            var folder = parse.GetValue(output)!;
+            if (parse.GetValue(resamples) <= 0)
+                throw new UserInputException($"--resamples: must be positive, got {parse.GetValue(resamples)}");
+            foreach (var (flag, dir) in new[] { ("--model", modelDir), ("--adapter", parse.GetValue(adapter)), ("--base", parse.GetValue(baseModel)), ("--production", parse.GetValue(production)), ("--data", dataDir) })
+                if (dir is not null && !Directory.Exists(dir))
+                    throw new UserInputException($"{flag} {dir}: folder not found");
+            if (parse.GetValue(adapter) is not null && parse.GetValue(baseModel) is not null)
+                throw new UserInputException("--base: with --adapter the base is --model; give one of --adapter or --base");
+
+            var plan = new EvaluationPlan
+            {
+                ValidationFile = Path.Combine(dataDir, "validation.jsonl"),
+                SuiteFile = parse.GetValue(suite),
+                DialoguesFile = parse.GetValue(dialogues),
+                MaxDerivedCases = parse.GetValue(maxCases),
+                BatchSize = parse.GetValue(batchSize),
+                ChatTemplate = parse.GetValue(template),
+                Decoding = new GenerationOptions
+                {
+                    MaxNewTokens = parse.GetValue(maxNewTokens),
+                    Temperature = parse.GetValue(temperature),
+                    TopP = parse.GetValue(topP),
+                    TopK = parse.GetValue(topK),
+                    Seed = parse.GetValue(seed),
+                },
+            };
+            plan.Validate();
+            // Read every input before the first model is loaded, so a typo costs seconds, not a model run.
+            var gateConfig = parse.GetValue(gate) is { } gatePath ? QualityGateConfig.Load(gatePath) : PipelineConfig.DefaultGate;
+            var training = parse.GetValue(trainingMetrics) is { } metricsPath ? TrainingCurve.Load(metricsPath) : null;
+            plan.LoadSuite();
+            if (plan.DialoguesFile is not null) DialogueScript.Load(plan.DialoguesFile);
+
+            var evaluator = new ModelEvaluator(plan, Console.Error.WriteLine);
+            var outputs = new List<FamilyOutput>();
+            foreach (var evaluated in Models(parse, modelDir))
+                outputs.AddRange(await evaluator.RunAllAsync(evaluated, cancellationToken));
+            var options = new EvaluationOptions { Seed = (int)parse.GetValue(seed), Resamples = parse.GetValue(resamples) };
+            var report = evaluator.Report(parse.GetValue(runId)!, outputs, QualityGateConfig.DefaultModel, options, gateConfig, training);
+            await ReportWriter.WriteToDirectoryAsync(report, folder, cancellationToken);
+            Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportWriter.HtmlName)}");
+            if (report.Gate is { Passed: false })
+                Console.Error.WriteLine("the gate failed; the evaluation itself succeeded, so the exit code is 0");
+            Console.Out.Write(parse.GetValue(json) ? Summary(report, folder) + "\n" : MarkdownReport.Render(report));
+            return 0;
+        }
+
+        IEnumerable<EvaluatedModel> Models(ParseResult parse, string modelDir)
+        {
+            var adapterDir = parse.GetValue(adapter);
+            var baseDir = adapterDir is null ? parse.GetValue(baseModel) : modelDir;
+            if (baseDir is not null)
+                yield return new EvaluatedModel("base", baseDir);
+            yield return new EvaluatedModel(QualityGateConfig.DefaultModel, modelDir, adapterDir);
+            if (parse.GetValue(production) is { } productionDir)
+                yield return new EvaluatedModel("production", productionDir);
+        }
+    }
+
+    /// <summary>The gate and each model's figures: what a script acting on the evaluation needs.</summary>
+    static string Summary(EvaluationReport report, string folder) => JsonSerializer.Serialize(new
+    {
+        report = folder,
+        candidate = report.Candidate,
+        gate = report.Gate is not { } gate ? null : new
+        {
+            passed = gate.Passed,
+            mode = gate.Mode.ToString().ToLowerInvariant(),
+            summary = gate.Summary(),
+            failed = gate.Rules.Where(r => r.Status == RuleStatus.Failed).Select(r => r.Message).ToList(),
+        },
+        models = report.Models.Select(m => new { name = m.Name, source = m.Source, metrics = m.Metrics.ToDictionary(kv => kv.Key, kv => kv.Value.Value) }).ToList(),
+    }, ReportJson.Options);
 }

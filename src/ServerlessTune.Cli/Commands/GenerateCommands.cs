@@ -14,8 +14,11 @@ internal static class GenerateCommands
         var prompt = new Option<string>("--prompt") { Description = "Text to continue (or, with --chat, the user's message).", Required = true };
         var chat = new Option<bool>("--chat") { Description = "Send the prompt as a user message through the model's chat template." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document (text, finish_reason, token counts) instead of streaming." };
-        var command = new Command("generate", "Generate text from a model folder.") { prompt, chat, json };
+        var command = new Command("generate", "Generate text from a model folder.");
         flags.AddTo(command);
+        command.Options.Add(prompt);
+        command.Options.Add(chat);
+        command.Options.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = flags.Options(parse);
@@ -56,8 +59,9 @@ internal static class GenerateCommands
     {
         var flags = new ModelFlags();
         var system = new Option<string?>("--system") { Description = "System message that opens the conversation." };
-        var command = new Command("chat", "Chat with a model: one user message per stdin line, replies stream to stdout; '/exit' or end of input quits.") { system };
+        var command = new Command("chat", "Chat with a model: one user message per stdin line, replies stream to stdout; '/exit' or end of input quits.");
         flags.AddTo(command);
+        command.Options.Add(system);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = flags.Options(parse);

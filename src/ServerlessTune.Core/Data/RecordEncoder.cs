@@ -52,14 +52,19 @@ public sealed class RecordEncoder(ITextTokenizer tokenizer, IChatTemplate templa
         return null;
     }
 
-    EncodedSize TruncatePassage(Conversation conversation)
+    EncodedSize? TruncatePassage(Conversation conversation)
     {
-        int room = maxTokens - (tokenizer.EosTokenId is null ? 0 : 1);
         var ids = tokenizer.EncodePlain(conversation.Messages[0].Content);
-        // A cut can fall inside a multi-byte character; drop the partial character rather than keep U+FFFD.
-        string text = tokenizer.Decode(ids.Take(room)).TrimEnd('\uFFFD');
-        var truncated = conversation with { Messages = [conversation.Messages[0] with { Content = text }] };
-        var size = Measure(truncated);
-        return size with { Truncated = true };
+        int room = maxTokens - (tokenizer.EosTokenId is null ? 0 : 1);
+        // Decoding a prefix and encoding it again can merge differently at the cut; shrink until it fits.
+        while (room > 0)
+        {
+            // A cut can fall inside a multi-byte character; drop the partial character rather than keep U+FFFD.
+            string text = tokenizer.Decode(ids.Take(room)).TrimEnd('\uFFFD');
+            var size = Measure(conversation with { Messages = [conversation.Messages[0] with { Content = text }] });
+            if (size.Tokens <= maxTokens) return size with { Truncated = true };
+            room -= size.Tokens - maxTokens;
+        }
+        return null;
     }
 }

@@ -10,6 +10,7 @@ namespace ServerlessTune.Core.Generation;
 public sealed record DecodeBenchmarkResult(
     string Architecture,
     long Parameters,
+    int Threads,
     int PromptTokens,
     int DecodedTokens,
     double TokensPerSecond,
@@ -30,8 +31,15 @@ public static class DecodeBenchmark
 {
     /// <summary>Writes a random-weight preset checkpoint to a temporary folder (as `stune model init`
     /// does), loads it back the way `stune generate` does, and measures it.</summary>
-    public static DecodeBenchmarkResult RunOnPreset(string arch, string preset, int promptTokens, int decodeTokens, Action<string>? log = null)
+    public static DecodeBenchmarkResult RunOnPreset(string arch, string preset, int promptTokens, int decodeTokens,
+        int? threads = null, Action<string>? log = null)
     {
+        // Many tiny matmuls per token: on a busy machine one thread can beat two that wait on each other.
+        if (threads is { } n)
+        {
+            if (n < 1) throw new UserInputException($"--threads must be at least 1 (got {n})");
+            set_num_threads(n);
+        }
         var folder = Directory.CreateTempSubdirectory("stune-bench-generate-");
         try
         {
@@ -49,6 +57,9 @@ public static class DecodeBenchmark
     public static DecodeBenchmarkResult Run(CausalLM model, ITextTokenizer tokenizer, int promptTokens, int decodeTokens,
         long copyBytes = 256L << 20, int repeats = 3, Action<string>? log = null)
     {
+        if (promptTokens < 1 || decodeTokens < 1 || promptTokens + decodeTokens + 1 > model.Config.MaxPositions)
+            throw new UserInputException(
+                $"prompt tokens ({promptTokens}) and decoded tokens ({decodeTokens}) must be at least 1 and, plus one, fit the model's context of {model.Config.MaxPositions}");
         // No end tokens: a random model must not stop early and shorten the timed run.
         var generator = new TextGenerator(model, tokenizer, []);
         var prompt = Enumerable.Range(0, promptTokens).Select(i => (i * 7919 + 13) % tokenizer.VocabSize).ToArray();
@@ -68,7 +79,7 @@ public static class DecodeBenchmark
         var bandwidth = CopyBandwidth(copyBytes, repeats + 2);
         log?.Invoke($"copy bandwidth {bandwidth / 1e9:F2} GB/s");
         var bytesPerToken = WeightBytesReadPerToken(model);
-        return new DecodeBenchmarkResult(model.Config.ModelType, model.ParameterCount(), promptTokens, decodeTokens,
+        return new DecodeBenchmarkResult(model.Config.ModelType, model.ParameterCount(), get_num_threads(), promptTokens, decodeTokens,
             1 / perToken, bytesPerToken, bandwidth, bandwidth / bytesPerToken);
     }
 

@@ -9,8 +9,9 @@ namespace ServerlessTune.Core.Generation;
 /// <summary>
 /// Autoregressive decoding over a CausalLM with a KV cache: one forward pass over the (left-padded)
 /// prompts, then one token per step. Each row stops on its own (end token, stop string, its token
-/// budget); finished rows keep being fed a pad token, which nothing reads, so the live rows compute
-/// exactly what they would alone.
+/// budget). A finished row keeps being fed a pad token that its attention mask marks as padding, so
+/// its positions stop growing (a row that filled the context never runs past it) and the live rows
+/// compute exactly what they would alone.
 /// </summary>
 public sealed class TextGenerator
 {
@@ -54,7 +55,6 @@ public sealed class TextGenerator
         using var cache = model.NewCache();
         using var seen = SeenTokens(prompts);
         using var seenNow = ones(rows, 1, ScalarType.Bool);
-        using var growMask = ones(rows, 1, ScalarType.Int64);
         using var unreachable = UnknownTokenMask();
         var (inputIds, mask) = LeftPadded(prompts);
         Tensor? logits = null;
@@ -79,7 +79,8 @@ public sealed class TextGenerator
 
                 using var nextIds = tensor(next, rows, 1);
                 seen.scatter_(1, nextIds, seenNow);
-                var longerMask = cat([mask, growMask], 1);
+                using var live = tensor(finished.Select(f => f is null ? 1L : 0L).ToArray(), rows, 1);
+                var longerMask = cat([mask, live], 1);
                 mask.Dispose();
                 mask = longerMask;
                 logits.Dispose();

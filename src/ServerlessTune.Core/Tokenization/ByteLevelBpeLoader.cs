@@ -45,7 +45,9 @@ internal static class ByteLevelBpeLoader
             added.TryAdd(token, id);
         var preTokenizer = Required(root, "pre_tokenizer", JsonValueKind.Object, path);
         var normalizer = root.TryGetProperty("normalizer", out var n) ? HfNormalizers.Create(n, path) : null;
-        return Build(path, vocab, merges, added, config, specials => HfPreTokenizers.Create(preTokenizer, path, specials), normalizer);
+        var ignoreMerges = model.TryGetProperty("ignore_merges", out var ignore) && ignore.ValueKind == JsonValueKind.True;
+        return Build(path, vocab, merges, added, config, specials => HfPreTokenizers.Create(preTokenizer, path, specials), normalizer,
+            ignoreMerges);
     }
 
     public static TextTokenizer LoadVocabAndMerges(string vocabPath, string mergesPath, TokenizerConfig config)
@@ -56,16 +58,26 @@ internal static class ByteLevelBpeLoader
         var vocab = ReadVocab(document.RootElement, vocabPath, "vocab");
         var merges = ReadMergesTxt(mergesPath);
         var added = new Dictionary<string, int>(config.AddedTokens, StringComparer.Ordinal);
+        // Older folders (GPT-J's <|extratoken_N|>) list added tokens in added_tokens.json.
+        var addedTokensJson = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vocabPath))!, "added_tokens.json");
+        if (File.Exists(addedTokensJson))
+        {
+            using var addedDocument = JsonFiles.Parse(addedTokensJson);
+            if (addedDocument.RootElement.ValueKind != JsonValueKind.Object)
+                throw new UserInputException($"{addedTokensJson}: expected a JSON object of token -> id");
+            foreach (var (token, id) in ReadVocab(addedDocument.RootElement, addedTokensJson, "added token"))
+                added.TryAdd(token, id);
+        }
         // GPT-2's <|endoftext|> lives in vocab.json only; it is special all the same.
         foreach (var token in new[] { config.BosToken, config.EosToken, config.PadToken, BuiltInEncoding.EndOfText })
             if (token is not null && vocab.TryGetValue(token, out var id))
                 added.TryAdd(token, id);
-        return Build(mergesPath, vocab, merges, added, config, HfPreTokenizers.Gpt2, normalizer: null);
+        return Build(mergesPath, vocab, merges, added, config, HfPreTokenizers.Gpt2, normalizer: null, ignoreMerges: false);
     }
 
     private static TextTokenizer Build(string source, Dictionary<string, int> vocab, List<string> merges,
         Dictionary<string, int> added, TokenizerConfig config, Func<IReadOnlyDictionary<string, int>?, PreTokenizer> preTokenizer,
-        Normalizer? normalizer)
+        Normalizer? normalizer, bool ignoreMerges)
     {
         BpeTokenizer Create(IReadOnlyDictionary<string, int>? specials)
         {
@@ -89,6 +101,7 @@ internal static class ByteLevelBpeLoader
         // Building an instance takes about a second for a 100k-merge vocabulary: build the two side by side.
         var withSpecialTokens = Task.Run(() => Create(added));
         var plain = Create(null);
+        var special = withSpecialTokens.GetAwaiter().GetResult();
         // Byte-level BPE can spell any text only if every byte has its symbol; a missing one would drop characters.
         for (var b = 0; b < 256; b++)
             if (!vocab.ContainsKey(ByteLevelAlphabet.Encode([(byte)b])))
@@ -96,7 +109,13 @@ internal static class ByteLevelBpeLoader
         var vocabSize = Math.Max(vocab.Values.Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
         var ids = SpecialTokenResolver.Resolve(config, added, vocab);
         var name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(source))) ?? source;
-        return new TextTokenizer(name, plain, withSpecialTokens.GetAwaiter().GetResult(), added, vocabSize, ids);
+        if (!ignoreMerges)
+            return new TextTokenizer(name, plain, special, added, vocabSize, ids);
+        return new TextTokenizer(name, plain, special, added, vocabSize, ids)
+        {
+            PlainEncoder = new WholeTokenFirst(plain, vocab, specialTokens: null).Encode,
+            SpecialEncoder = new WholeTokenFirst(special, vocab, added).Encode,
+        };
     }
 
     private static JsonElement Required(JsonElement parent, string key, JsonValueKind kind, string path)

@@ -46,7 +46,8 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
         {
             if (run.Length == 0)
                 return;
-            var encoded = afterSpecial || tokenizer is not IContinuationEncoder continuation
+            var startsSentence = ids.Count == 0 || (afterSpecial && tokenizer is not IContinuationEncoder { Legacy: false });
+            var encoded = startsSentence || tokenizer is not IContinuationEncoder continuation
                 ? tokenizer.EncodePlain(run.ToString())
                 : continuation.EncodeContinuation(run.ToString());
             ids.AddRange(encoded);
@@ -82,4 +83,10 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
 internal interface IContinuationEncoder
 {
     int[] EncodeContinuation(string text);
+
+    /// <summary>
+    /// Transformers' "legacy" Llama tokenization: text after a special token starts a new sentence (gets the
+    /// prefix again). Llama 2 works this way; TinyLlama and Phi-3 set legacy = false.
+    /// </summary>
+    bool Legacy { get; }
 }

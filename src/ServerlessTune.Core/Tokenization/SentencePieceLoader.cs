@@ -24,7 +24,11 @@ internal static class SentencePieceLoader
             EosToken = config.EosToken ?? plain.EndOfSentenceToken,
         }, specials, plain.Vocabulary);
         return new TextTokenizer(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path, plain, withSpecials,
-            specials, vocabSize, ids, text => Continue(plain, text));
+            specials, vocabSize, ids)
+        {
+            Continuation = text => Continue(plain, text),
+            Legacy = config.Legacy ?? true,
+        };
     }
 
     // Text that continues a line gets no dummy "▁" prefix: escape spaces the way the model's normalizer would

@@ -9,23 +9,21 @@ namespace ServerlessTune.Core.Tokenization;
 /// </summary>
 internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 {
-    private readonly Tokenizer _plain;
     private readonly Tokenizer _withSpecialTokens;
     private readonly IReadOnlyDictionary<string, int> _specialTokens;
-    private readonly Func<string, int[]>? _continuation;
 
     public TextTokenizer(string name, Tokenizer plain, Tokenizer withSpecialTokens, IReadOnlyDictionary<string, int> specialTokens,
-        int vocabSize, SpecialTokenIds ids, Func<string, int[]>? continuation = null)
+        int vocabSize, SpecialTokenIds ids)
     {
         Name = name;
-        _plain = plain;
         _withSpecialTokens = withSpecialTokens;
         _specialTokens = specialTokens;
-        _continuation = continuation;
         VocabSize = vocabSize;
         BosTokenId = ids.Bos;
         EosTokenId = ids.Eos;
         PadTokenId = ids.Pad;
+        PlainEncoder = text => [.. plain.EncodeToIds(text)];
+        SpecialEncoder = text => [.. withSpecialTokens.EncodeToIds(text)];
     }
 
     public string Name { get; }
@@ -34,13 +32,22 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
     public int? EosTokenId { get; }
     public int? PadTokenId { get; }
 
-    public int[] EncodePlain(string text) => [.. _plain.EncodeToIds(text)];
+    /// <summary>Replaces the package's encoding where the model asks for more (tokenizer.json's ignore_merges).</summary>
+    public Func<string, int[]> PlainEncoder { private get; init; }
+    public Func<string, int[]> SpecialEncoder { private get; init; }
 
-    public int[] EncodeWithSpecialTokens(string text) => [.. _withSpecialTokens.EncodeToIds(text)];
+    /// <summary>Encoding of text that continues a line; plain encoding unless the model prefixes sentences.</summary>
+    public Func<string, int[]>? Continuation { private get; init; }
 
-    public int[] EncodeContinuation(string text) => _continuation?.Invoke(text) ?? EncodePlain(text);
+    public bool Legacy { get; init; } = true;
 
-    public int CountTokens(string text) => _plain.CountTokens(text);
+    public int[] EncodePlain(string text) => PlainEncoder(text);
+
+    public int[] EncodeWithSpecialTokens(string text) => SpecialEncoder(text);
+
+    public int[] EncodeContinuation(string text) => Continuation?.Invoke(text) ?? EncodePlain(text);
+
+    public int CountTokens(string text) => EncodePlain(text).Length;
 
     public string Decode(IEnumerable<int> ids) => _withSpecialTokens.Decode(ids);
 

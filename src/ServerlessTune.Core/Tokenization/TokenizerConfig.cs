@@ -10,7 +10,8 @@ public sealed record TokenizerConfig(
     string? PadToken,
     string? ChatTemplate,
     IReadOnlyDictionary<string, int> AddedTokens,
-    string? SourcePath = null)
+    string? SourcePath = null,
+    bool? Legacy = null)
 {
     public static readonly TokenizerConfig Empty = new(null, null, null, null, new Dictionary<string, int>());
 
@@ -30,7 +31,10 @@ public sealed record TokenizerConfig(
             TokenText(root, "pad_token", path),
             ChatTemplateText(root, path),
             AddedTokensDecoder(root, path),
-            path);
+            path,
+            root.TryGetProperty("legacy", out var legacy) && legacy.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? legacy.GetBoolean()
+                : null);
     }
 
     // Special tokens are written either as "</s>" or as {"content": "</s>", "lstrip": false, ...}.

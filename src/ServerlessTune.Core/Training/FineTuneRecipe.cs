@@ -108,21 +108,17 @@ public static class FineTuneRecipe
         double Elapsed() => elapsedBefore + clock.Elapsed.TotalSeconds;
         double EpochOf(TrainerState s) => s.Epoch + (double)s.BatchInEpoch / order.BatchesPerEpoch;
 
-        double? lastVal = null;
-        int lastEvalStep = -1;
-        void Evaluate(TrainerState s)
+        void Evaluate()
         {
             var (loss, ppl) = ValidationLoss.Compute(model, data.Validation, settings.BatchSize, padId);
-            metrics.Write(new MetricRecord { Kind = MetricRecord.EvalKind, Step = s.Step, Epoch = EpochOf(s), ValLoss = loss, ValPerplexity = ppl, ElapsedSeconds = Elapsed() });
-            log($"step {s.Step}: validation loss {loss:F4}, perplexity {ppl:F2}");
-            lastVal = loss;
-            lastEvalStep = s.Step;
+            metrics.Write(new MetricRecord { Kind = MetricRecord.EvalKind, Step = state.Step, Epoch = EpochOf(state), ValLoss = loss, ValPerplexity = ppl, ElapsedSeconds = Elapsed() });
+            log($"step {state.Step}: validation loss {loss:F4}, perplexity {ppl:F2}");
+            state = state with { LastEvalStep = state.Step, LastValLoss = loss };
         }
 
         model.train();
-        if (resumeFrom is null && data.Validation.Count > 0) Evaluate(state);
+        if (resumeFrom is null && data.Validation.Count > 0) Evaluate();
 
-        double? trainLoss = null;
         bool interrupted = false, stoppedEarly = false;
         var windowClock = new Stopwatch();
         while (state.Step < totalSteps)
@@ -136,7 +132,6 @@ public static class FineTuneRecipe
             StepResult result;
             try { result = TrainingStep.Run(model, window, optimizer, parameters, lr, settings.MaxGradNorm); }
             finally { foreach (var b in window) b.Dispose(); }
-            trainLoss = result.Loss;
             bool epochDone = end == order.BatchesPerEpoch;
             state = state with
             {
@@ -144,6 +139,7 @@ public static class FineTuneRecipe
                 Epoch = epochDone ? state.Epoch + 1 : state.Epoch,
                 BatchInEpoch = epochDone ? 0 : end,
                 TokensSeen = state.TokensSeen + result.RealTokens,
+                LastTrainLoss = result.Loss,
             };
             double tokensPerSecond = result.RealTokens / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
             metrics.Write(new MetricRecord
@@ -155,12 +151,14 @@ public static class FineTuneRecipe
             progress?.Report(new TrainingProgress(state.Step, totalSteps, EpochOf(state), result.Loss, lr, tokensPerSecond,
                 TimeSpan.FromSeconds(Elapsed()), TimeSpan.FromSeconds(perStep * (totalSteps - state.Step))));
 
-            if (settings.EvalEvery > 0 && state.Step % settings.EvalEvery == 0 && data.Validation.Count > 0)
+            // The final validation runs before the final checkpoint, so resuming a finished run repeats nothing.
+            bool evalDue = (settings.EvalEvery > 0 && state.Step % settings.EvalEvery == 0) || state.Step == totalSteps;
+            if (evalDue && data.Validation.Count > 0)
             {
-                Evaluate(state);
-                if (state.BestValLoss is not { } best || lastVal < best)
+                Evaluate();
+                if (state.BestValLoss is not { } best || state.LastValLoss < best)
                 {
-                    state = state with { BestValLoss = lastVal, BestStep = state.Step, EvalsWithoutImprovement = 0 };
+                    state = state with { BestValLoss = state.LastValLoss, BestStep = state.Step, EvalsWithoutImprovement = 0 };
                     if (settings.EarlyStoppingPatience > 0) checkpoints.SaveBest(trainable);
                 }
                 else
@@ -184,7 +182,6 @@ public static class FineTuneRecipe
             }
         }
 
-        if (data.Validation.Count > 0 && lastEvalStep != state.Step) Evaluate(state);
         if (state.Step > 0 && Path.GetFileName(checkpoints.Latest()) != $"step-{state.Step}") SaveCheckpoint();
         if (settings.EarlyStoppingPatience > 0 && checkpoints.HasBest && state.BestStep != state.Step)
         {
@@ -236,7 +233,7 @@ public static class FineTuneRecipe
         }
 
         FineTuneResult Result(string? adapter, string? merged) => new(
-            state.Step, totalSteps, trainLoss, lastVal, state.BestValLoss, state.BestStep, interrupted, stoppedEarly,
+            state.Step, totalSteps, state.LastTrainLoss, state.LastValLoss, state.BestValLoss, state.BestStep, interrupted, stoppedEarly,
             trainableCount, totalCount, adapter, merged, Elapsed());
     }
 

@@ -20,6 +20,10 @@ public sealed record TrainerState
     public double? BestValLoss { get; init; }
     public int? BestStep { get; init; }
     public int EvalsWithoutImprovement { get; init; }
+    /// <summary>The latest losses, so a resumed run neither repeats a validation nor loses them from its result.</summary>
+    public int? LastEvalStep { get; init; }
+    public double? LastValLoss { get; init; }
+    public double? LastTrainLoss { get; init; }
     public long TokensSeen { get; init; }
     public double ElapsedSeconds { get; init; }
     /// <summary>The settings the run started with; resume refuses a different configuration.</summary>

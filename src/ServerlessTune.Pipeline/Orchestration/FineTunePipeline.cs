@@ -14,6 +14,8 @@ namespace ServerlessTune.Pipeline.Orchestration;
 [DurableTask(PipelineNames.Orchestrator)]
 public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineResult>
 {
+    const int MaxRelaunches = 3;
+
     public override async Task<PipelineResult> RunAsync(TaskOrchestrationContext context, PipelineInput input)
     {
         string runId = context.InstanceId;
@@ -68,8 +70,18 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         var job = await Step(context, "Train", () => context.CallActivityAsync<TrainingJob>(PipelineNames.StartTraining, start, retry));
         var deadline = context.CurrentUtcDateTime.AddMinutes(timing.TrainingTimeoutMinutes);
         var status = await PollAsync(context, job, config, retry);
-        while (status.State == JobState.Running)
+        int relaunches = 0;
+        while (status.State is JobState.Running or JobState.Lost)
         {
+            if (status.State == JobState.Lost)
+            {
+                // The worker that ran the job went away; the trainer resumes from its last checkpoint.
+                if (++relaunches > MaxRelaunches)
+                    throw Failed(context, "Train", $"training job {job.ExecutionId} was lost {MaxRelaunches} times: {status.Error}");
+                job = await Step(context, "Train", () => context.CallActivityAsync<TrainingJob>(PipelineNames.StartTraining, start with { Relaunch = true }, retry));
+                status = await PollAsync(context, job, config, retry);
+                continue;
+            }
             // The deadline bounds the loop, and with it the history the polls write.
             if (context.CurrentUtcDateTime >= deadline)
             {
@@ -128,11 +140,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         catch (TaskFailedException e) { throw Failed(context, step, Innermost(e.FailureDetails).ErrorMessage); }
     }
 
-    static async Task Step(TaskOrchestrationContext context, string step, Func<Task> run)
-    {
-        try { await run(); }
-        catch (TaskFailedException e) { throw Failed(context, step, Innermost(e.FailureDetails).ErrorMessage); }
-    }
+    static Task Step(TaskOrchestrationContext context, string step, Func<Task> run) =>
+        Step(context, step, async () => { await run(); return true; });
 
     static TaskFailureDetails Innermost(TaskFailureDetails details) =>
         details.ErrorType == typeof(TaskFailedException).FullName && details.InnerFailure is { } inner ? Innermost(inner) : details;

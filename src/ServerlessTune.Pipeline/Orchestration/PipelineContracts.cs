@@ -53,12 +53,15 @@ public sealed record PrepareDataInput(string Project, string RunId, string? Conf
 /// <param name="DatasetVersion">Hash of the inputs and the preparation config.</param>
 public sealed record PreparedData(string Prefix, string DatasetVersion, long TrainRecords, long ValidationRecords);
 
-public sealed record StartTrainingInput(string Project, string RunId, string BaseModel, string DataPrefix, string? ConfigJson, string ConfigSource);
+/// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>
+public sealed record StartTrainingInput(string Project, string RunId, string BaseModel, string DataPrefix, string? ConfigJson, string ConfigSource,
+    bool Relaunch = false);
 
 /// <param name="ExecutionId">The launcher's handle: a process key locally, a job execution name in Container Apps.</param>
 public sealed record TrainingJob(string RunId, string Launcher, string ExecutionId);
 
-public enum JobState { Running, Succeeded, Failed }
+/// <summary>Lost: the job neither runs nor finished (its worker went away); starting it again resumes from its last checkpoint.</summary>
+public enum JobState { Running, Succeeded, Failed, Lost }
 
 /// <param name="Error">The job's own message when it failed.</param>
 public sealed record TrainingStatus(JobState State, int? Step = null, double? Loss = null, string? Error = null);

@@ -31,11 +31,13 @@ public sealed class BlobArtifactStore : IArtifactStore
     public static Task<BlobArtifactStore> ConnectAsync(string connectionString, string containerName, CancellationToken ct = default) =>
         CreateAsync(new BlobContainerClient(connectionString, ValidContainer(containerName)), ct);
 
-    /// <summary>Connects to https://{account}.blob.core.windows.net/{container} with Azure identity (DefaultAzureCredential unless given).</summary>
-    public static Task<BlobArtifactStore> ConnectAsync(Uri containerUrl, TokenCredential? credential = null, CancellationToken ct = default)
+    /// <summary>Connects to a container of https://{account}.blob.core.windows.net/ with Azure identity (DefaultAzureCredential unless given).</summary>
+    public static Task<BlobArtifactStore> ConnectAsync(Uri accountUrl, string containerName, TokenCredential? credential = null, CancellationToken ct = default)
     {
-        if (containerUrl.Scheme != Uri.UriSchemeHttps && !containerUrl.IsLoopback)
-            throw new Core.UserInputException($"storage URL '{containerUrl.GetLeftPart(UriPartial.Path)}': use https");
+        // Bearer tokens only travel over TLS (the SDK refuses otherwise): say so before any request.
+        if (accountUrl.Scheme != Uri.UriSchemeHttps)
+            throw new Core.UserInputException($"storage account URL '{accountUrl.GetLeftPart(UriPartial.Path)}': use https with Azure identity");
+        var containerUrl = new Uri(new Uri(accountUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/"), ValidContainer(containerName));
         return CreateAsync(new BlobContainerClient(containerUrl, credential ?? new DefaultAzureCredential()), ct);
     }
 

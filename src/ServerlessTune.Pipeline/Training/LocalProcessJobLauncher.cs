@@ -37,8 +37,7 @@ public sealed class LocalProcessJobLauncher(LocalTrainerCommand command, string 
     public async Task<TrainingStatus> GetStatusAsync(TrainingJob job, CancellationToken ct = default)
     {
         if (!_jobs.TryGetValue(job.RunId, out var local) || local.ExecutionId != job.ExecutionId)
-            return new TrainingStatus(JobState.Failed, Error:
-                $"no trainer process {job.ExecutionId} in this worker (it was restarted); start the run again to resume from its last checkpoint");
+            return new TrainingStatus(JobState.Lost, Error: $"no trainer process {job.ExecutionId} in this worker (it was restarted)");
         if (!local.Process.HasExited) return new TrainingStatus(JobState.Running);
         // Exit is seen before the redirected output is drained; wait for the last lines, which carry the error.
         await local.Process.WaitForExitAsync(ct);

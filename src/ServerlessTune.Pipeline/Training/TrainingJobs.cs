@@ -17,13 +17,13 @@ public sealed class TrainingJobs(IArtifactStore store, IJobLauncher launcher)
 
     /// <summary>
     /// Idempotent: a retried or replayed start finds runs/{runId}/execution.json and returns that job instead
-    /// of launching a second one. The spec is written first (runs/{runId}/spec.json) so the run records what it trained.
+    /// of launching a second one (unless the job was lost and is relaunched on purpose). The spec is written first (runs/{runId}/spec.json) so the run records what it trained.
     /// </summary>
     public async Task<TrainingJob> StartAsync(StartTrainingInput input, CancellationToken ct = default)
     {
         string runId = ArtifactPath.ValidateName(input.RunId, "run id");
         string executionPath = $"runs/{runId}/execution.json";
-        if (await store.ExistsAsync(executionPath, ct))
+        if (!input.Relaunch && await store.ExistsAsync(executionPath, ct))
             return JsonSerializer.Deserialize<TrainingJob>(await store.ReadAllTextAsync(executionPath, ct), Json)
                    ?? throw new InvalidDataException($"{executionPath}: empty");
 

@@ -122,7 +122,7 @@ public sealed class PrepareRobustnessTests : IDisposable
     [Fact]
     public async Task A_missing_input_fails_the_run_naming_the_file_and_leaves_no_outputs()
     {
-        var error = await Assert.ThrowsAsync<Storage.ArtifactNotFoundException>(() => _h.RunAsync(NoValidation, paths: "datasets/acme/nope.jsonl"));
+        var error = await Assert.ThrowsAsync<ServerlessTune.Core.Storage.ArtifactNotFoundException>(() => _h.RunAsync(NoValidation, paths: "datasets/acme/nope.jsonl"));
         Assert.Contains("datasets/acme/nope.jsonl", error.Message);
         Assert.False(Directory.Exists(Path.Combine(_h.Root, "prepared", "run1")) && Directory.EnumerateFiles(Path.Combine(_h.Root, "prepared", "run1")).Any());
     }

@@ -131,18 +131,25 @@ public class ChatTemplateTests
     public void Zephyr_on_sentencepiece_renders_tinyllama_format()
     {
         using var dir = new TempDir();
-        ModelFolders.SentencePiece(dir, ZephyrJinja);
+        ModelFolders.SentencePiece(dir, ZephyrJinja, legacy: false);
         var template = ChatTemplates.For(dir.Path, overrideName: null);
         Assert.Equal("zephyr", template.Name);
         Assert.Equal(
             "<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello</s>\n<|assistant|>\n",
             template.Render(Conversation, addGenerationPrompt: true));
         var encoding = template.Encode(Conversation, addGenerationPrompt: false);
-        Assert.Equal(3, encoding.Ids.Count(id => id == 2));
-        var tokenizer = TokenizerLoader.Load(dir.Path);
-        // Trained: "Hello" continuing the line after "<|assistant|>\n" (no dummy prefix), then </s>.
-        var hello = ((IContinuationEncoder)tokenizer).EncodeContinuation("Hello");
-        Assert.Equal([.. hello, 2], encoding.Ids.Where((_, i) => encoding.AssistantMask[i]));
+        var tokenizer = (IContinuationEncoder)TokenizerLoader.Load(dir.Path);
+        // TinyLlama sets legacy = false: only the conversation's first text gets SentencePiece's "▁" prefix.
+        int[] expected =
+        [
+            .. ((ITextTokenizer)tokenizer).EncodePlain("<|system|>\nBe brief."), 2,
+            .. tokenizer.EncodeContinuation("\n<|user|>\nHi"), 2,
+            .. tokenizer.EncodeContinuation("\n<|assistant|>\n"), .. tokenizer.EncodeContinuation("Hello"), 2,
+            .. tokenizer.EncodeContinuation("\n"),
+        ];
+        Assert.Equal(expected, encoding.Ids);
+        Assert.Equal([.. tokenizer.EncodeContinuation("Hello"), 2], encoding.Ids.Where((_, i) => encoding.AssistantMask[i]));
+        Assert.NotEqual(((ITextTokenizer)tokenizer).EncodePlain("Hello"), tokenizer.EncodeContinuation("Hello"));
         Assert.Equal([2], template.StopTokenIds);
     }
 
@@ -150,7 +157,7 @@ public class ChatTemplateTests
     public void Llama2_on_sentencepiece_gives_meta_format_ids_and_mask()
     {
         using var dir = new TempDir();
-        ModelFolders.SentencePiece(dir, Llama2Jinja);
+        ModelFolders.SentencePiece(dir, Llama2Jinja, legacy: true);
         var template = ChatTemplates.For(dir.Path, overrideName: null);
         Assert.Equal("llama2", template.Name);
         ChatMessage[] exchange = [new(ChatMessage.User, "hello"), new(ChatMessage.Assistant, "answer")];

@@ -20,12 +20,13 @@ internal static class ModelFolders
         return dir.Path;
     }
 
-    public static string SentencePiece(TempDir dir, string? chatTemplate)
+    public static string SentencePiece(TempDir dir, string? chatTemplate, bool legacy)
     {
         TinySentencePiece.Write(Path.Combine(dir.Path, "tokenizer.model"));
         WriteConfig(dir, new Dictionary<string, object?>
         {
             ["bos_token"] = new { content = "<s>", lstrip = false }, ["eos_token"] = "</s>", ["chat_template"] = chatTemplate,
+            ["legacy"] = legacy,
         });
         return dir.Path;
     }

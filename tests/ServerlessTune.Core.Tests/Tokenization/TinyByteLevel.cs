@@ -18,6 +18,10 @@ internal static class TinyByteLevel
 
     public static readonly string[] AddedTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
+    /// <summary>In the vocabulary, but no merge builds it: only ignore_merges finds it.</summary>
+    public const string WholeOnly = "xyz";
+    public static readonly int WholeOnlyId = 256 + Merges.Length + AddedTokens.Length;
+
     public const string Gpt2PreTokenizer = """{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""";
     public const string SmolLmPreTokenizer = """{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}]}""";
     // Llama 3's and Qwen2's files spell the split this way (Qwen2 with \p{N} single digits).
@@ -39,6 +43,7 @@ internal static class TinyByteLevel
             vocab[ByteLevelAlphabet.Encode([(byte)b])] = b;
         foreach (var merge in Merges)
             vocab[merge[0] + merge[1]] = vocab.Count;
+        vocab[WholeOnly] = WholeOnlyId;
         return vocab;
     }
 
@@ -53,7 +58,7 @@ internal static class TinyByteLevel
         return dir.Path;
     }
 
-    public static string Write(TempDir dir, string preTokenizer, string normalizer = "null", bool pairMerges = false)
+    public static string Write(TempDir dir, string preTokenizer, string normalizer = "null", bool pairMerges = false, bool ignoreMerges = false)
     {
         var vocab = Vocab();
         var merges = pairMerges
@@ -63,7 +68,7 @@ internal static class TinyByteLevel
             $$"""{"id": {{AddedId(t)}}, "content": {{JsonSerializer.Serialize(t)}}, "special": true, "normalized": false}"""));
         var json = new StringBuilder()
             .Append($$"""{"version": "1.0", "added_tokens": [{{added}}], "normalizer": {{normalizer}}, "pre_tokenizer": {{preTokenizer}},""")
-            .Append("""  "decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": """)
+            .Append($$"""  "decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "ignore_merges": {{(ignoreMerges ? "true" : "false")}}, "vocab": """)
             .Append(JsonSerializer.Serialize(vocab)).Append(", \"merges\": ").Append(merges).Append("}}");
         File.WriteAllText(Path.Combine(dir.Path, "tokenizer.json"), json.ToString());
         return dir.Path;

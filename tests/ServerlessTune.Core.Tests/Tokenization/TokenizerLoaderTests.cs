@@ -16,8 +16,24 @@ public class TokenizerLoaderTests
         Assert.Equal([Id("hello"), Id("Ġworld")], tokenizer.EncodePlain("hello world"));
         Assert.Equal([Id("Ġ1"), Id("2"), Id("3")], tokenizer.EncodePlain(" 123"));
         Assert.Equal([TinyByteLevel.AddedId("<|im_start|>"), Id("hello")], tokenizer.EncodeWithSpecialTokens("<|im_start|>hello"));
-        Assert.Equal(256 + TinyByteLevel.Merges.Length + 3, tokenizer.VocabSize);
+        Assert.Equal(TinyByteLevel.WholeOnlyId + 1, tokenizer.VocabSize);
         Assert.Equal("<|im_start|>hello world", tokenizer.Decode([TinyByteLevel.AddedId("<|im_start|>"), Id("hello"), Id("Ġworld")]));
+    }
+
+    [Fact]
+    public void Ignore_merges_takes_a_pre_token_that_is_in_the_vocabulary_whole_as_llama3_does()
+    {
+        using var mergesDir = new TempDir();
+        using var ignoreDir = new TempDir();
+        var merges = TokenizerLoader.Load(TinyByteLevel.Write(mergesDir, TinyByteLevel.Llama3PreTokenizer));
+        var ignore = TokenizerLoader.Load(TinyByteLevel.Write(ignoreDir, TinyByteLevel.Llama3PreTokenizer, ignoreMerges: true));
+        Assert.Equal([Id("x"), Id("y"), Id("z")], merges.EncodePlain("xyz"));
+        Assert.Equal([TinyByteLevel.WholeOnlyId], ignore.EncodePlain("xyz"));
+        Assert.Equal([TinyByteLevel.WholeOnlyId, Id("Ġworld")], ignore.EncodePlain("xyz world"));
+        Assert.Equal(1, ignore.CountTokens("xyz"));
+        Assert.Equal([TinyByteLevel.AddedId("<|im_end|>"), TinyByteLevel.WholeOnlyId], ignore.EncodeWithSpecialTokens("<|im_end|>xyz"));
+        foreach (var text in HardStrings.All.Where(t => !t.Contains("xyz")))
+            Assert.Equal(merges.EncodePlain(text), ignore.EncodePlain(text));
     }
 
     [Fact]
@@ -83,6 +99,21 @@ public class TokenizerLoaderTests
         Assert.Equal(50256, fromFiles.EosTokenId);
         Assert.Equal([31373, 220, 50256], fromFiles.EncodeWithSpecialTokens("hello <|endoftext|>"));
         Assert.DoesNotContain(50256, fromFiles.EncodePlain("hello <|endoftext|>"));
+    }
+
+    [Fact]
+    public void Gpt_j_style_added_tokens_json_adds_special_tokens_after_the_vocabulary()
+    {
+        using var dir = new TempDir();
+        TinyByteLevel.WriteVocabAndMerges(dir);
+        var first = TinyByteLevel.WholeOnlyId + 1;
+        File.WriteAllText(Path.Combine(dir.Path, "added_tokens.json"),
+            $$"""{"<|extratoken_1|>": {{first}}, "<|extratoken_2|>": {{first + 1}}}""");
+        var tokenizer = TokenizerLoader.Load(dir.Path);
+        Assert.Equal(first + 2, tokenizer.VocabSize);
+        Assert.Equal([first + 1, Id("hello")], tokenizer.EncodeWithSpecialTokens("<|extratoken_2|>hello"));
+        Assert.DoesNotContain(first + 1, tokenizer.EncodePlain("<|extratoken_2|>hello"));
+        Assert.Equal([Id("hello"), Id("Ġworld")], tokenizer.EncodePlain("hello world"));
     }
 
     [Theory]

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Tests.Training;
 
+[Collection(GlobalRngCollection.Name)]
 public class LoraTests
 {
     static Tensor Ids(int seed) => randint(TinyModels.Vocab, [2, 9], generator: new torch.Generator((ulong)seed)).to(int64);

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Tests.Training;
 
+[Collection(GlobalRngCollection.Name)]
 public class OptimizerAndCheckpointTests
 {
     static List<(string Name, Parameter Parameter)> NewParameters(int seed)

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Tests.Training;
 
+[Collection(GlobalRngCollection.Name)]
 public class PeftAdapterTests
 {
     [Theory]

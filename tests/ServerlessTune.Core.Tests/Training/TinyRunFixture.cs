@@ -12,7 +12,6 @@ public sealed class TinyRunFixture : IDisposable
 
     public TinyRunFixture()
     {
-        TorchSharp.torch.set_num_threads(2);
         CharTokenizerFolder.Write(ModelDirectory);
         var config = ModelPresets.Create("llama", "tiny", CharTokenizerFolder.VocabSize,
             eosTokenId: CharTokenizerFolder.ImEnd, padTokenId: CharTokenizerFolder.EndOfText);

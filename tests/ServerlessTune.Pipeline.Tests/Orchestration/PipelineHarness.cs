@@ -13,9 +13,16 @@ public sealed class PipelineHarness : IDisposable
     public const string Project = "acme";
     public static readonly PipelineTiming FastTiming = new(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1);
 
+    readonly List<LocalProcessJobLauncher> _launchers = [];
+
     public string Scratch { get; } = Directory.CreateTempSubdirectory("stune-pipeline-").FullName;
 
-    public void Dispose() => Directory.Delete(Scratch, recursive: true);
+    /// <summary>Ends any trainer process a failed test left running, then removes the scratch folder.</summary>
+    public void Dispose()
+    {
+        _launchers.ForEach(l => l.Dispose());
+        Directory.Delete(Scratch, recursive: true);
+    }
 
     /// <summary>Twenty short support dialogues in the OpenAI chat format.</summary>
     public static async Task AddDatasetAsync(IArtifactStore store)
@@ -34,14 +41,17 @@ public sealed class PipelineHarness : IDisposable
     public static PipelineInput Input(string? configJson = null) =>
         new(Project, configJson, $"datasets/{Project}/pipeline.json", BaseModel: "models/base", Timing: FastTiming);
 
-    public PipelineRunner Runner(IArtifactStore store, string trainerScript, EvaluationScript evaluation, string? storeFolder = null) =>
-        new(store, new LocalProcessJobLauncher(ScriptTrainer.Write(Scratch, trainerScript), storeFolder ?? store.Location),
-            new PipelineRunnerOptions
-            {
-                Activities = new Dictionary<string, Type> { [PipelineNames.Evaluate] = typeof(ScriptedEvaluateActivity) },
-                ConfigureServices = services => services.AddSingleton(evaluation),
-                StatusInterval = TimeSpan.FromMilliseconds(50),
-            });
+    public PipelineRunner Runner(IArtifactStore store, string trainerScript, EvaluationScript evaluation, string? storeFolder = null)
+    {
+        var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(Scratch, trainerScript), storeFolder ?? store.Location);
+        _launchers.Add(launcher);
+        return new(store, launcher, new PipelineRunnerOptions
+        {
+            Activities = new Dictionary<string, Type> { [PipelineNames.Evaluate] = typeof(ScriptedEvaluateActivity) },
+            ConfigureServices = services => services.AddSingleton(evaluation),
+            StatusInterval = TimeSpan.FromMilliseconds(50),
+        });
+    }
 }
 
 /// <summary>Collects progress reports synchronously (Progress&lt;T&gt; would post them later on the thread pool).</summary>

@@ -118,6 +118,20 @@ public sealed class PipelineRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_job_lost_with_its_worker_is_started_again_and_the_run_completes()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        // What a worker that crashed mid-training leaves behind: the record of a job no process runs any more.
+        await _store.WriteAllTextAsync("runs/run-resumed/execution.json", """{"runId":"run-resumed","launcher":"local","executionId":"pid-1"}""");
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-resumed");
+
+        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.DoesNotContain("pid-1\"", await _store.ReadAllTextAsync("runs/run-resumed/execution.json"));
+        Assert.True(await _store.ExistsAsync("runs/run-resumed/metrics.jsonl"));
+    }
+
+    [Fact]
     public async Task A_transient_activity_failure_is_retried_and_the_run_completes()
     {
         await PipelineHarness.AddDatasetAsync(_store);

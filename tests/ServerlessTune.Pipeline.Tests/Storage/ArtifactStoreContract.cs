@@ -1,5 +1,6 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Pipeline.Storage;
 
 namespace ServerlessTune.Pipeline.Tests.Storage;
 
@@ -148,6 +149,24 @@ public sealed class LocalFolderStoreContractTests : ArtifactStoreContract
 public sealed class BlobArtifactStoreContractTests(AzuriteFixture azurite) : ArtifactStoreContract
 {
     protected override async Task<IArtifactStore> CreateStoreAsync() => await azurite.NewStoreAsync();
+
+    [Theory]
+    [InlineData("Artifacts")]
+    [InlineData("ab")]
+    [InlineData("a--b")]
+    [InlineData("../x")]
+    public async Task Invalid_container_names_are_refused_before_any_request(string container)
+    {
+        var error = await Assert.ThrowsAsync<UserInputException>(() => BlobArtifactStore.ConnectAsync(azurite.ConnectionString, container));
+        Assert.StartsWith($"invalid container name '{container}'", error.Message);
+    }
+
+    [Fact]
+    public async Task Identity_needs_an_https_account_url()
+    {
+        var error = await Assert.ThrowsAsync<UserInputException>(() => BlobArtifactStore.ConnectAsync(new Uri("http://acct.blob.core.windows.net/"), "artifacts"));
+        Assert.Equal("storage account URL 'http://acct.blob.core.windows.net/': use https with Azure identity", error.Message);
+    }
 
     [Fact]
     public void The_location_names_the_container_without_credentials()

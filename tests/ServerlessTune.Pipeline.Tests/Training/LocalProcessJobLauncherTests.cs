@@ -27,14 +27,14 @@ public sealed class LocalProcessJobLauncherTests : IDisposable
     }
 
     [Fact]
-    public async Task A_job_this_worker_did_not_start_is_reported_failed_with_the_reason()
+    public async Task A_job_this_worker_did_not_start_is_reported_lost_with_the_reason()
     {
         using var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _harness.Scratch);
 
         var status = await launcher.GetStatusAsync(new TrainingJob("run-7", "local", "pid-1"));
 
-        Assert.Equal(JobState.Failed, status.State);
-        Assert.Contains("it was restarted", status.Error);
+        Assert.Equal(JobState.Lost, status.State);
+        Assert.Equal("no trainer process pid-1 in this worker (it was restarted)", status.Error);
     }
 
     [Fact]

@@ -7,9 +7,9 @@ namespace ServerlessTune.Core.Data.Benchmark;
 
 public sealed record PrepareBenchmarkResult(
     long CorpusBytes, long Lines, int Cores,
-    double EndToEndSeconds, double EndToEndMegabytesPerSecond, long PeakWorkingSetBytes, long BaselineWorkingSetBytes,
-    long TokenizerSampleBytes, double TokenizerMegabytesPerSecond, double Ratio,
-    long Kept, long Rejected, long Deduplicated, long Filtered, long TrainTokens);
+    double EndToEndSeconds, double EndToEndMegabytesPerSecond, double EndToEndCoresUsed, long PeakWorkingSetBytes, long BaselineWorkingSetBytes,
+    long TokenizerSampleBytes, double TokenizerMegabytesPerSecond, double TokenizerCoresUsed, double Ratio,
+    long Kept, long Rejected, long Deduplicated, long Filtered, long Tokens);
 
 /// <summary>
 /// `stune bench prepare`: end-to-end preparation throughput of a synthetic corpus, against the raw
@@ -41,16 +41,19 @@ public static class PrepareBenchmark
             var tokenizer = TokenizerLoader.Load(tokenizerSpec);
             long baseline = PeakWorkingSet();
             log($"preparing {corpusBytes / 1e6:F0} MB ({lines} lines) on {Environment.ProcessorCount} cores");
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var stats = await DataPreparationService.RunAsync(request, new Progress(log, corpusBytes), ct);
             double seconds = clock.Elapsed.TotalSeconds;
+            // CPU seconds per wall second: shows whether the machine really gave the run its cores.
+            double coresUsed = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / seconds;
             long peak = PeakWorkingSet();
 
             log("timing the tokenizer alone on the same text");
-            var (sampleBytes, tokenizerSeconds) = TimeTokenizer(corpus, tokenizer);
+            var (sampleBytes, tokenizerSeconds, tokenizerCores) = TimeTokenizer(corpus, tokenizer);
             double endToEnd = corpusBytes / 1e6 / seconds, raw = sampleBytes / 1e6 / tokenizerSeconds;
-            return new PrepareBenchmarkResult(corpusBytes, lines, Environment.ProcessorCount, seconds, endToEnd, peak, baseline,
-                sampleBytes, raw, endToEnd / raw, stats.Totals.Kept, stats.Totals.Rejected, stats.Totals.Deduplicated, stats.Totals.Filtered,
+            return new PrepareBenchmarkResult(corpusBytes, lines, Environment.ProcessorCount, seconds, endToEnd, coresUsed, peak, baseline,
+                sampleBytes, raw, tokenizerCores, endToEnd / raw, stats.Totals.Kept, stats.Totals.Rejected, stats.Totals.Deduplicated, stats.Totals.Filtered,
                 stats.Tokens.All.Total);
         }
         finally
@@ -60,7 +63,7 @@ public static class PrepareBenchmark
     }
 
     /// <summary>Tokenizes the message contents of the corpus's first lines; returns the bytes of those lines and the seconds taken.</summary>
-    static (long Bytes, double Seconds) TimeTokenizer(string corpus, ITextTokenizer tokenizer)
+    static (long Bytes, double Seconds, double CoresUsed) TimeTokenizer(string corpus, ITextTokenizer tokenizer)
     {
         var texts = new List<string>();
         long bytes = 0;
@@ -76,11 +79,13 @@ public static class PrepareBenchmark
             }
             catch (JsonException) { /* the corpus's deliberately broken lines: the pipeline rejects them before tokenizing, too */ }
         }
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         long tokens = 0;
         foreach (string text in texts) tokens += tokenizer.EncodePlain(text).Length;
         GC.KeepAlive(tokens);
-        return (bytes, clock.Elapsed.TotalSeconds);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return (bytes, seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / seconds);
     }
 
     /// <summary>The process's peak resident set (VmHWM) where /proc has it, else the runtime's peak working set.</summary>

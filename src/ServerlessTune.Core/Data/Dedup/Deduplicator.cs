@@ -17,8 +17,9 @@ public sealed class Deduplicator(double threshold)
     const int Rows = MinHasher.SignatureLength / Bands;
 
     readonly Dictionary<UInt128, int> _keys = [];
-    readonly Dictionary<ulong, int> _bands = [];
-    readonly Dictionary<int, uint[]> _signatures = [];
+    // 32-bit band keys halve the index; a rare collision only costs one extra similarity check.
+    readonly Dictionary<uint, int> _bands = [];
+    readonly List<uint[]?> _signatures = [];
 
     /// <summary>
     /// Decides whether the record duplicates an earlier kept one; if not, remembers it under the next id
@@ -30,24 +31,24 @@ public sealed class Deduplicator(double threshold)
         int id = _keys.Count;
         if (signature is not null)
         {
-            Span<ulong> bandKeys = stackalloc ulong[Bands];
+            Span<uint> bandKeys = stackalloc uint[Bands];
             for (int band = 0; band < Bands; band++)
             {
                 bandKeys[band] = BandKey(signature, band);
-                if (_bands.TryGetValue(bandKeys[band], out int other) && MinHasher.Similarity(signature, _signatures[other]) >= threshold)
+                if (_bands.TryGetValue(bandKeys[band], out int other) && MinHasher.Similarity(signature, _signatures[other]!) >= threshold)
                     return new DuplicateCheck(DuplicateKind.Near, other);
             }
-            _signatures.Add(id, signature);
-            foreach (ulong bandKey in bandKeys) _bands.TryAdd(bandKey, id);
+            foreach (uint bandKey in bandKeys) _bands.TryAdd(bandKey, id);
         }
+        _signatures.Add(signature);
         _keys.Add(key, id);
         return new DuplicateCheck(DuplicateKind.None, id);
     }
 
-    static ulong BandKey(uint[] signature, int band)
+    static uint BandKey(uint[] signature, int band)
     {
         ulong h = (ulong)band * 0x9E3779B97F4A7C15UL;
         for (int r = band * Rows; r < (band + 1) * Rows; r++) h = (h ^ signature[r]) * 0x100000001B3UL + 0x632BE59BD9B4E019UL;
-        return h;
+        return (uint)(h >> 32);
     }
 }

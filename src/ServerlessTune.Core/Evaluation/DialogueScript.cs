@@ -1,0 +1,51 @@
+namespace ServerlessTune.Core.Evaluation;
+
+/// <summary>
+/// A scripted conversation: what the user says, turn by turn; each turn is answered by the model with the
+/// whole conversation so far. A dialogue file is a JSON array or JSONL of
+/// {"id": "...", "system": "..." (optional), "turns": ["first user message", "second", ...]}.
+/// </summary>
+public sealed record DialogueScript(string Id, string? System, IReadOnlyList<string> Turns)
+{
+    static readonly string[] Keys = ["id", "system", "turns"];
+
+    public static IReadOnlyList<DialogueScript> Load(string path) => FromRecords(JsonRecords.ReadArrayOrLines(path), path);
+
+    public static IReadOnlyList<DialogueScript> Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
+
+    static IReadOnlyList<DialogueScript> FromRecords(IReadOnlyList<JsonRecord> records, string source)
+    {
+        var scripts = new List<DialogueScript>();
+        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            var script = ParseScript(record);
+            if (lineById.TryGetValue(script.Id, out var first))
+                throw new UserInputException($"{record.Where}: id: duplicate id '{script.Id}' (first seen on line {first})");
+            lineById[script.Id] = record.Line;
+            scripts.Add(script);
+        }
+        if (scripts.Count == 0)
+            throw new UserInputException($"{source}: no dialogues");
+        return scripts;
+    }
+
+    static DialogueScript ParseScript(JsonRecord record)
+    {
+        var value = record.Value;
+        var where = record.Where;
+        JsonFields.RequireObject(value, where);
+        JsonFields.RejectUnknownKeys(value, where, Keys);
+        var id = JsonFields.RequiredString(value, "id", where);
+        if (string.IsNullOrWhiteSpace(id))
+            throw new UserInputException($"{where}: id: empty");
+        var system = JsonFields.OptionalString(value, "system", where);
+        var turns = JsonFields.OptionalStrings(value, "turns", where) ?? throw new UserInputException($"{where}: turns: missing");
+        if (turns.Count == 0)
+            throw new UserInputException($"{where}: turns: empty (a dialogue needs at least one user turn)");
+        for (var i = 0; i < turns.Count; i++)
+            if (string.IsNullOrWhiteSpace(turns[i]))
+                throw new UserInputException($"{where}: turns[{i}]: empty");
+        return new DialogueScript(id, system, turns);
+    }
+}

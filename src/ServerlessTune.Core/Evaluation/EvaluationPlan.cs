@@ -1,0 +1,79 @@
+using System.Globalization;
+using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Pipeline;
+
+namespace ServerlessTune.Core.Evaluation;
+
+/// <summary>
+/// A model taking part in an evaluation: its role (base, candidate, production), its Hugging Face folder,
+/// optionally a PEFT adapter folder applied on top, and the source the report names (a path or a registry alias).
+/// </summary>
+public sealed record EvaluatedModel(string Name, string ModelDirectory, string? AdapterDirectory = null, string? Source = null)
+{
+    public string DisplaySource => Source ?? (AdapterDirectory is null ? ModelDirectory : $"{ModelDirectory} + adapter {AdapterDirectory}");
+}
+
+/// <summary>
+/// What every model is measured on, and how: the same inputs and decoding settings for each model, so the
+/// comparison is fair. Plain data (JSON-serialisable), so a pipeline can hand the same plan to the activity
+/// of every metric family. Families: <see cref="EvalSettings.LanguageModel"/> over the validation split,
+/// <see cref="EvalSettings.QuestionAnswering"/> over the suite (derived from the validation split when no
+/// suite file is given), <see cref="EvalSettings.Dialogues"/> when a dialogue file is given.
+/// </summary>
+public sealed record EvaluationPlan
+{
+    /// <summary>A prepared validation.jsonl.</summary>
+    public required string ValidationFile { get; init; }
+    public string? SuiteFile { get; init; }
+    public string? DialoguesFile { get; init; }
+    /// <summary>Caps a suite derived from the validation split (first N cases); ignored with a suite file.</summary>
+    public int? MaxDerivedCases { get; init; }
+    /// <summary>Conversations per forward pass (language modelling) and prompts per generation batch (suite).</summary>
+    public int BatchSize { get; init; } = 8;
+    /// <summary>Greedy (temperature 0) by default, so answers are reproducible.</summary>
+    public GenerationOptions Decoding { get; init; } = new() { MaxNewTokens = 64 };
+    /// <summary>A chat template name overriding the one each model folder's tokenizer_config.json implies.</summary>
+    public string? ChatTemplate { get; init; }
+
+    public IReadOnlyList<string> Families() =>
+        DialoguesFile is null
+            ? [EvalSettings.LanguageModel, EvalSettings.QuestionAnswering]
+            : [EvalSettings.LanguageModel, EvalSettings.QuestionAnswering, EvalSettings.Dialogues];
+
+    /// <summary>Throws UserInputException naming the first bad setting or missing file, before any model is loaded.</summary>
+    public void Validate()
+    {
+        if (BatchSize < 1) throw new UserInputException($"batch size must be at least 1 (got {BatchSize})");
+        if (MaxDerivedCases is < 1) throw new UserInputException($"max cases must be at least 1 (got {MaxDerivedCases})");
+        Decoding.Validate();
+        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile })
+            if (file is not null && !File.Exists(file))
+                throw new UserInputException($"{file}: file not found");
+    }
+
+    public EvalSuite LoadSuite() =>
+        SuiteFile is not null ? EvalSuite.Load(SuiteFile) : ValidationSuite.Derive(ValidationFile, MaxDerivedCases).Suite;
+
+    /// <summary>The settings every model was run with, as the report shows them.</summary>
+    public IReadOnlyDictionary<string, string> ReportSettings()
+    {
+        static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+        var settings = new Dictionary<string, string>
+        {
+            ["decoding"] = Decoding.IsGreedy ? "greedy" : "sampling",
+            ["max_new_tokens"] = Decoding.MaxNewTokens.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["suite"] = SuiteFile ?? $"derived from {ValidationFile}",
+        };
+        if (!Decoding.IsGreedy)
+        {
+            settings["temperature"] = Text(Decoding.Temperature);
+            settings["top_p"] = Text(Decoding.TopP);
+            settings["top_k"] = Decoding.TopK.ToString(CultureInfo.InvariantCulture);
+            settings["seed"] = Decoding.Seed.ToString(CultureInfo.InvariantCulture);
+        }
+        if (Decoding.RepetitionPenalty != 1) settings["repetition_penalty"] = Text(Decoding.RepetitionPenalty);
+        if (ChatTemplate is not null) settings["chat_template"] = ChatTemplate;
+        return settings;
+    }
+}
