@@ -15,6 +15,7 @@ internal static class StuneCommands
         yield return GenerateCommands.Create();
         yield return ModelCommands.Create();
         yield return PrepareCommands.Create();
+        yield return RunCommands.Create();
         yield return TokenizeCommands.Create();
         yield return TrainCommands.Create();
     }

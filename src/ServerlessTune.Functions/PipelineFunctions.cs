@@ -17,6 +17,10 @@ public static class PipelineFunctions
     public static Task<PipelineResult> FineTunePipeline([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new FineTunePipeline().RunAsync(context, context.GetInput<PipelineInput>()!);
 
+    [Function(PipelineNames.ResolveBaseModel)]
+    public static Task<string> ResolveBaseModel([ActivityTrigger] string baseModel, string instanceId, FunctionContext function) =>
+        Activity<ResolveBaseModelActivity>(function).RunAsync(Context(PipelineNames.ResolveBaseModel, instanceId), baseModel);
+
     [Function(PipelineNames.PrepareData)]
     public static Task<PreparedData> PrepareData([ActivityTrigger] PrepareDataInput input, string instanceId, FunctionContext function) =>
         Activity<PrepareDataActivity>(function).RunAsync(Context(PipelineNames.PrepareData, instanceId), input);

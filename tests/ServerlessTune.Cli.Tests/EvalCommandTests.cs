@@ -209,6 +209,11 @@ public class EvalRunCommandTests(EvalRunFolder folder) : IClassFixture<EvalRunFo
         Assert.Contains("- failed: candidate perplexity ", result.Stdout);
         Assert.Contains("the gate failed; the evaluation itself succeeded, so the exit code is 0", result.Stderr);
         Assert.Equal(File.ReadAllText(Path.Combine(output, "report.md")), result.Stdout);
+
+        // Greedy decoding: a second run writes the same report.json, byte for byte.
+        var again = NewOut();
+        Assert.Equal(0, Stune.Run(Args(again, "--gate", gate)).ExitCode);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, "report.json")), File.ReadAllBytes(Path.Combine(again, "report.json")));
     }
 
     [Fact]
@@ -226,6 +231,12 @@ public class EvalRunCommandTests(EvalRunFolder folder) : IClassFixture<EvalRunFo
         Assert.Equal(1, badGate.ExitCode);
         Assert.Contains($"error: {gate}: rules[0]: op: '=>' is not one of", badGate.Stderr);
         Assert.DoesNotContain("loading", badGate.Stderr);
+
+        var suite = Path.Combine(folder.Root, "bad-suite.jsonl");
+        File.WriteAllText(suite, "{\"id\": \"a\", \"question\": \"Hi?\", \"references\": [\"Hello\"]}\n{\"id\": \"b\", \"question\": \"Bye?\"}\n");
+        var badSuite = Stune.Run(Args(NewOut(), "--suite", suite));
+        Assert.Equal(1, badSuite.ExitCode);
+        Assert.Equal($"error: {suite}:2: the case has neither references nor checks, so nothing would be measured\n", badSuite.Stderr.ReplaceLineEndings("\n"));
 
         var noModel = Stune.Run(["eval", "--model", Path.Combine(folder.Root, "missing"), "--data", folder.Data, "--out", NewOut()]);
         Assert.Equal(1, noModel.ExitCode);

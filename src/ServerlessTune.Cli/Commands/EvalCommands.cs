@@ -5,6 +5,7 @@ using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.Training;
 
 namespace ServerlessTune.Cli.Commands;
 
@@ -134,7 +135,7 @@ internal static class EvalCommands
         readonly Option<double> temperature = new("--temperature") { Description = "Sampling temperature; 0 (default) is greedy and reproducible.", DefaultValueFactory = _ => 0.0 };
         readonly Option<double> topP = new("--top-p") { Description = "Nucleus sampling mass.", DefaultValueFactory = _ => 1.0 };
         readonly Option<int> topK = new("--top-k") { Description = "Sample among the k likeliest tokens; 0 is off.", DefaultValueFactory = _ => 0 };
-        readonly Option<long> seed = new("--seed") { Description = "Sampling and bootstrap seed.", DefaultValueFactory = _ => 0L };
+        readonly Option<int> seed = new("--seed") { Description = "Sampling and bootstrap seed.", DefaultValueFactory = _ => 0 };
         readonly Option<int> resamples = new("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => Bootstrap.DefaultResamples };
         readonly Option<bool> json = new("--json") { Description = "Print one JSON document: the gate and every model's figures." };
 
@@ -164,7 +165,7 @@ internal static class EvalCommands
 
             var plan = new EvaluationPlan
             {
-                ValidationFile = Path.Combine(dataDir, "validation.jsonl"),
+                ValidationFile = Path.Combine(dataDir, TrainingData.ValidationFile),
                 SuiteFile = parse.GetValue(suite),
                 DialoguesFile = parse.GetValue(dialogues),
                 MaxDerivedCases = parse.GetValue(maxCases),
@@ -180,17 +181,14 @@ internal static class EvalCommands
                 },
             };
             plan.Validate();
-            // Read every input before the first model is loaded, so a typo costs seconds, not a model run.
             var gateConfig = parse.GetValue(gate) is { } gatePath ? QualityGateConfig.Load(gatePath) : PipelineConfig.DefaultGate;
             var training = parse.GetValue(trainingMetrics) is { } metricsPath ? TrainingCurve.Load(metricsPath) : null;
-            plan.LoadSuite();
-            if (plan.DialoguesFile is not null) DialogueScript.Load(plan.DialoguesFile);
 
             var evaluator = new ModelEvaluator(plan, Console.Error.WriteLine);
             var outputs = new List<FamilyOutput>();
             foreach (var evaluated in Models(parse, modelDir))
                 outputs.AddRange(await evaluator.RunAllAsync(evaluated, cancellationToken));
-            var options = new EvaluationOptions { Seed = (int)parse.GetValue(seed), Resamples = parse.GetValue(resamples) };
+            var options = new EvaluationOptions { Seed = parse.GetValue(seed), Resamples = parse.GetValue(resamples) };
             var report = evaluator.Report(parse.GetValue(runId)!, outputs, QualityGateConfig.DefaultModel, options, gateConfig, training);
             await ReportWriter.WriteToDirectoryAsync(report, folder, cancellationToken);
             Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportWriter.HtmlName)}");

@@ -40,7 +40,10 @@ public sealed record EvaluationPlan
             ? [EvalSettings.LanguageModel, EvalSettings.QuestionAnswering]
             : [EvalSettings.LanguageModel, EvalSettings.QuestionAnswering, EvalSettings.Dialogues];
 
-    /// <summary>Throws UserInputException naming the first bad setting or missing file, before any model is loaded.</summary>
+    /// <summary>
+    /// Throws UserInputException naming the first bad setting, missing file or bad suite/dialogue record:
+    /// everything is read before any model is loaded, so a typo costs seconds, not a model run.
+    /// </summary>
     public void Validate()
     {
         if (BatchSize < 1) throw new UserInputException($"batch size must be at least 1 (got {BatchSize})");
@@ -49,6 +52,8 @@ public sealed record EvaluationPlan
         foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile })
             if (file is not null && !File.Exists(file))
                 throw new UserInputException($"{file}: file not found");
+        LoadSuite();
+        if (DialoguesFile is not null) DialogueScript.Load(DialoguesFile);
     }
 
     public EvalSuite LoadSuite() =>

@@ -16,6 +16,10 @@ public sealed class ModelEvaluator(EvaluationPlan plan, Action<string>? log = nu
     public async Task<FamilyOutput> RunAsync(EvaluatedModel model, string family, CancellationToken cancellationToken = default)
     {
         plan.Validate();
+        if (!EvalSettings.AllFamilies.Contains(family))
+            throw new UserInputException($"unknown evaluation family '{family}' (known: {string.Join(", ", EvalSettings.AllFamilies)})");
+        if (family == EvalSettings.Dialogues && plan.DialoguesFile is null)
+            throw new UserInputException("the dialogues family needs a dialogue file");
         using var chat = Load(model);
         return await RunAsync(chat, model, family, cancellationToken);
     }
@@ -64,11 +68,11 @@ public sealed class ModelEvaluator(EvaluationPlan plan, Action<string>? log = nu
                     (done, total, _) => log($"{model.Name}: answered {done}/{total} suite cases"), cancellationToken);
                 return output with { Answers = answers };
             case EvalSettings.Dialogues:
-                var scripts = DialogueScript.Load(plan.DialoguesFile ?? throw new UserInputException("the dialogues family needs a dialogue file"));
+                var scripts = DialogueScript.Load(plan.DialoguesFile!);
                 log($"{model.Name}: playing {scripts.Count} dialogues");
                 return output with { Dialogues = await DialogueRunner.RunAsync(chat, model.Name, scripts, plan.Decoding, cancellationToken) };
             default:
-                throw new UserInputException($"unknown evaluation family '{family}' (known: {string.Join(", ", EvalSettings.AllFamilies)})");
+                throw new ArgumentException($"unknown evaluation family '{family}'", nameof(family));
         }
     }
 }

@@ -98,6 +98,10 @@ public static class FineTuneRecipe
             set_rng_state(rng);
             log($"resuming from {resumeFrom} (step {state.Step} of {totalSteps})");
         }
+        else if (request.Resume)
+        {
+            log($"no complete checkpoint in {checkpoints.Directory}; starting from step 0");
+        }
         state ??= new TrainerState { Step = 0, Epoch = 0, BatchInEpoch = 0, RngState = "", SettingsFingerprint = fingerprint };
         log($"{settings.Method.ToString().ToLowerInvariant()} fine-tuning: {trainableCount:N0} of {totalCount:N0} parameters trainable, " +
             $"{data.Train.Count} train / {data.Validation.Count} validation conversations, {totalSteps} steps");

@@ -63,6 +63,12 @@ public sealed class TrainerJob(IArtifactStore store, string workDirectory)
             };
             var result = FineTuneRecipe.Run(request, progress, log, cancellationToken);
             await PushOutputsAsync(spec, runDir, CancellationToken.None);
+            // The status document names outputs by their place in the store, not the job's scratch folder.
+            result = result with
+            {
+                AdapterDirectory = result.AdapterDirectory is null ? null : ArtifactPath.Combine(spec.Output, FineTuneRecipe.AdapterFolder),
+                MergedDirectory = result.MergedDirectory is null ? null : ArtifactPath.Combine(spec.Output, FineTuneRecipe.MergedFolder),
+            };
             return await FinishAsync(spec, started, result.Interrupted ? JobStatus.Interrupted : JobStatus.Succeeded, null, result);
         }
         catch (Exception ex) when (spec is not null && ex is not OperationCanceledException)

@@ -22,7 +22,7 @@ public sealed record TrainBenchmarkResult(
 /// Model FLOPs per token: 6 N (full) or 4 N (LoRA: frozen weights get no weight gradient) plus 12 L T H for
 /// attention, where N counts the parameters outside the input embedding table (the output projection
 /// included even when tied, since its matmul runs). The limit is the fp32 matmul FLOP/s of the model's own
-/// projection shapes, measured in this process just before each run.
+/// projection shapes, measured in this process just before and just after each run (the faster of the two).
 /// </summary>
 public static class TrainingBenchmark
 {
@@ -55,15 +55,21 @@ public static class TrainingBenchmark
                 : LoraInjector.Attach(model, TrainingSettings.DefaultLoraTargets(arch), loraRank, 2.0 * loraRank, 0.0);
             var optimizer = OptimizerFactory.Create(trainable, 1e-4, 0.01);
             var parameters = trainable.Select(p => p.Parameter).ToList();
-            measured = shapes.Select(s => Measure(s.Name, s.Rows, s.In, s.Out, s.Count)).ToList();
-            double limit = measured.Sum(m => 2.0 * m.Rows * m.In * m.Out * m.Count) / measured.Sum(m => m.SecondsPerCall * m.Count);
+            var before = shapes.Select(s => Measure(s.Name, s.Rows, s.In, s.Out, s.Count)).ToList();
 
             TrainingStep.Run(model, [batch], optimizer, parameters, 1e-4, 1.0);
-            var times = new StepPhaseTimes();
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < steps; i++)
+            // The fastest step, like the fastest matmul: on a shared machine the minimum is the stable figure.
+            var phases = Enumerable.Range(0, steps).Select(_ =>
+            {
+                var times = new StepPhaseTimes();
                 TrainingStep.Run(model, [batch], optimizer, parameters, 1e-4, 1.0, times);
-            double stepSeconds = clock.Elapsed.TotalSeconds / steps;
+                return times;
+            }).MinBy(t => t.Total)!;
+            double stepSeconds = phases.Total;
+            // Measured again after the steps, keeping each shape's faster figure: a limit taken while another
+            // process briefly held the cores would flatter the utilisation.
+            measured = before.Zip(shapes.Select(s => Measure(s.Name, s.Rows, s.In, s.Out, s.Count)), (a, b) => a.SecondsPerCall <= b.SecondsPerCall ? a : b).ToList();
+            double limit = measured.Sum(m => 2.0 * m.Rows * m.In * m.Out * m.Count) / measured.Sum(m => m.SecondsPerCall * m.Count);
 
             double tokensPerSecond = batch.RealTokens / stepSeconds;
             double flopsPerToken = (method == FineTuneMethod.Full ? 6.0 : 4.0) * outsideEmbedding + attention;
@@ -71,10 +77,6 @@ public static class TrainingBenchmark
             int callsPerStep = method == FineTuneMethod.Full ? 3 : 2;
             var top = measured.Select(m => (m.Name, SecondsPerStep: m.SecondsPerCall * m.Count * callsPerStep))
                 .OrderByDescending(m => m.SecondsPerStep).ToList();
-            var phases = new StepPhaseTimes
-            {
-                Forward = times.Forward / steps, Backward = times.Backward / steps, Clip = times.Clip / steps, Optimizer = times.Optimizer / steps,
-            };
             runs.Add(new TrainBenchmarkRun(method.ToString().ToLowerInvariant(), parameters.Sum(p => p.numel()), flopsPerToken, tokensPerSecond, limit,
                 flopsPerToken * tokensPerSecond / limit, stepSeconds, phases, top.Take(5).ToList(), top.Sum(m => m.SecondsPerStep)));
             log($"{method}: {tokensPerSecond:F0} tokens/s, MFU {runs[^1].Mfu:F3}");
@@ -112,11 +114,14 @@ public static class TrainingBenchmark
         using var w = randn([outFeatures, inFeatures], generator: generator);
         using (nn.functional.linear(x, w)) { }
         double flops = 2.0 * rows * inFeatures * outFeatures;
-        int reps = (int)Math.Clamp(2e9 / flops, 2, 50);
-        var clock = Stopwatch.StartNew();
+        int reps = (int)Math.Clamp(4e9 / flops, 3, 50);
+        double seconds = double.MaxValue;
         for (int i = 0; i < reps; i++)
+        {
+            var clock = Stopwatch.StartNew();
             using (nn.functional.linear(x, w)) { }
-        double seconds = clock.Elapsed.TotalSeconds / reps;
+            seconds = Math.Min(seconds, clock.Elapsed.TotalSeconds);
+        }
         return new MatmulShape(name, rows, inFeatures, outFeatures, count, seconds, flops / seconds);
     }
 }

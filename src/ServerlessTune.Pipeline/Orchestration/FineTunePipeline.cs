@@ -24,10 +24,15 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         var started = context.CurrentUtcDateTime;
         // Parsing is pure; a bad config fails the run at once instead of after preparing the data.
         var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
-        string baseModel = input.BaseModel ?? config.BaseModel
-            ?? throw new UserInputException($"{input.ConfigSource}: base_model: missing (name a store prefix, local folder or hub id)");
+        string baseModelSpec = input.BaseModel ?? config.BaseModel
+            ?? throw new UserInputException($"{input.ConfigSource}: base_model: missing (name a store prefix, local folder, hub id or init:<arch>-<preset>)");
 
-        context.SetCustomStatus(new PipelineStatus("PrepareData", 0));
+        // First, so a base model that cannot be had fails the run before any other work.
+        context.SetCustomStatus(new PipelineStatus("ResolveBaseModel", 0));
+        string baseModel = await Step(context, "ResolveBaseModel", () => context.CallActivityAsync<string>(PipelineNames.ResolveBaseModel,
+            baseModelSpec, retry));
+
+        context.SetCustomStatus(new PipelineStatus("PrepareData", 0.02));
         var prepared = await Step(context, "PrepareData", () => context.CallActivityAsync<PreparedData>(PipelineNames.PrepareData,
             new PrepareDataInput(input.Project, runId, input.ConfigJson, input.ConfigSource), retry));
 

@@ -7,6 +7,7 @@ namespace ServerlessTune.Pipeline.Orchestration;
 public static class PipelineNames
 {
     public const string Orchestrator = "FineTunePipeline";
+    public const string ResolveBaseModel = "ResolveBaseModel";
     public const string PrepareData = "PrepareData";
     public const string StartTraining = "StartTraining";
     public const string GetTrainingStatus = "GetTrainingStatus";

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Pipeline.Activities;
+using ServerlessTune.Pipeline.Models;
 using ServerlessTune.Pipeline.Steps;
 using ServerlessTune.Pipeline.Training;
 
@@ -11,12 +12,19 @@ namespace ServerlessTune.Pipeline.Orchestration;
 /// <summary>The orchestrator, its activities and the services they need, registered the same way by every host.</summary>
 public static class PipelineTasks
 {
+    // One client per process: sockets are pooled and DNS changes are picked up.
+    static readonly HttpClient SharedHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
     /// <summary>
     /// Activity classes by name. Evaluate is not here yet: it needs the model-running half of the evaluation
     /// service; a host supplies it through <paramref name="replacements"/> until then.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, Type> Activities = new Dictionary<string, Type>
     {
+        [PipelineNames.ResolveBaseModel] = typeof(ResolveBaseModelActivity),
         [PipelineNames.PrepareData] = typeof(PrepareDataActivity),
         [PipelineNames.StartTraining] = typeof(StartTrainingActivity),
         [PipelineNames.GetTrainingStatus] = typeof(GetTrainingStatusActivity),
@@ -43,5 +51,6 @@ public static class PipelineTasks
             .AddSingleton<ModelRegistry>()
             .AddSingleton<TrainingJobs>()
             .AddSingleton<PrepareStep>()
+            .AddSingleton(new BaseModelStep(store, SharedHttp))
             .AddSingleton<DeployStep>();
 }

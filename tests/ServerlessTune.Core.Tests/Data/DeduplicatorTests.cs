@@ -38,7 +38,8 @@ public sealed class DeduplicatorTests
     {
         var original = Qa("How do I set auto-lock?", Answer);
         var edited = Qa("How can I configure auto-lock on my door?", Answer.Replace("choose a delay", "pick any delay you like"));
-        double similarity = MinHasher.Similarity(MinHasher.Signature(original.Messages.Select(m => m.Content))!, MinHasher.Signature(edited.Messages.Select(m => m.Content))!);
+        double similarity = MinHasher.Similarity(MinHasher.Signature(edited.Messages.Select(m => m.Content))!,
+            MinHasher.Compact(MinHasher.Signature(original.Messages.Select(m => m.Content))!));
         Assert.InRange(similarity, 0.3, 0.9);
 
         var strict = new Deduplicator(0.95);
@@ -56,9 +57,9 @@ public sealed class DeduplicatorTests
         var shared = Enumerable.Range(0, 100).Select(i => $"w{i}");
         string a = string.Join(' ', shared.Concat(Enumerable.Range(0, 20).Select(i => $"a{i}")));
         string b = string.Join(' ', shared.Concat(Enumerable.Range(0, 20).Select(i => $"b{i}")));
-        double estimate = MinHasher.Similarity(MinHasher.Signature([a])!, MinHasher.Signature([b])!);
+        double estimate = MinHasher.Similarity(MinHasher.Signature([a])!, MinHasher.Compact(MinHasher.Signature([b])!));
         Assert.InRange(estimate, 0.55, 0.87);
-        Assert.Equal(1.0, MinHasher.Similarity(MinHasher.Signature([a])!, MinHasher.Signature([a.ToUpperInvariant()])!));
+        Assert.Equal(1.0, MinHasher.Similarity(MinHasher.Signature([a])!, MinHasher.Compact(MinHasher.Signature([a.ToUpperInvariant()])!)));
         Assert.Null(MinHasher.Signature(["  ... !!"]));
     }
 }

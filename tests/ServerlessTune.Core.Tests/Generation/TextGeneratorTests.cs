@@ -205,4 +205,17 @@ public class TextGeneratorTests(TinyGpt2 tiny) : IClassFixture<TinyGpt2>
         });
         Assert.Contains("prompt 1 is empty", error.Message);
     }
+
+    [Fact]
+    public void A_row_that_fills_the_context_stops_while_a_short_row_goes_on_past_its_length()
+    {
+        // GPT-2 has learned positions: a finished row fed past the context would index outside them.
+        var nearlyFull = Enumerable.Repeat(Prompt(" hello")[0], TinyGpt2.Context - 4).ToArray();
+        var options = Greedy with { MaxNewTokens = 30 };
+        var batch = Generator().Generate([Prompt("Hi"), nearlyFull], options);
+        Assert.Equal(4, batch[1].TokenIds.Length);
+        Assert.Equal(Generator().Generate([nearlyFull], options)[0].TokenIds, batch[1].TokenIds);
+        Assert.Equal(30, batch[0].TokenIds.Length);
+        Assert.Equal(One("Hi", options).TokenIds, batch[0].TokenIds);
+    }
 }

@@ -117,6 +117,15 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
     }
 
     [Fact]
+    public void Bf16_weights_train_and_the_adapter_is_stored_in_bf16()
+    {
+        var result = FineTuneRecipe.Run(Request(Short(3) with { Precision = WeightPrecision.Bf16 }));
+        Assert.True(double.IsFinite(result.TrainLoss!.Value));
+        var adapter = TorchSharp.PyBridge.Safetensors.LoadStateDict(Path.Combine(result.AdapterDirectory!, PeftAdapter.WeightsFile));
+        Assert.All(adapter.Values, t => Assert.Equal(ScalarType.BFloat16, t.dtype));
+    }
+
+    [Fact]
     public void A_new_run_into_a_folder_with_checkpoints_needs_resume()
     {
         string outDir = fixture.NewRunDirectory();

@@ -43,6 +43,7 @@ public class TrainerJobTests(TinyRunFixture fixture) : IClassFixture<TinyRunFixt
         var job = JsonNode.Parse(await store.ReadAllTextAsync("runs/run1/job.json"))!;
         Assert.Equal("succeeded", (string)job["status"]!);
         Assert.Equal(4, (int)job["result"]!["steps"]!);
+        Assert.Equal("runs/run1/adapter", (string)job["result"]!["adapter_directory"]!);
 
         // A retried job (e.g. after eviction) finds the run's checkpoints in the store and does not start over.
         using var retryWork = new TempDir();

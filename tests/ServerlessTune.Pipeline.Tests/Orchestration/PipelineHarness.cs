@@ -36,6 +36,13 @@ public sealed class PipelineHarness : IDisposable
             },
         }));
         await store.WriteAllTextAsync($"datasets/{Project}/chats.jsonl", string.Join("\n", lines) + "\n");
+        await AddBaseModelAsync(store);
+    }
+
+    /// <summary>The scripted trainer never reads the base model; the run only needs it to resolve to a store folder.</summary>
+    public static async Task AddBaseModelAsync(IArtifactStore store)
+    {
+        await store.WriteAllTextAsync("models/base/config.json", "{\"model_type\":\"llama\"}");
     }
 
     public static PipelineInput Input(string? configJson = null) =>

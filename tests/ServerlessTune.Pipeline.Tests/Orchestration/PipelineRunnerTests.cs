@@ -160,6 +160,7 @@ public sealed class PipelineRunnerTests : IDisposable
     [Fact]
     public async Task A_project_without_data_fails_in_PrepareData_naming_the_folder()
     {
+        await PipelineHarness.AddBaseModelAsync(_store);
         var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-empty");
 
         Assert.Equal("Failed", run.Status);

@@ -9,7 +9,8 @@ public readonly record struct DuplicateCheck(DuplicateKind Kind, int Original);
 /// Stage 4, run in input order so the first occurrence is the one kept. Exact duplicates by content key;
 /// near duplicates by MinHash with banded locality-sensitive hashing (16 bands of 4 rows: a pair at
 /// Jaccard 0.8 shares a band with probability above 0.999), confirmed against the threshold on the full
-/// signature. State grows with the number of kept records (a key, a signature, 16 band entries), not with text.
+/// signature. State grows with the number of kept records (a key, a 128-byte signature, 16 band entries:
+/// about 0.6 KB each), not with their text.
 /// </summary>
 public sealed class Deduplicator(double threshold)
 {
@@ -19,7 +20,7 @@ public sealed class Deduplicator(double threshold)
     readonly Dictionary<UInt128, int> _keys = [];
     // 32-bit band keys halve the index; a rare collision only costs one extra similarity check.
     readonly Dictionary<uint, int> _bands = [];
-    readonly List<uint[]?> _signatures = [];
+    readonly List<ushort[]?> _signatures = [];
 
     /// <summary>
     /// Decides whether the record duplicates an earlier kept one; if not, remembers it under the next id
@@ -40,7 +41,7 @@ public sealed class Deduplicator(double threshold)
             }
             foreach (uint bandKey in bandKeys) _bands.TryAdd(bandKey, id);
         }
-        _signatures.Add(signature);
+        _signatures.Add(signature is null ? null : MinHasher.Compact(signature));
         _keys.Add(key, id);
         return new DuplicateCheck(DuplicateKind.None, id);
     }

@@ -45,12 +45,18 @@ public static class MinHasher
         return signature;
     }
 
-    /// <summary>The fraction of positions where two signatures agree: an estimate of their Jaccard similarity.</summary>
-    public static double Similarity(uint[] a, uint[] b)
+    /// <summary>
+    /// The signature as it is kept: the low 16 bits of each minimum (b-bit MinHash). Half the memory, and
+    /// two different minima agree by chance with probability 2^-16, far below the estimate's own noise.
+    /// </summary>
+    public static ushort[] Compact(uint[] signature) => Array.ConvertAll(signature, v => (ushort)v);
+
+    /// <summary>The fraction of positions where a signature agrees with a kept one: an estimate of their Jaccard similarity.</summary>
+    public static double Similarity(uint[] signature, ushort[] kept)
     {
         int same = 0;
-        for (int i = 0; i < a.Length; i++) if (a[i] == b[i]) same++;
-        return (double)same / a.Length;
+        for (int i = 0; i < kept.Length; i++) if ((ushort)signature[i] == kept[i]) same++;
+        return (double)same / kept.Length;
     }
 
     static void AddWordHashes(string text, List<ulong> words)

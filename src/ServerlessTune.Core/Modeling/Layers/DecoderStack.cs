@@ -54,9 +54,10 @@ public sealed class DecoderStack : nn.Module<Tensor, AttentionContext, KvCache?,
         var x = tokens.forward(inputIds);
         if (positions is not null)
         {
-            var end = context.PastLength + inputIds.shape[1];
-            if (end > positions.Weight.shape[0])
-                throw new ArgumentException($"position {end - 1} is past the {positions.Weight.shape[0]} learned positions of this model");
+            // Positions come from the mask, so in a left-padded batch they are below the cache length.
+            long last = context.PositionIds.max().item<long>();
+            if (last >= positions.Weight.shape[0])
+                throw new ArgumentException($"position {last} is past the {positions.Weight.shape[0]} learned positions of this model");
             x = x + positions.forward(context.PositionIds);
         }
         x = nn.functional.dropout(x, dropout, training);
