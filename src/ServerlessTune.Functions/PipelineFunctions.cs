@@ -37,8 +37,12 @@ public static class PipelineFunctions
     public static Task<bool> StopTraining([ActivityTrigger] TrainingJob input, string instanceId, FunctionContext function) =>
         Activity<StopTrainingActivity>(function).RunAsync(Context(PipelineNames.StopTraining, instanceId), input);
 
+    [Function(PipelineNames.Evaluate)]
+    public static Task<FamilyResult> Evaluate([ActivityTrigger] EvaluateInput input, string instanceId, FunctionContext function) =>
+        Activity<EvaluateActivity>(function).RunAsync(Context(PipelineNames.Evaluate, instanceId), input);
+
     [Function(PipelineNames.Gate)]
-    public static Task<GateRecord> Gate([ActivityTrigger] GateInput input, string instanceId, FunctionContext function) =>
+    public static Task<GateDecision> Gate([ActivityTrigger] GateInput input, string instanceId, FunctionContext function) =>
         Activity<GateActivity>(function).RunAsync(Context(PipelineNames.Gate, instanceId), input);
 
     [Function(PipelineNames.Deploy)]

@@ -61,7 +61,6 @@ sealed class StepLogger : IProgress<TrainingProgress>
 {
     public void Report(TrainingProgress p)
     {
-        if (p.Step == p.TotalSteps || p.Step % Math.Max(1, p.TotalSteps / 10) == 0)
-            Console.Error.WriteLine($"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3} {p.TokensPerSecond:F0} tok/s");
+        if (p.IsMilestone) Console.Error.WriteLine(p);
     }
 }

@@ -128,15 +128,14 @@ internal sealed class TrainingProgressPrinter(TextWriter error) : IProgress<Trai
 
     public void Report(TrainingProgress p)
     {
-        string text = $"step {p.Step}/{p.TotalSteps}  epoch {p.Epoch:F2}  loss {p.Loss:F4}  lr {p.LearningRate:G3}  {p.TokensPerSecond:F0} tok/s  ETA {p.Remaining:hh\\:mm\\:ss}";
         if (live)
         {
-            error.Write("\r" + text.PadRight(100));
+            error.Write("\r" + p.ToString().PadRight(100));
             lineOpen = true;
         }
-        else if (p.Step == p.TotalSteps || p.Step % Math.Max(1, p.TotalSteps / 10) == 0)
+        else if (p.IsMilestone)
         {
-            error.WriteLine(text);
+            error.WriteLine(p);
         }
     }
 

@@ -17,9 +17,13 @@ public sealed record PrepareRequest(IReadOnlyList<PrepareInput> Inputs, IArtifac
     {
         var inputs = new List<PrepareInput>();
         await foreach (var item in store.ListAsync(inputPrefix, ct))
-            if (IsDataFile(item.Path)) inputs.Add(new PrepareInput(store, item.Path));
+            if (IsDataFile(item.Path) && !item.Path[inputPrefix.Length..].StartsWith(EvaluationFolder, StringComparison.Ordinal))
+                inputs.Add(new PrepareInput(store, item.Path));
         return new PrepareRequest(inputs, store, outputPrefix, options);
     }
+
+    /// <summary>Evaluation suites and dialogue scripts sit here, beside the data; they must never be trained on.</summary>
+    public const string EvaluationFolder = "eval/";
 
     /// <summary>Skips the pipeline config and hidden files that sit beside the data.</summary>
     public static bool IsDataFile(string path)

@@ -34,16 +34,34 @@ public sealed record PipelineConfig
     public string DeployAlias => Gate.Mode == GateMode.Advisory ? ModelRegistry.Staging : Deploy.Alias;
 }
 
-/// <param name="Suite">Evaluation suite (JSON/JSONL) as a store path; null derives one from the validation split.</param>
-/// <param name="Families">Metric families to evaluate, each in its own parallel activity.</param>
-public sealed record EvalSettings(string? Suite = null, IReadOnlyList<string>? Families = null)
+/// <summary>
+/// How the candidate is measured. File paths are relative to the project's dataset folder
+/// (datasets/{project}/); evaluation files belong under its eval/ folder, which data preparation never trains on.
+/// </summary>
+public sealed record EvalSettings
 {
     public const string LanguageModel = "language_model";
     public const string QuestionAnswering = "qa";
     public const string Dialogues = "dialogues";
     public static readonly IReadOnlyList<string> AllFamilies = [LanguageModel, QuestionAnswering, Dialogues];
 
-    public IReadOnlyList<string> Families { get; init; } = Families ?? AllFamilies;
+    /// <summary>Evaluation suite (JSON/JSONL); null derives one from the validation split.</summary>
+    public string? Suite { get; init; }
+    /// <summary>Scripted multi-turn dialogues (JSON/JSONL of {id, system?, turns}); null plays none.</summary>
+    public string? DialoguesFile { get; init; }
+    /// <summary>Caps a suite derived from the validation split.</summary>
+    public int? MaxCases { get; init; }
+    public int MaxNewTokens { get; init; } = 64;
+    public int BatchSize { get; init; } = 8;
+
+    readonly IReadOnlyList<string>? _families;
+
+    /// <summary>Metric families, each evaluated in its own parallel activity; by default every family that has its inputs.</summary>
+    public IReadOnlyList<string> Families
+    {
+        get => _families ?? (DialoguesFile is null ? [LanguageModel, QuestionAnswering] : AllFamilies);
+        init => _families = value;
+    }
 }
 
 /// <param name="Alias">production (default) or staging.</param>

@@ -93,9 +93,14 @@ public static class PipelineConfigParser
     static EvalSettings ParseEval(JsonElement value, string where)
     {
         JsonFields.RequireObject(value, where);
-        JsonFields.RejectUnknownKeys(value, where, "suite", "families");
+        JsonFields.RejectUnknownKeys(value, where, "suite", "dialogues", "families", "max_cases", "max_new_tokens", "batch_size");
         string? suite = JsonFields.OptionalString(value, "suite", where);
         if (suite is not null) Keyed(where, "suite", () => ArtifactPath.Validate(suite));
+        string? dialogues = JsonFields.OptionalString(value, "dialogues", where);
+        if (dialogues is not null) Keyed(where, "dialogues", () => ArtifactPath.Validate(dialogues));
+        int? maxCases = PositiveInt(value, "max_cases", where);
+        int? maxNewTokens = PositiveInt(value, "max_new_tokens", where);
+        int? batchSize = PositiveInt(value, "batch_size", where);
         var families = JsonFields.OptionalStrings(value, "families", where);
         if (families is not null)
         {
@@ -105,8 +110,24 @@ public static class PipelineConfigParser
                     throw new UserInputException($"{where}: families: unknown family '{family}' (known: {string.Join(", ", EvalSettings.AllFamilies)})");
             if (families.Distinct().Count() != families.Count)
                 throw new UserInputException($"{where}: families: listed twice");
+            if (families.Contains(EvalSettings.Dialogues) && dialogues is null)
+                throw new UserInputException($"{where}: families: '{EvalSettings.Dialogues}' needs a dialogues file (eval.dialogues)");
         }
-        return new EvalSettings(suite, families);
+        var settings = new EvalSettings
+        {
+            Suite = suite, DialoguesFile = dialogues, MaxCases = maxCases,
+            MaxNewTokens = maxNewTokens ?? new EvalSettings().MaxNewTokens, BatchSize = batchSize ?? new EvalSettings().BatchSize,
+        };
+        return families is null ? settings : settings with { Families = families };
+    }
+
+    static int? PositiveInt(JsonElement value, string key, string where)
+    {
+        double? number = JsonFields.OptionalNumber(value, key, where);
+        if (number is null) return null;
+        if (number < 1 || number > 100_000 || number != Math.Floor(number.Value))
+            throw new UserInputException($"{where}: {key}: expected a whole number from 1 to 100000, got {number}");
+        return (int)number;
     }
 
     static DeploySettings ParseDeploy(JsonElement value, string where)

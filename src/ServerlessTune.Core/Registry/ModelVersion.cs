@@ -11,7 +11,10 @@ public sealed record ModelVersion
     public required string RunId { get; init; }
     /// <summary>The base model the adapter applies to: a store prefix, local folder or hub id.</summary>
     public required string BaseModel { get; init; }
-    /// <summary>Store prefix of the PEFT adapter, e.g. runs/{runId}/adapter.</summary>
+    /// <summary>
+    /// Store prefix of the fine-tuned part: the PEFT adapter (runs/{runId}/adapter) applied to BaseModel, or a
+    /// complete checkpoint (runs/{runId}/merged) when the run trained every weight.
+    /// </summary>
     public required string Adapter { get; init; }
     public required string DatasetVersion { get; init; }
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();

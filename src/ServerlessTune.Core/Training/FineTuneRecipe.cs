@@ -34,7 +34,14 @@ public sealed record FineTuneResult(
     string? AdapterDirectory, string? MergedDirectory, double ElapsedSeconds);
 
 public sealed record TrainingProgress(int Step, int TotalSteps, double Epoch, double Loss, double LearningRate,
-    double TokensPerSecond, TimeSpan Elapsed, TimeSpan? Remaining);
+    double TokensPerSecond, TimeSpan Elapsed, TimeSpan? Remaining)
+{
+    /// <summary>Every tenth of the run and its last step: what line-based logs (CI, containers) print.</summary>
+    public bool IsMilestone => Step == TotalSteps || Step % Math.Max(1, TotalSteps / 10) == 0;
+
+    public override string ToString() =>
+        $"step {Step}/{TotalSteps}  epoch {Epoch:F2}  loss {Loss:F4}  lr {LearningRate:G3}  {TokensPerSecond:F0} tok/s  ETA {Remaining:hh\\:mm\\:ss}";
+}
 
 /// <summary>
 /// The fine-tuning recipe: wires the reusable components (settings, data, LoRA, AdamW, schedule,

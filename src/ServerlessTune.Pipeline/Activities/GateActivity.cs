@@ -1,12 +1,11 @@
 using Microsoft.DurableTask;
-using ServerlessTune.Core.Registry;
 using ServerlessTune.Pipeline.Orchestration;
 using ServerlessTune.Pipeline.Steps;
 
 namespace ServerlessTune.Pipeline.Activities;
 
 [DurableTask(PipelineNames.Gate)]
-public sealed class GateActivity : TaskActivity<GateInput, GateRecord>
+public sealed class GateActivity(GateStep step) : TaskActivity<GateInput, GateDecision>
 {
-    public override Task<GateRecord> RunAsync(TaskActivityContext context, GateInput input) => Task.FromResult(GateStep.Decide(input));
+    public override Task<GateDecision> RunAsync(TaskActivityContext context, GateInput input) => step.RunAsync(input);
 }

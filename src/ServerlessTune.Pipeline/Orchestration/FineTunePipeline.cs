@@ -41,18 +41,18 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
             config, timing, retry);
 
         context.SetCustomStatus(new PipelineStatus("Evaluate", 0.75));
-        string adapter = $"{runPrefix}/adapter";
         var families = await Step(context, "Evaluate", () => Task.WhenAll(config.Eval.Families.Select(family =>
             context.CallActivityAsync<FamilyResult>(PipelineNames.Evaluate,
-                new EvaluateInput(input.Project, runId, family, baseModel, adapter, prepared.Prefix, input.ConfigJson, input.ConfigSource), retry))));
+                new EvaluateInput(input.Project, runId, family, baseModel, prepared.Prefix, input.ConfigJson, input.ConfigSource), retry))));
 
         context.SetCustomStatus(new PipelineStatus("Gate", 0.85));
-        var gate = await Step(context, "Gate", () => context.CallActivityAsync<GateRecord>(PipelineNames.Gate,
-            new GateInput(input.Project, runId, families, input.ConfigJson, input.ConfigSource), retry));
+        var decision = await Step(context, "Gate", () => context.CallActivityAsync<GateDecision>(PipelineNames.Gate,
+            new GateInput(input.Project, runId, prepared.Prefix, families, input.ConfigJson, input.ConfigSource), retry));
+        var gate = decision.Gate;
         if (config.Gate.Mode == GateMode.Manual)
             gate = await AwaitApprovalAsync(context, gate, timing);
 
-        var metrics = CandidateMetrics(families);
+        var metrics = decision.Metrics;
         if (!gate.Passed && config.Gate.Mode != GateMode.Advisory)
         {
             context.SetCustomStatus(new PipelineStatus(PipelineOutcome.GateFailed, 1, Message: string.Join("; ", gate.Reasons)));
@@ -61,7 +61,7 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
 
         context.SetCustomStatus(new PipelineStatus("Deploy", 0.95));
         var deployment = await Step(context, "Deploy", () => context.CallActivityAsync<Deployment>(PipelineNames.Deploy,
-            new DeployInput(input.Project, runId, started, baseModel, adapter, prepared.DatasetVersion, metrics, gate, config.DeployAlias), retry));
+            new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, config.DeployAlias), retry));
 
         context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: $"{deployment.Alias} -> {deployment.Version}"));
         return new PipelineResult(runId, input.Project, PipelineOutcome.Completed, gate, deployment.Version, deployment.Alias,
@@ -128,15 +128,6 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
             ? gate with { Passed = true }
             : gate with { Passed = false, Reasons = [.. gate.Reasons, $"rejected{who}{why}"] };
     }
-
-    /// <summary>The candidate's figures from every family, for the registry.</summary>
-    static IReadOnlyDictionary<string, double> CandidateMetrics(IEnumerable<FamilyResult> families) =>
-        families.SelectMany(f => f.Models)
-            .Where(m => m.Name == QualityGateConfig.DefaultModel)
-            .SelectMany(m => m.Metrics)
-            .GroupBy(kv => kv.Key, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First().Value.Value, StringComparer.Ordinal);
 
     /// <summary>Runs one step; an activity that failed for good fails the run with the step's name and the activity's own message.</summary>
     static async Task<T> Step<T>(TaskOrchestrationContext context, string step, Func<Task<T>> run)

@@ -67,20 +67,23 @@ public enum JobState { Running, Succeeded, Failed, Lost }
 public sealed record TrainingStatus(JobState State, int? Step = null, double? Loss = null, string? Error = null);
 
 /// <param name="Family">One of EvalSettings.AllFamilies.</param>
-public sealed record EvaluateInput(string Project, string RunId, string Family, string BaseModel, string AdapterPrefix, string DataPrefix,
+/// <param name="BaseModel">The resolved store folder of the base model; the candidate is the run's own output (see RunOutputs).</param>
+public sealed record EvaluateInput(string Project, string RunId, string Family, string BaseModel, string DataPrefix,
     string? ConfigJson, string ConfigSource);
 
 /// <summary>One family's figures for every model evaluated (base, candidate, production).</summary>
-public sealed record FamilyResult(string Family, IReadOnlyList<ModelReport> Models);
+public sealed record FamilyResult(string Family, IReadOnlyList<FamilyOutput> Outputs);
 
-public sealed record GateInput(string Project, string RunId, IReadOnlyList<FamilyResult> Families, string? ConfigJson, string ConfigSource);
+public sealed record GateInput(string Project, string RunId, string DataPrefix, IReadOnlyList<FamilyResult> Families, string? ConfigJson, string ConfigSource);
+
+/// <summary>The gate's verdict and the candidate's figures (for the registry); the full report is in reports/{runId}/.</summary>
+public sealed record GateDecision(GateRecord Gate, IReadOnlyDictionary<string, double> Metrics);
 
 public sealed record DeployInput(
     string Project,
     string RunId,
     DateTimeOffset RunStartedUtc,
     string BaseModel,
-    string AdapterPrefix,
     string DatasetVersion,
     IReadOnlyDictionary<string, double> Metrics,
     GateRecord Gate,

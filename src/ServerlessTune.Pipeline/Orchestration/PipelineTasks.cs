@@ -18,10 +18,7 @@ public static class PipelineTasks
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    /// <summary>
-    /// Activity classes by name. Evaluate is not here yet: it needs the model-running half of the evaluation
-    /// service; a host supplies it through <paramref name="replacements"/> until then.
-    /// </summary>
+    /// <summary>Activity classes by name.</summary>
     public static readonly IReadOnlyDictionary<string, Type> Activities = new Dictionary<string, Type>
     {
         [PipelineNames.ResolveBaseModel] = typeof(ResolveBaseModelActivity),
@@ -29,6 +26,7 @@ public static class PipelineTasks
         [PipelineNames.StartTraining] = typeof(StartTrainingActivity),
         [PipelineNames.GetTrainingStatus] = typeof(GetTrainingStatusActivity),
         [PipelineNames.StopTraining] = typeof(StopTrainingActivity),
+        [PipelineNames.Evaluate] = typeof(EvaluateActivity),
         [PipelineNames.Gate] = typeof(GateActivity),
         [PipelineNames.Deploy] = typeof(DeployActivity),
     };
@@ -52,5 +50,7 @@ public static class PipelineTasks
             .AddSingleton<TrainingJobs>()
             .AddSingleton<PrepareStep>()
             .AddSingleton(new BaseModelStep(store, SharedHttp))
+            .AddSingleton<EvaluateStep>()
+            .AddSingleton<GateStep>()
             .AddSingleton<DeployStep>();
 }

@@ -1,23 +1,34 @@
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Pipeline;
 using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Pipeline.Orchestration;
 
 namespace ServerlessTune.Pipeline.Steps;
 
-/// <summary>The Gate step: the configured rules over every family's figures, merged per model.</summary>
-public static class GateStep
+/// <summary>
+/// The fan-in: merges every family's outputs into the evaluation report (written to reports/{runId}/ as
+/// JSON, Markdown and self-contained HTML, with the training curves), and applies the configured gate to it.
+/// </summary>
+public sealed class GateStep(IArtifactStore store)
 {
-    public static GateRecord Decide(GateInput input)
+    public async Task<GateDecision> RunAsync(GateInput input, CancellationToken ct = default)
     {
         var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
-        var models = input.Families.SelectMany(f => f.Models)
-            .GroupBy(m => m.Name, StringComparer.Ordinal)
-            .Select(g => new ModelReport(g.Key, g.First().Source,
-                g.SelectMany(m => m.Metrics).GroupBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.First().Value, StringComparer.Ordinal)))
-            .ToList();
-        var result = QualityGate.Evaluate(config.Gate, models);
-        var reasons = result.Rules.Where(r => r.Status == RuleStatus.Failed).Select(r => r.Message).ToList();
-        return new GateRecord(result.Passed, config.Gate.Mode.ToString().ToLowerInvariant(), reasons);
+        using var local = new LocalArtifacts(store);
+        var plan = await EvaluateStep.PlanAsync(local, input.Project, input.DataPrefix, config, ct);
+        string metrics = $"runs/{ArtifactPath.ValidateName(input.RunId, "run id")}/metrics.jsonl";
+        var training = await store.ExistsAsync(metrics, ct) ? TrainingCurve.Load(await local.FileAsync(metrics, ct)) : null;
+
+        var report = new ModelEvaluator(plan).Report(input.RunId, input.Families.SelectMany(f => f.Outputs),
+            QualityGateConfig.DefaultModel, new EvaluationOptions(), config.Gate, training);
+        await ReportWriter.WriteAsync(report, store, ct);
+
+        var gate = report.Gate!;
+        var reasons = gate.Rules.Where(r => r.Status == RuleStatus.Failed).Select(r => r.Message).ToList();
+        var candidate = report.Models.Single(m => m.Name == QualityGateConfig.DefaultModel);
+        return new GateDecision(
+            new GateRecord(gate.Passed, config.Gate.Mode.ToString().ToLowerInvariant(), reasons),
+            candidate.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal));
     }
 }

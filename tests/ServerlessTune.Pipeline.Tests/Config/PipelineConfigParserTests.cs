@@ -51,7 +51,7 @@ public sealed class PipelineConfigParserTests
         Assert.Null(config.BaseModel);
         Assert.Equal(new PrepareOptions().MaxTokens, config.Prepare.MaxTokens);
         Assert.Equal(new TrainingOptions(), config.Train);
-        Assert.Equal(EvalSettings.AllFamilies, config.Eval.Families);
+        Assert.Equal(new[] { EvalSettings.LanguageModel, EvalSettings.QuestionAnswering }, config.Eval.Families); // dialogues only with a dialogues file
         Assert.Equal(GateMode.Enforce, config.Gate.Mode);
         Assert.Equal("perplexity", Assert.Single(config.Gate.Rules).Metric);
         Assert.Equal("production", config.DeployAlias);

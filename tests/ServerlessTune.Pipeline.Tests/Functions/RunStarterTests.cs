@@ -69,7 +69,7 @@ public sealed class RunStarterTests : IAsyncLifetime
 
         var view = await new RunQueries(_host.Client).GetAsync(runId);
         Assert.Equal("Failed", view!.RuntimeStatus);
-        Assert.Equal("request config: base_model: missing (name a store prefix, local folder or hub id)", view.Error);
+        Assert.Equal("request config: base_model: missing (name a store prefix, local folder, hub id or init:<arch>-<preset>)", view.Error);
         Assert.Null(view.Result);
     }
 

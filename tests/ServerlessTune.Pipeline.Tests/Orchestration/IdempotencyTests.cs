@@ -39,9 +39,9 @@ public sealed class IdempotencyTests : IDisposable
     [Fact]
     public async Task Deploying_twice_registers_one_version_and_sets_the_alias_once()
     {
-        var step = new DeployStep(new ModelRegistry(_store));
+        var step = new DeployStep(_store, new ModelRegistry(_store));
         var input = new DeployInput("acme", "run-1", new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero), "models/base",
-            "runs/run-1/adapter", "sha256:1", new Dictionary<string, double> { ["perplexity"] = 2 }, new GateRecord(true, "enforce", []), "production");
+            "sha256:1", new Dictionary<string, double> { ["perplexity"] = 2 }, new GateRecord(true, "enforce", []), "production");
 
         var first = await step.RunAsync(input);
         var second = await step.RunAsync(input);

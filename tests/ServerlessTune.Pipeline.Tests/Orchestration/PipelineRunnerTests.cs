@@ -45,15 +45,15 @@ public sealed class PipelineRunnerTests : IDisposable
         Assert.True(await _store.ExistsAsync("runs/run-pass/adapter/adapter_config.json"));
         // Users watching saw the steps in pipeline order (a step shorter than the watch interval may pass unseen)
         // and the trainer's latest loss.
-        string[] order = ["PrepareData", "Train", "Evaluate", "Gate", "Deploy", "Completed"];
+        string[] order = ["ResolveBaseModel", "PrepareData", "Train", "Evaluate", "Gate", "Deploy", "Completed"];
         var seen = log.Reports.Select(r => Array.IndexOf(order, r.Step)).ToList();
         Assert.DoesNotContain(-1, seen);
         Assert.Equal(seen.Order(), seen);
         Assert.Equal("Completed", log.Reports[^1].Step);
         Assert.Equal(1.0, log.Reports[^1].Progress);
         Assert.Contains(log.Reports, r => r is { Step: "Train", TrainingStep: 2, Loss: 1.25 });
-        // Each family ran once: fan-out, no retries.
-        Assert.Equal(3, evaluation.Attempts.Count);
+        // Each family ran once: fan-out, no retries (dialogues only run when a dialogues file is configured).
+        Assert.Equal(2, evaluation.Attempts.Count);
         Assert.All(evaluation.Attempts.Values, n => Assert.Equal(1, n));
     }
 

@@ -33,12 +33,13 @@ public sealed class EvaluationScript(double CandidatePerplexity, int TransientFa
         int attempt = _attempts.AddOrUpdate(input.Family, 1, (_, n) => n + 1);
         if (UserError is not null) throw new UserInputException(UserError);
         if (attempt <= TransientFailuresPerFamily) throw new IOException($"injected transient failure {attempt} of {input.Family}");
+        // Real families run models; this one returns totals whose perplexity is the scripted one (100 assistant
+        // tokens), and no outputs for the other families, so the real Gate step measures and decides on them.
         return input.Family == EvalSettings.LanguageModel
-            ? new FamilyResult(input.Family, [Report("base", BasePerplexity), Report("candidate", CandidatePerplexity)])
-            : new FamilyResult(input.Family, [
-                new ModelReport("candidate", input.AdapterPrefix, new Dictionary<string, MetricValue> { [$"{input.Family}_cases"] = new(1, 1) })]);
+            ? new FamilyResult(input.Family, [Output(input, "base", BasePerplexity), Output(input, "candidate", CandidatePerplexity)])
+            : new FamilyResult(input.Family, []);
     }
 
-    static ModelReport Report(string name, double perplexity) =>
-        new(name, name, new Dictionary<string, MetricValue> { [MetricCatalog.Perplexity] = new(perplexity, 100) });
+    static FamilyOutput Output(EvaluateInput input, string model, double perplexity) =>
+        new(input.Family, model, model, new LanguageModelTotals(100 * Math.Log(perplexity), 100, 50, 100 * Math.Log(perplexity), 100));
 }

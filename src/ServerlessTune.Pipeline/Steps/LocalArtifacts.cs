@@ -1,0 +1,47 @@
+using ServerlessTune.Core.Storage;
+
+namespace ServerlessTune.Pipeline.Steps;
+
+/// <summary>
+/// Store artifacts as local paths, for code that reads files (TorchSharp, tokenizers). A local folder store's
+/// files are used where they are; anything else is downloaded once into a scratch folder this object deletes.
+/// </summary>
+public sealed class LocalArtifacts(IArtifactStore store) : IDisposable
+{
+    readonly Lazy<string> _scratch = new(() => Directory.CreateTempSubdirectory("stune-artifacts-").FullName);
+    readonly Dictionary<string, string> _fetched = new(StringComparer.Ordinal);
+
+    public async Task<string> FolderAsync(string prefix, CancellationToken ct = default)
+    {
+        prefix = ArtifactPath.Validate(prefix.TrimEnd('/'));
+        if (store is LocalFolderStore) return Path.Combine(store.Location, prefix);
+        if (!_fetched.TryGetValue(prefix, out var local))
+        {
+            local = Path.Combine(_scratch.Value, prefix);
+            await store.DownloadFolderAsync(prefix, local, ct);
+            _fetched[prefix] = local;
+        }
+        return local;
+    }
+
+    public async Task<string> FileAsync(string path, CancellationToken ct = default)
+    {
+        ArtifactPath.Validate(path);
+        if (store is LocalFolderStore) return Path.Combine(store.Location, path);
+        if (!_fetched.TryGetValue(path, out var local))
+        {
+            local = Path.Combine(_scratch.Value, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            await using (var source = await store.OpenReadAsync(path, ct))
+            await using (var target = File.Create(local))
+                await source.CopyToAsync(target, ct);
+            _fetched[path] = local;
+        }
+        return local;
+    }
+
+    public void Dispose()
+    {
+        if (_scratch.IsValueCreated && Directory.Exists(_scratch.Value)) Directory.Delete(_scratch.Value, recursive: true);
+    }
+}

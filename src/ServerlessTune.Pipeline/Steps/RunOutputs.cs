@@ -1,0 +1,20 @@
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Training;
+
+namespace ServerlessTune.Pipeline.Steps;
+
+/// <summary>Where a run's fine-tuned model is: its PEFT adapter, or a complete checkpoint when every weight was trained.</summary>
+public static class RunOutputs
+{
+    public sealed record FineTuned(string Prefix, bool IsAdapter);
+
+    public static async Task<FineTuned> FineTunedAsync(IArtifactStore store, string runId, CancellationToken ct = default)
+    {
+        string merged = $"runs/{ArtifactPath.ValidateName(runId, "run id")}/{FineTuneRecipe.MergedFolder}";
+        string adapter = $"runs/{runId}/{FineTuneRecipe.AdapterFolder}";
+        // A LoRA run with --merge writes both; the adapter is the smaller thing to serve.
+        return !await store.ExistsAsync($"{adapter}/adapter_config.json", ct) && await store.ExistsAsync($"{merged}/config.json", ct)
+            ? new FineTuned(merged, IsAdapter: false)
+            : new FineTuned(adapter, IsAdapter: true);
+    }
+}
