@@ -1,17 +1,22 @@
 using System.Runtime.InteropServices;
 using ServerlessTune.Core;
-using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
+using ServerlessTune.Pipeline.Storage;
 
-// stune-trainer <job-spec path in the store> [--store <folder>] [--work <folder>]
-// The store defaults to $STUNE_STORE or the current folder. Exit codes: 0 done, 1 failed (job.json says why),
-// 2 usage, 130 interrupted by SIGTERM/Ctrl-C after writing a checkpoint (a retry resumes from it).
-string? spec = null, storeRoot = Environment.GetEnvironmentVariable("STUNE_STORE"), work = null;
+// stune-trainer <job-spec path in the store> [--store <folder> | --container <name> | --container-url <url>] [--work <folder>]
+// The store is a folder (default $STUNE_STORE or the current folder); a blob container whose connection string
+// is read from $STUNE_STORAGE_CONNECTION, never from the command line; or a container URL opened with the job's
+// managed identity, as the Azure Container Apps job runs it.
+// Exit codes: 0 done, 1 failed (job.json says why), 2 usage, 130 interrupted by SIGTERM/Ctrl-C after writing
+// a checkpoint (a retry resumes from it).
+string? spec = null, storeRoot = null, container = null, containerUrl = null, work = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--store" when i + 1 < args.Length: storeRoot = args[++i]; break;
+        case "--container" when i + 1 < args.Length: container = args[++i]; break;
+        case "--container-url" when i + 1 < args.Length: containerUrl = args[++i]; break;
         case "--work" when i + 1 < args.Length: work = args[++i]; break;
         case var a when !a.StartsWith("--") && spec is null: spec = a; break;
         default:
@@ -21,12 +26,7 @@ for (int i = 0; i < args.Length; i++)
 }
 if (spec is null)
 {
-    Console.Error.WriteLine("usage: stune-trainer <job-spec path in the store> [--store <folder>] [--work <folder>]");
-    return 2;
-}
-if (spec.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || spec.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-{
-    Console.Error.WriteLine("error: blob URLs need the Blob artifact store (ServerlessTune.Pipeline); pass the spec's path inside --store");
+    Console.Error.WriteLine("usage: stune-trainer <job-spec path in the store> [--store <folder> | --container <name> | --container-url <url>] [--work <folder>]");
     return 2;
 }
 
@@ -36,7 +36,7 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.C
 string workDirectory = work ?? Directory.CreateTempSubdirectory("stune-trainer-").FullName;
 try
 {
-    var job = new TrainerJob(new LocalFolderStore(storeRoot ?? Directory.GetCurrentDirectory()), workDirectory);
+    var job = new TrainerJob(await TrainerStore.OpenAsync(storeRoot, container, containerUrl, stop.Token), workDirectory);
     var status = await job.RunAsync(spec, message => Console.Error.WriteLine(message), new StepLogger(), stop.Token);
     Console.Error.WriteLine($"job {status.RunId}: {status.Status}");
     return status.Status == JobStatus.Interrupted ? 130 : 0;

@@ -50,6 +50,8 @@ internal static class RunCommands
                 : await BlobArtifactStore.ConnectAsync(connectionString, containerName, ct);
             using var launcher = new LocalProcessJobLauncher(TrainerCommand(artifacts, connectionString, containerName), artifacts.Location);
 
+            // The embedded engine's gRPC sidecar is an ASP.NET Core host that logs to the console; stdout is for the result.
+            QuietHostLogging();
             int uploaded = await UploadDatasetAsync(artifacts, folder, projectName, ct);
             Console.Error.WriteLine($"project {projectName}: {uploaded} file(s) from {folder.FullName} -> {artifacts.Location}");
             var input = new PipelineInput(projectName, configText, configSource, parsed.BaseModel is null ? OfflineBaseModel : null);
@@ -64,6 +66,12 @@ internal static class RunCommands
             };
         });
         return command;
+    }
+
+    static void QuietHostLogging()
+    {
+        foreach (var (key, value) in new[] { ("Logging__Console__LogToStandardErrorThreshold", "Trace"), ("Logging__LogLevel__Default", "Warning") })
+            if (Environment.GetEnvironmentVariable(key) is null) Environment.SetEnvironmentVariable(key, value);
     }
 
     static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };

@@ -155,7 +155,7 @@ public static class FineTuneRecipe
             double tokensPerSecond = result.RealTokens / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
             metrics.Write(new MetricRecord
             {
-                Kind = MetricRecord.TrainKind, Step = state.Step, Epoch = EpochOf(state), Loss = result.Loss, LearningRate = lr,
+                Kind = MetricRecord.TrainKind, Step = state.Step, TotalSteps = totalSteps, Epoch = EpochOf(state), Loss = result.Loss, LearningRate = lr,
                 GradNorm = result.GradNorm, Tokens = state.TokensSeen, TokensPerSecond = tokensPerSecond, ElapsedSeconds = Elapsed(),
             });
             double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, state.Step - (resumeState?.Step ?? 0));

@@ -9,6 +9,8 @@ public sealed record MetricRecord
 {
     public required string Kind { get; init; }
     public required int Step { get; init; }
+    /// <summary>Steps the run will take in all (train records), so a watcher can show progress.</summary>
+    public int? TotalSteps { get; init; }
     public required double Epoch { get; init; }
     public double? Loss { get; init; }
     public double? LearningRate { get; init; }

@@ -34,7 +34,7 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
 
         context.SetCustomStatus(new PipelineStatus("PrepareData", 0.02));
         var prepared = await Step(context, "PrepareData", () => context.CallActivityAsync<PreparedData>(PipelineNames.PrepareData,
-            new PrepareDataInput(input.Project, runId, input.ConfigJson, input.ConfigSource), retry));
+            new PrepareDataInput(input.Project, runId, baseModel, input.ConfigJson, input.ConfigSource), retry));
 
         string runPrefix = $"runs/{runId}";
         await TrainAsync(context, new StartTrainingInput(input.Project, runId, baseModel, prepared.Prefix, input.ConfigJson, input.ConfigSource),
@@ -103,7 +103,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
     static async Task<TrainingStatus> PollAsync(TaskOrchestrationContext context, TrainingJob job, PipelineConfig config, TaskOptions retry)
     {
         var status = await Step(context, "Train", () => context.CallActivityAsync<TrainingStatus>(PipelineNames.GetTrainingStatus, job, retry));
-        double within = config.Train.MaxSteps is > 0 and var max && status.Step is { } step ? Math.Min(1, (double)step / max) : 0;
+        int? total = status.TotalSteps ?? config.Train.MaxSteps;
+        double within = total is > 0 && status.Step is { } step ? Math.Min(1, (double)step / total.Value) : 0;
         context.SetCustomStatus(new PipelineStatus("Train", 0.1 + 0.6 * within, status.Step, status.Loss));
         return status;
     }

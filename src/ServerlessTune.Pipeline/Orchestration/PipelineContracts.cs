@@ -47,7 +47,8 @@ public sealed record PipelineResult(
 /// <param name="Progress">0..1 over the whole run.</param>
 public sealed record PipelineStatus(string Step, double Progress, int? TrainingStep = null, double? Loss = null, string? Message = null);
 
-public sealed record PrepareDataInput(string Project, string RunId, string? ConfigJson, string ConfigSource);
+/// <param name="BaseModel">The resolved base model folder: its tokenizer, chat template and context shape the prepared data.</param>
+public sealed record PrepareDataInput(string Project, string RunId, string BaseModel, string? ConfigJson, string ConfigSource);
 
 /// <param name="Prefix">prepared/{runId}: train.jsonl, validation.jsonl, stats.json, ...</param>
 /// <param name="DatasetVersion">Hash of the inputs and the preparation config.</param>
@@ -64,7 +65,7 @@ public sealed record TrainingJob(string RunId, string Launcher, string Execution
 public enum JobState { Running, Succeeded, Failed, Lost }
 
 /// <param name="Error">The job's own message when it failed.</param>
-public sealed record TrainingStatus(JobState State, int? Step = null, double? Loss = null, string? Error = null);
+public sealed record TrainingStatus(JobState State, int? Step = null, double? Loss = null, string? Error = null, int? TotalSteps = null);
 
 /// <param name="Family">One of EvalSettings.AllFamilies.</param>
 /// <param name="BaseModel">The resolved store folder of the base model; the candidate is the run's own output (see RunOutputs).</param>

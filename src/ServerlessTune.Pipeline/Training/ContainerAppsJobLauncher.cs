@@ -16,6 +16,7 @@ public sealed record ContainerAppsJobOptions(
     string JobName,
     string ContainerName,
     string Image,
+    /// <summary>URL of the artifacts container; the job opens it with its managed identity.</summary>
     string StoreLocation,
     double Cpu = 4,
     string Memory = "16Gi",
@@ -39,10 +40,9 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
             {
                 ["name"] = options.ContainerName,
                 ["image"] = options.Image,
-                ["args"] = new JsonArray(specPath),
-                ["env"] = new JsonArray(
-                    Env("STUNE_STORE", options.StoreLocation),
-                    Env("STUNE_JOB_SPEC", spec.ToJson())),
+                // The job reaches the run's container with its managed identity; no key travels with it.
+                ["args"] = new JsonArray(specPath, "--container-url", options.StoreLocation),
+                ["env"] = new JsonArray(Env("STUNE_JOB_SPEC", spec.ToJson())),
                 ["resources"] = new JsonObject { ["cpu"] = options.Cpu, ["memory"] = options.Memory },
             }),
         };

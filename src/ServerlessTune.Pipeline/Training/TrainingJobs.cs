@@ -48,18 +48,18 @@ public sealed class TrainingJobs(IArtifactStore store, IJobLauncher launcher)
     public async Task<TrainingStatus> GetStatusAsync(TrainingJob job, CancellationToken ct = default)
     {
         var state = await launcher.GetStatusAsync(job, ct);
-        var (step, loss) = await LatestMetricsAsync(job.RunId, ct);
-        return state with { Step = step, Loss = loss };
+        var (step, total, loss) = await LatestMetricsAsync(job.RunId, ct);
+        return state with { Step = step, TotalSteps = total, Loss = loss };
     }
 
     public Task StopAsync(TrainingJob job, CancellationToken ct = default) => launcher.StopAsync(job, ct);
 
     /// <summary>The last complete line of metrics.jsonl that has a step; a line being written is skipped, not an error.</summary>
-    async Task<(int? Step, double? Loss)> LatestMetricsAsync(string runId, CancellationToken ct)
+    async Task<(int? Step, int? TotalSteps, double? Loss)> LatestMetricsAsync(string runId, CancellationToken ct)
     {
         string path = $"runs/{ArtifactPath.ValidateName(runId, "run id")}/metrics.jsonl";
-        if (!await store.ExistsAsync(path, ct)) return (null, null);
-        (int? Step, double? Loss) latest = (null, null);
+        if (!await store.ExistsAsync(path, ct)) return (null, null, null);
+        (int? Step, int? TotalSteps, double? Loss) latest = (null, null, null);
         await foreach (var line in store.ReadLinesAsync(path, ct))
         {
             try
@@ -67,7 +67,9 @@ public sealed class TrainingJobs(IArtifactStore store, IJobLauncher launcher)
                 using var record = JsonDocument.Parse(line);
                 var root = record.RootElement;
                 if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("step", out var step) && step.TryGetInt32(out int s))
-                    latest = (s, root.TryGetProperty("loss", out var loss) && loss.ValueKind == JsonValueKind.Number ? loss.GetDouble() : latest.Loss);
+                    latest = (s,
+                        root.TryGetProperty("total_steps", out var total) && total.TryGetInt32(out int t) ? t : latest.TotalSteps,
+                        root.TryGetProperty("loss", out var loss) && loss.ValueKind == JsonValueKind.Number ? loss.GetDouble() : latest.Loss);
             }
             catch (JsonException) { }
         }

@@ -117,6 +117,24 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
     }
 
     [Fact]
+    public void Early_stopping_keeps_the_weights_of_the_best_validation()
+    {
+        // A learning rate far too high makes validation worse after its first improvement.
+        var options = Short(40) with { LearningRate = 0.5, WarmupSteps = 0, EvalEvery = 2, EarlyStoppingPatience = 2, LrSchedule = LrScheduleKind.Constant };
+        var result = FineTuneRecipe.Run(Request(options));
+        Assert.True(result.StoppedEarly, $"ran {result.Steps} steps, best {result.BestValLoss} at {result.BestStep}");
+        Assert.True(result.BestStep < result.Steps);
+        Assert.True(result.ValLoss > result.BestValLoss);
+
+        var model = Checkpoint.Load(fixture.ModelDirectory);
+        PeftAdapter.Load(model, result.AdapterDirectory!);
+        var template = ChatTemplates.For(fixture.ModelDirectory, null);
+        var validation = TrainingData.Load(fixture.DataDirectory, template, 256).Validation;
+        var (loss, _) = ValidationLoss.Compute(model, validation, options.BatchSize!.Value, CharTokenizerFolder.EndOfText);
+        Assert.Equal(result.BestValLoss!.Value, loss, 5);
+    }
+
+    [Fact]
     public void Bf16_weights_train_and_the_adapter_is_stored_in_bf16()
     {
         var result = FineTuneRecipe.Run(Request(Short(3) with { Precision = WeightPrecision.Bf16 }));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Pipeline.Orchestration;
 using ServerlessTune.Pipeline.Runner;
@@ -39,10 +40,16 @@ public sealed class PipelineHarness : IDisposable
         await AddBaseModelAsync(store);
     }
 
-    /// <summary>The scripted trainer never reads the base model; the run only needs it to resolve to a store folder.</summary>
+    /// <summary>A tiny real base model: data preparation tokenises with its tokenizer and holds records to its context.</summary>
     public static async Task AddBaseModelAsync(IArtifactStore store)
     {
-        await store.WriteAllTextAsync("models/base/config.json", "{\"model_type\":\"llama\"}");
+        string folder = Directory.CreateTempSubdirectory("stune-base-").FullName;
+        try
+        {
+            ModelInitializer.Run("llama", "tiny", folder, seed: 0);
+            await store.UploadFolderAsync(folder, "models/base");
+        }
+        finally { Directory.Delete(folder, recursive: true); }
     }
 
     public static PipelineInput Input(string? configJson = null) =>

@@ -44,8 +44,14 @@ public sealed class AzuriteFixture : IAsyncLifetime
     }
 
     /// <summary>A store on a fresh container, so tests sharing the service never see each other's blobs.</summary>
-    public Task<BlobArtifactStore> NewStoreAsync() =>
-        BlobArtifactStore.ConnectAsync(ConnectionString, $"test-{Interlocked.Increment(ref _containers)}");
+    public async Task<BlobArtifactStore> NewStoreAsync() => (await NewContainerAsync()).Store;
+
+    /// <summary>A store on a new container, and the container's name (for a trainer process that opens it itself).</summary>
+    public async Task<(BlobArtifactStore Store, string Container)> NewContainerAsync()
+    {
+        string name = $"test-{Interlocked.Increment(ref _containers)}";
+        return (await BlobArtifactStore.ConnectAsync(ConnectionString, name), name);
+    }
 
     async Task WaitUntilListeningAsync(int port)
     {

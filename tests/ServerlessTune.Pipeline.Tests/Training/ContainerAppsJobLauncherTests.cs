@@ -11,7 +11,7 @@ public sealed class ContainerAppsJobLauncherTests
 {
     static readonly ContainerAppsJobOptions Options = new(
         SubscriptionId: "0b3c7e2a-1111-4c5d-9e8f-123456789abc", ResourceGroup: "rg-stune", JobName: "stune-trainer",
-        ContainerName: "trainer", Image: "stunecr.azurecr.io/stune-trainer:1.0", StoreLocation: "/mnt/artifacts");
+        ContainerName: "trainer", Image: "stunecr.azurecr.io/stune-trainer:1.0", StoreLocation: "https://stuneartifacts.blob.core.windows.net/artifacts");
 
     static readonly JobSpec Spec = new()
     {
