@@ -32,7 +32,7 @@ public sealed class ContainerAppsJobLauncherTests
         // The spec travels whole in the environment; the recording stands in "SPEC" for it.
         var handler = new ReplayHandler(recorded["exchanges"]!.AsArray(), body =>
         {
-            body["containers"]![0]!["env"]![1]!["value"] = Spec.ToJson();
+            body["containers"]![0]!["env"]![0]!["value"] = Spec.ToJson();
             return body;
         });
         var launcher = new ContainerAppsJobLauncher(new HttpClient(handler), credential, Options);
