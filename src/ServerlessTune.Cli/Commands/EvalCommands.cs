@@ -131,11 +131,8 @@ internal static class EvalCommands
         readonly Option<string> runId = new("--run-id") { Description = "Run id shown in the report.", DefaultValueFactory = _ => "local" };
         readonly Option<string?> template = new("--chat-template") { Description = "Override the chat template (chatml, llama2, llama3, phi3, zephyr, plain)." };
         readonly Option<int> batchSize = new("--batch-size") { Description = "Conversations per forward pass and prompts per generation batch.", DefaultValueFactory = _ => 8 };
-        readonly Option<int> maxNewTokens = new("--max-new-tokens") { Description = "Most tokens per answer.", DefaultValueFactory = _ => 64 };
-        readonly Option<double> temperature = new("--temperature") { Description = "Sampling temperature; 0 (default) is greedy and reproducible.", DefaultValueFactory = _ => 0.0 };
-        readonly Option<double> topP = new("--top-p") { Description = "Nucleus sampling mass.", DefaultValueFactory = _ => 1.0 };
-        readonly Option<int> topK = new("--top-k") { Description = "Sample among the k likeliest tokens; 0 is off.", DefaultValueFactory = _ => 0 };
-        readonly Option<int> seed = new("--seed") { Description = "Sampling and bootstrap seed.", DefaultValueFactory = _ => 0 };
+        // --seed is the sampling seed and also seeds the bootstrap intervals.
+        readonly DecodingFlags decoding = new(defaultMaxNewTokens: 64);
         readonly Option<int> resamples = new("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => Bootstrap.DefaultResamples };
         readonly Option<bool> json = new("--json") { Description = "Print one JSON document: the gate and every model's figures." };
 
@@ -144,9 +141,10 @@ internal static class EvalCommands
             foreach (var option in new Option[]
                      {
                          model, adapter, baseModel, data, suite, maxCases, production, gate, dialogues, trainingMetrics, output, runId, template,
-                         batchSize, maxNewTokens, temperature, topP, topK, seed, resamples, json,
+                         batchSize, resamples, json,
                      })
                 command.Options.Add(option);
+            decoding.AddTo(command);
             command.SetAction((parse, cancellationToken) => RunAsync(parse, cancellationToken));
         }
 
@@ -171,14 +169,7 @@ internal static class EvalCommands
                 MaxDerivedCases = parse.GetValue(maxCases),
                 BatchSize = parse.GetValue(batchSize),
                 ChatTemplate = parse.GetValue(template),
-                Decoding = new GenerationOptions
-                {
-                    MaxNewTokens = parse.GetValue(maxNewTokens),
-                    Temperature = parse.GetValue(temperature),
-                    TopP = parse.GetValue(topP),
-                    TopK = parse.GetValue(topK),
-                    Seed = parse.GetValue(seed),
-                },
+                Decoding = decoding.Options(parse),
             };
             plan.Validate();
             var gateConfig = parse.GetValue(gate) is { } gatePath ? QualityGateConfig.Load(gatePath) : PipelineConfig.DefaultGate;
@@ -188,7 +179,7 @@ internal static class EvalCommands
             var outputs = new List<FamilyOutput>();
             foreach (var evaluated in Models(parse, modelDir))
                 outputs.AddRange(await evaluator.RunAllAsync(evaluated, cancellationToken));
-            var options = new EvaluationOptions { Seed = parse.GetValue(seed), Resamples = parse.GetValue(resamples) };
+            var options = new EvaluationOptions { Seed = unchecked((int)decoding.Seed(parse)), Resamples = parse.GetValue(resamples) };
             var report = evaluator.Report(parse.GetValue(runId)!, outputs, QualityGateConfig.DefaultModel, options, gateConfig, training);
             await ReportWriter.WriteToDirectoryAsync(report, folder, cancellationToken);
             Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportWriter.HtmlName)}");

@@ -88,18 +88,13 @@ internal static class GenerateCommands
         readonly Option<string> model = new("--model") { Description = "Model folder (Hugging Face layout).", Required = true };
         readonly Option<string?> adapter = new("--adapter") { Description = "LoRA adapter folder (PEFT layout) to merge into the model." };
         readonly Option<string?> template = new("--chat-template") { Description = "Override the chat template (chatml, llama2, llama3, phi3, zephyr, plain)." };
-        readonly Option<int> maxNewTokens = new("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };
-        readonly Option<double> temperature = new("--temperature") { Description = "Sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0.0 };
-        readonly Option<double> topP = new("--top-p") { Description = "Nucleus sampling: keep the likeliest tokens up to this probability mass.", DefaultValueFactory = _ => 1.0 };
-        readonly Option<int> topK = new("--top-k") { Description = "Sample among the k likeliest tokens; 0 is off.", DefaultValueFactory = _ => 0 };
-        readonly Option<double> repetitionPenalty = new("--repetition-penalty") { Description = "Penalty above 1 for tokens already present.", DefaultValueFactory = _ => 1.0 };
-        readonly Option<long> seed = new("--seed") { Description = "Sampling seed: the same seed gives the same text.", DefaultValueFactory = _ => 0L };
-        readonly Option<string[]> stop = new("--stop") { Description = "Stop where this text appears (repeatable); it is not printed." };
+        readonly DecodingFlags decoding = new(defaultMaxNewTokens: 128);
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { model, adapter, template, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed, stop })
+            foreach (var option in new Option[] { model, adapter, template })
                 command.Options.Add(option);
+            decoding.AddTo(command);
         }
 
         public ChatModel Open(ParseResult parse)
@@ -108,20 +103,6 @@ internal static class GenerateCommands
             return ChatModel.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(template));
         }
 
-        public GenerationOptions Options(ParseResult parse)
-        {
-            var options = new GenerationOptions
-            {
-                MaxNewTokens = parse.GetValue(maxNewTokens),
-                Temperature = parse.GetValue(temperature),
-                TopP = parse.GetValue(topP),
-                TopK = parse.GetValue(topK),
-                RepetitionPenalty = parse.GetValue(repetitionPenalty),
-                Seed = parse.GetValue(seed),
-                StopStrings = parse.GetValue(stop) ?? [],
-            };
-            options.Validate();
-            return options;
-        }
+        public GenerationOptions Options(ParseResult parse) => decoding.Options(parse);
     }
 }

@@ -13,22 +13,8 @@ public sealed record DialogueScript(string Id, string? System, IReadOnlyList<str
 
     public static IReadOnlyList<DialogueScript> Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
 
-    static IReadOnlyList<DialogueScript> FromRecords(IReadOnlyList<JsonRecord> records, string source)
-    {
-        var scripts = new List<DialogueScript>();
-        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var record in records)
-        {
-            var script = ParseScript(record);
-            if (lineById.TryGetValue(script.Id, out var first))
-                throw new UserInputException($"{record.Where}: id: duplicate id '{script.Id}' (first seen on line {first})");
-            lineById[script.Id] = record.Line;
-            scripts.Add(script);
-        }
-        if (scripts.Count == 0)
-            throw new UserInputException($"{source}: no dialogues");
-        return scripts;
-    }
+    static IReadOnlyList<DialogueScript> FromRecords(IReadOnlyList<JsonRecord> records, string source) =>
+        JsonRecords.ParseUnique(records, ParseScript, s => s.Id, $"{source}: no dialogues");
 
     static DialogueScript ParseScript(JsonRecord record)
     {

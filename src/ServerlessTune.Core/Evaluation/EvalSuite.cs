@@ -16,22 +16,8 @@ public sealed record EvalSuite(string Source, IReadOnlyList<EvalCase> Cases)
 
     public static EvalSuite Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
 
-    static EvalSuite FromRecords(IReadOnlyList<JsonRecord> records, string source)
-    {
-        var cases = new List<EvalCase>();
-        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var record in records)
-        {
-            var item = ParseCase(record);
-            if (lineById.TryGetValue(item.Id, out var first))
-                throw new UserInputException($"{record.Where}: id: duplicate id '{item.Id}' (first seen on line {first})");
-            lineById[item.Id] = record.Line;
-            cases.Add(item);
-        }
-        if (cases.Count == 0)
-            throw new UserInputException($"{source}: the suite has no cases");
-        return new EvalSuite(source, cases);
-    }
+    static EvalSuite FromRecords(IReadOnlyList<JsonRecord> records, string source) =>
+        new(source, JsonRecords.ParseUnique(records, ParseCase, c => c.Id, $"{source}: the suite has no cases"));
 
     static EvalCase ParseCase(JsonRecord record)
     {

@@ -78,6 +78,23 @@ public static class JsonRecords
     }
 
     /// <summary>Opens a UTF-8 text file (BOM skipped); an unreadable file is a user error naming it.</summary>
+    /// <summary>Parses every record, refusing an id seen before (naming both lines) and a file without records.</summary>
+    public static List<T> ParseUnique<T>(IReadOnlyList<JsonRecord> records, Func<JsonRecord, T> parse, Func<T, string> id, string emptyMessage)
+    {
+        var items = new List<T>();
+        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            var item = parse(record);
+            if (lineById.TryGetValue(id(item), out var first))
+                throw new UserInputException($"{record.Where}: id: duplicate id '{id(item)}' (first seen on line {first})");
+            lineById[id(item)] = record.Line;
+            items.Add(item);
+        }
+        if (items.Count == 0) throw new UserInputException(emptyMessage);
+        return items;
+    }
+
     public static StreamReader OpenText(string path)
     {
         try
