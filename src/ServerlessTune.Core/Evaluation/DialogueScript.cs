@@ -14,17 +14,12 @@ public sealed record DialogueScript(string Id, string? System, IReadOnlyList<str
     public static IReadOnlyList<DialogueScript> Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
 
     static IReadOnlyList<DialogueScript> FromRecords(IReadOnlyList<JsonRecord> records, string source) =>
-        JsonRecords.ParseUnique(records, ParseScript, s => s.Id, $"{source}: no dialogues");
+        JsonRecords.ParseIdentified(records, Keys, ParseScript, $"{source}: no dialogues");
 
-    static DialogueScript ParseScript(JsonRecord record)
+    static DialogueScript ParseScript(JsonRecord record, string id)
     {
         var value = record.Value;
         var where = record.Where;
-        JsonFields.RequireObject(value, where);
-        JsonFields.RejectUnknownKeys(value, where, Keys);
-        var id = JsonFields.RequiredString(value, "id", where);
-        if (string.IsNullOrWhiteSpace(id))
-            throw new UserInputException($"{where}: id: empty");
         var system = JsonFields.OptionalString(value, "system", where);
         var turns = JsonFields.OptionalStrings(value, "turns", where) ?? throw new UserInputException($"{where}: turns: missing");
         if (turns.Count == 0)

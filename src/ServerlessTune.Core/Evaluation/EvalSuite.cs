@@ -17,17 +17,12 @@ public sealed record EvalSuite(string Source, IReadOnlyList<EvalCase> Cases)
     public static EvalSuite Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
 
     static EvalSuite FromRecords(IReadOnlyList<JsonRecord> records, string source) =>
-        new(source, JsonRecords.ParseUnique(records, ParseCase, c => c.Id, $"{source}: the suite has no cases"));
+        new(source, JsonRecords.ParseIdentified(records, Keys, ParseCase, $"{source}: the suite has no cases"));
 
-    static EvalCase ParseCase(JsonRecord record)
+    static EvalCase ParseCase(JsonRecord record, string id)
     {
         var value = record.Value;
         var where = record.Where;
-        JsonFields.RequireObject(value, where);
-        JsonFields.RejectUnknownKeys(value, where, Keys);
-        var id = JsonFields.RequiredString(value, "id", where);
-        if (string.IsNullOrWhiteSpace(id))
-            throw new UserInputException($"{where}: id: empty");
 
         var question = JsonFields.OptionalString(value, "question", where);
         var hasMessages = value.TryGetProperty("messages", out var messagesValue);

@@ -78,17 +78,25 @@ public static class JsonRecords
     }
 
     /// <summary>Opens a UTF-8 text file (BOM skipped); an unreadable file is a user error naming it.</summary>
-    /// <summary>Parses every record, refusing an id seen before (naming both lines) and a file without records.</summary>
-    public static List<T> ParseUnique<T>(IReadOnlyList<JsonRecord> records, Func<JsonRecord, T> parse, Func<T, string> id, string emptyMessage)
+    /// <summary>
+    /// Parses records that are objects with only <paramref name="keys"/> and a non-empty "id" seen nowhere
+    /// before (a repeat names both lines); a file without records is refused with <paramref name="emptyMessage"/>.
+    /// </summary>
+    public static List<T> ParseIdentified<T>(IReadOnlyList<JsonRecord> records, string[] keys, Func<JsonRecord, string, T> parse, string emptyMessage)
     {
         var items = new List<T>();
         var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var record in records)
         {
-            var item = parse(record);
-            if (lineById.TryGetValue(id(item), out var first))
-                throw new UserInputException($"{record.Where}: id: duplicate id '{id(item)}' (first seen on line {first})");
-            lineById[id(item)] = record.Line;
+            JsonFields.RequireObject(record.Value, record.Where);
+            JsonFields.RejectUnknownKeys(record.Value, record.Where, keys);
+            var id = JsonFields.RequiredString(record.Value, "id", record.Where);
+            if (string.IsNullOrWhiteSpace(id))
+                throw new UserInputException($"{record.Where}: id: empty");
+            var item = parse(record, id);
+            if (lineById.TryGetValue(id, out var first))
+                throw new UserInputException($"{record.Where}: id: duplicate id '{id}' (first seen on line {first})");
+            lineById[id] = record.Line;
             items.Add(item);
         }
         if (items.Count == 0) throw new UserInputException(emptyMessage);
