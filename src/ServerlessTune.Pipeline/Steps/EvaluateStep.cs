@@ -45,23 +45,24 @@ public sealed class EvaluateStep(IArtifactStore store, ModelRegistry registry)
 
     async Task<IReadOnlyList<EvaluatedModel>> ModelsAsync(LocalArtifacts local, EvaluateInput input, CancellationToken ct)
     {
-        string baseFolder = await local.FolderAsync(input.BaseModel, ct);
-        var fineTuned = await RunOutputs.FineTunedAsync(store, input.RunId, ct);
         var models = new List<EvaluatedModel>
         {
-            new("base", baseFolder, Source: input.BaseModel),
-            fineTuned.IsAdapter
-                ? new("candidate", baseFolder, await local.FolderAsync(fineTuned.Prefix, ct), Source: $"{input.BaseModel} + {fineTuned.Prefix}")
-                : new("candidate", await local.FolderAsync(fineTuned.Prefix, ct), Source: fineTuned.Prefix),
+            new("base", await local.FolderAsync(input.BaseModel, ct), Source: input.BaseModel),
+            await FineTunedAsync(local, "candidate", input.BaseModel, await RunOutputs.FineTunedAsync(store, input.RunId, ct), null, ct),
         };
         if (await registry.ResolveAsync(input.Project, ModelRegistry.Production, ct) is { } production)
-        {
-            string productionBase = await local.FolderAsync(production.BaseModel, ct);
-            bool adapter = await store.ExistsAsync($"{production.Adapter}/adapter_config.json", ct);
-            models.Add(adapter
-                ? new("production", productionBase, await local.FolderAsync(production.Adapter, ct), Source: $"{ModelRegistry.Production} ({production.Version})")
-                : new("production", await local.FolderAsync(production.Adapter, ct), Source: $"{ModelRegistry.Production} ({production.Version})"));
-        }
+            models.Add(await FineTunedAsync(local, "production", production.BaseModel,
+                await RunOutputs.OfAsync(store, production.Adapter, ct), $"{ModelRegistry.Production} ({production.Version})", ct));
         return models;
+    }
+
+    /// <summary>An adapter is evaluated on its base; a complete checkpoint stands alone.</summary>
+    static async Task<EvaluatedModel> FineTunedAsync(LocalArtifacts local, string name, string baseModel, RunOutputs.FineTuned fineTuned,
+        string? source, CancellationToken ct)
+    {
+        string folder = await local.FolderAsync(fineTuned.Prefix, ct);
+        return fineTuned.IsAdapter
+            ? new(name, await local.FolderAsync(baseModel, ct), folder, source ?? $"{baseModel} + {fineTuned.Prefix}")
+            : new(name, folder, Source: source ?? fineTuned.Prefix);
     }
 }

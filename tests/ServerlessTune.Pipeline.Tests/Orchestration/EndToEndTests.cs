@@ -68,6 +68,16 @@ public sealed class EndToEndLocalTests : IDisposable
         var run = await new PipelineRunner(store, launcher).RunAsync(PipelineHarness.Input(EndToEnd.Config), runId: "run-local");
 
         await EndToEnd.AssertDeployedAsync(store, run);
+
+        // The next run is measured against the model now in production, on the same cases.
+        var next = await new PipelineRunner(store, launcher).RunAsync(PipelineHarness.Input(EndToEnd.Config), runId: "run-local-2");
+        Assert.True(next.Status == PipelineOutcome.Completed, $"{next.Status}: {next.Error}");
+        var report = ReportJson.Deserialize(await store.ReadAllTextAsync($"reports/{next.RunId}/{ReportWriter.JsonName}"), "report.json");
+        var production = report.Models.Single(m => m.Name == "production");
+        Assert.Equal($"production ({run.Version})", production.Source);
+        // Same data, seed and settings: the production model is the first run's, so it scores exactly the same.
+        Assert.Equal(run.Result!.Metrics[MetricCatalog.Perplexity], production.Metrics[MetricCatalog.Perplexity].Value, 9);
+        Assert.Equal(next.Version, (await new ModelRegistry(store).GetAliasesAsync(PipelineHarness.Project))[ModelRegistry.Production]);
     }
 }
 
