@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -11,15 +12,30 @@ namespace ServerlessTune.Core.Data.Dedup;
 /// </summary>
 public static class ContentKey
 {
+    const int MaxWeightChars = 11; // int.MinValue as text
+
     public static UInt128 Compute(Conversation conversation)
     {
-        var builder = new StringBuilder();
-        builder.Append(conversation.Kind == RecordKind.Passage ? 'P' : 'C');
-        foreach (var message in conversation.Messages)
-            builder.Append('\u001e').Append(message.Role).Append('\u001f').Append(message.Weight?.ToString() ?? "").Append('\u001f').Append(message.Content);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString()), hash);
-        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
+        // The UTF-8 of "C|P" then "\u001e role \u001f weight \u001f content" per message, encoded piece by piece
+        // into one pooled buffer: no piece boundary can split a surrogate pair (each is a whole string
+        // between ASCII separators), so the bytes equal those of the concatenated text.
+        int chars = 1;
+        foreach (var message in conversation.Messages) chars += 3 + message.Role.Length + MaxWeightChars + message.Content.Length;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(chars));
+        try
+        {
+            int length = 0;
+            void Add(string text) => length += Encoding.UTF8.GetBytes(text, buffer.AsSpan(length));
+            Add(conversation.Kind == RecordKind.Passage ? "P" : "C");
+            foreach (var message in conversation.Messages)
+            {
+                Add("\u001e"); Add(message.Role); Add("\u001f"); Add(message.Weight?.ToString() ?? ""); Add("\u001f"); Add(message.Content);
+            }
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(buffer.AsSpan(0, length), hash);
+            return BinaryPrimitives.ReadUInt128LittleEndian(hash);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>True if the record goes to validation: a seeded hash of the key, read as a fraction in [0, 1).</summary>

@@ -15,39 +15,48 @@ public static class RecordJson
 
     public static byte[] Record(Conversation conversation)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        var (buffer, writer) = Writer();
+        writer.WriteStartObject();
+        writer.WriteStartArray("messages");
+        foreach (var message in conversation.Messages)
         {
             writer.WriteStartObject();
-            writer.WriteStartArray("messages");
-            foreach (var message in conversation.Messages)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("role", message.Role);
-                writer.WriteString("content", message.Content);
-                if (message.Weight is { } weight) writer.WriteNumber("weight", weight);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            if (conversation.Kind == RecordKind.Passage) writer.WriteString("kind", "passage");
+            writer.WriteString("role", message.Role);
+            writer.WriteString("content", message.Content);
+            if (message.Weight is { } weight) writer.WriteNumber("weight", weight);
             writer.WriteEndObject();
         }
+        writer.WriteEndArray();
+        if (conversation.Kind == RecordKind.Passage) writer.WriteString("kind", "passage");
+        writer.WriteEndObject();
+        writer.Flush();
         return WithNewline(buffer);
     }
 
     public static byte[] Reject(string source, long line, Rejection rejection)
     {
-        var buffer = new ArrayBufferWriter<byte>(160);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("source", source);
-            writer.WriteNumber("line", line);
-            writer.WriteString("reason", rejection.Reason);
-            writer.WriteString("message", rejection.Message);
-            writer.WriteEndObject();
-        }
+        var (buffer, writer) = Writer();
+        writer.WriteStartObject();
+        writer.WriteString("source", source);
+        writer.WriteNumber("line", line);
+        writer.WriteString("reason", rejection.Reason);
+        writer.WriteString("message", rejection.Message);
+        writer.WriteEndObject();
+        writer.Flush();
         return WithNewline(buffer);
+    }
+
+    // One buffer and writer per thread, reset per line, instead of allocating and growing a fresh pair per record.
+    [ThreadStatic] static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] static Utf8JsonWriter? t_writer;
+
+    static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer) Writer()
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        return (buffer, writer);
     }
 
     static byte[] WithNewline(ArrayBufferWriter<byte> buffer)
