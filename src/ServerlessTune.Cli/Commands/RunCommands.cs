@@ -48,7 +48,7 @@ internal static class RunCommands
             IArtifactStore artifacts = connectionString is null
                 ? new LocalFolderStore(parse.GetValue(store) ?? ".stune")
                 : await BlobArtifactStore.ConnectAsync(connectionString, containerName, ct);
-            using var launcher = new LocalProcessJobLauncher(TrainerCommand(artifacts, connectionString, containerName), artifacts.Location);
+            using var launcher = new LocalProcessJobLauncher(TrainerCommand(connectionString, containerName), artifacts.Location);
 
             // The embedded engine's gRPC sidecar is an ASP.NET Core host that logs to the console; stdout is for the result.
             QuietHostLogging();
@@ -97,7 +97,7 @@ internal static class RunCommands
     }
 
     /// <summary>The trainer program built beside stune, reading the same store (a folder, or the container through the environment).</summary>
-    static LocalTrainerCommand TrainerCommand(IArtifactStore store, string? connectionString, string container)
+    static LocalTrainerCommand TrainerCommand(string? connectionString, string container)
     {
         string trainer = Path.Combine(AppContext.BaseDirectory, "stune-trainer.dll");
         if (connectionString is null) return LocalTrainerCommand.ForTrainerAssembly(trainer);
