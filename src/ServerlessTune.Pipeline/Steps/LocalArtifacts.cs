@@ -11,30 +11,27 @@ public sealed class LocalArtifacts(IArtifactStore store) : IDisposable
     readonly Lazy<string> _scratch = new(() => Directory.CreateTempSubdirectory("stune-artifacts-").FullName);
     readonly Dictionary<string, string> _fetched = new(StringComparer.Ordinal);
 
-    public async Task<string> FolderAsync(string prefix, CancellationToken ct = default)
-    {
-        prefix = ArtifactPath.Validate(prefix.TrimEnd('/'));
-        if (store is LocalFolderStore) return Path.Combine(store.Location, prefix);
-        if (!_fetched.TryGetValue(prefix, out var local))
-        {
-            local = Path.Combine(_scratch.Value, prefix);
-            await store.DownloadFolderAsync(prefix, local, ct);
-            _fetched[prefix] = local;
-        }
-        return local;
-    }
+    public Task<string> FolderAsync(string prefix, CancellationToken ct = default) =>
+        LocalAsync(prefix.TrimEnd('/'), local => store.DownloadFolderAsync(prefix.TrimEnd('/'), local, ct));
 
-    public async Task<string> FileAsync(string path, CancellationToken ct = default)
+    public Task<string> FileAsync(string path, CancellationToken ct = default) =>
+        LocalAsync(path, async local =>
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            await using var source = await store.OpenReadAsync(path, ct);
+            await using var target = File.Create(local);
+            await source.CopyToAsync(target, ct);
+        });
+
+    /// <summary>The artifact's path on disk: in place for a local folder store, else fetched once into the scratch folder.</summary>
+    async Task<string> LocalAsync(string path, Func<string, Task> fetch)
     {
         ArtifactPath.Validate(path);
         if (store is LocalFolderStore) return Path.Combine(store.Location, path);
         if (!_fetched.TryGetValue(path, out var local))
         {
             local = Path.Combine(_scratch.Value, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            await using (var source = await store.OpenReadAsync(path, ct))
-            await using (var target = File.Create(local))
-                await source.CopyToAsync(target, ct);
+            await fetch(local);
             _fetched[path] = local;
         }
         return local;
