@@ -27,7 +27,10 @@ internal static class BenchPrepareCommand
                     corpus_bytes = r.CorpusBytes, lines = r.Lines, cores = r.Cores,
                     seconds = r.EndToEndSeconds, megabytes_per_second = r.EndToEndMegabytesPerSecond, cores_used = r.EndToEndCoresUsed,
                     peak_working_set_bytes = r.PeakWorkingSetBytes, baseline_working_set_bytes = r.BaselineWorkingSetBytes,
-                    tokenizer_sample_bytes = r.TokenizerSampleBytes, tokenizer_megabytes_per_second = r.TokenizerMegabytesPerSecond, tokenizer_cores_used = r.TokenizerCoresUsed,
+                    gc_pause_seconds = r.GcPauseSeconds, allocated_bytes = r.AllocatedBytes,
+                    tokenizer_sample_bytes = r.TokenizerSampleBytes, tokenizer_megabytes_per_second = r.TokenizerMegabytesPerSecond,
+                    tokenizer_megabytes_per_second_before = r.TokenizerMegabytesPerSecondBefore, tokenizer_megabytes_per_second_after = r.TokenizerMegabytesPerSecondAfter,
+                    tokenizer_cores_used = r.TokenizerCoresUsed,
                     ratio = r.Ratio, kept = r.Kept, rejected = r.Rejected, deduplicated = r.Deduplicated, filtered = r.Filtered, tokens = r.Tokens,
                 }));
                 return 0;
@@ -35,7 +38,9 @@ internal static class BenchPrepareCommand
             Console.Out.WriteLine($"corpus           {r.CorpusBytes / 1e6:F0} MB, {r.Lines} lines (kept {r.Kept}, rejected {r.Rejected}, duplicates {r.Deduplicated}, filtered {r.Filtered})");
             Console.Out.WriteLine($"end to end       {r.EndToEndMegabytesPerSecond:F1} MB/s ({r.EndToEndSeconds:F1} s, {r.EndToEndCoresUsed:F2} of {r.Cores} cores busy, {r.Tokens} tokens)");
             Console.Out.WriteLine($"peak memory      {r.PeakWorkingSetBytes / 1e6:F0} MB (before preparing {r.BaselineWorkingSetBytes / 1e6:F0} MB)");
-            Console.Out.WriteLine($"tokenizer alone  {r.TokenizerMegabytesPerSecond:F1} MB/s (one thread, {r.TokenizerCoresUsed:F2} cores busy, {r.TokenizerSampleBytes / 1e6:F0} MB of the same text)");
+            Console.Out.WriteLine($"garbage          {r.AllocatedBytes / 1e9:F1} GB allocated, {r.GcPauseSeconds:F2} s paused ({100 * r.GcPauseSeconds / r.EndToEndSeconds:F0} % of the run)");
+            Console.Out.WriteLine($"tokenizer alone  {r.TokenizerMegabytesPerSecond:F1} MB/s (one thread, {r.TokenizerSampleBytes / 1e6:F0} MB of the same text: " +
+                $"{r.TokenizerMegabytesPerSecondBefore:F1} before preparing, {r.TokenizerMegabytesPerSecondAfter:F1} after; {r.TokenizerCoresUsed:F2} cores busy)");
             Console.Out.WriteLine($"ratio            {r.Ratio:F2} (target 0.6)");
             return 0;
         });

@@ -49,9 +49,9 @@ public static class DataPreparationService
             SpeakerLabels = new SortedDictionary<string, string>(
                 request.Options.SpeakerLabels.ToDictionary(p => p.Key.ToLowerInvariant(), p => p.Value), StringComparer.Ordinal),
         };
-        var tokenizer = TokenizerLoader.Load(options.Tokenizer);
-        var encoder = new RecordEncoder(tokenizer, ChatTemplates.ByName(options.Template, tokenizer), options.MaxTokens, options.OverLimit);
-        var processor = new RecordProcessor(options, encoder);
+        int workers = Math.Max(1, Environment.ProcessorCount);
+        // One tokenizer per worker, loaded side by side: a shared one serialises the workers on its cache lock.
+        var processors = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => CreateProcessor(options), cancellationToken)));
         string prefix = request.OutputPrefix.Length == 0 || request.OutputPrefix.EndsWith('/') ? request.OutputPrefix : request.OutputPrefix + "/";
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -62,17 +62,16 @@ public static class DataPreparationService
         var stats = new StatsCollector(request.Inputs);
         var inputFiles = new InputFile[request.Inputs.Count];
 
-        int workers = Math.Max(1, Environment.ProcessorCount);
         var work = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
         var ordered = Channel.CreateBounded<Batch>(new BoundedChannelOptions(workers * 4) { SingleWriter = true, SingleReader = true });
         var producer = Task.Run(() => ProduceAsync(request.Inputs, options, stats, inputFiles, work.Writer, ordered.Writer, progress, ct), ct);
         // Workers get their own threads: CPU-bound work on pool threads would starve the reader's and writer's
         // async continuations on a small machine (the pool has one thread per core to start with).
-        var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(() => Work(work.Reader, processor, ct),
+        var workerTasks = processors.Select(processor => Task.Factory.StartNew(() => Work(work.Reader, processor, ct),
             ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
-            await ConsumeAsync(ordered.Reader, options, stats, train, validation, rejects, ct);
+            await ConsumeAsync(ordered.Reader, request.Inputs, options, stats, train, validation, rejects, ct);
             await producer;
             await Task.WhenAll(workerTasks);
             var outputs = new List<OutputFile>
@@ -80,7 +79,7 @@ public static class DataPreparationService
                 await train.CompleteAsync(ct), await validation.CompleteAsync(ct), await rejects.CompleteAsync(ct),
             };
             string version = DatasetVersion(inputFiles, options);
-            var result = stats.Build(version, options, encoder);
+            var result = stats.Build(version, options, processors[0].Encoder);
             if (!result.AccountingHolds)
                 throw new InvalidOperationException("record accounting does not balance: " + JsonSerializer.Serialize(result.Totals));
             outputs.Add(await WriteJsonAsync(request.OutputStore, prefix, "stats.json", result, ct));
@@ -98,6 +97,13 @@ public static class DataPreparationService
             ExceptionDispatchInfo.Capture(root).Throw();
             throw;
         }
+    }
+
+    static RecordProcessor CreateProcessor(PrepareOptions options)
+    {
+        var tokenizer = TokenizerLoader.LoadUnshared(options.Tokenizer);
+        var encoder = new RecordEncoder(tokenizer, ChatTemplates.ByName(options.Template, tokenizer), options.MaxTokens, options.OverLimit);
+        return new RecordProcessor(options, encoder);
     }
 
     static async Task ProduceAsync(IReadOnlyList<PrepareInput> inputs, PrepareOptions options, StatsCollector stats, InputFile[] inputFiles,
@@ -202,11 +208,12 @@ public static class DataPreparationService
         }
     }
 
-    static async Task ConsumeAsync(ChannelReader<Batch> ordered, PrepareOptions options, StatsCollector stats,
+    static async Task ConsumeAsync(ChannelReader<Batch> ordered, IReadOnlyList<PrepareInput> inputs, PrepareOptions options, StatsCollector stats,
         ArtifactStreamWriter train, ArtifactStreamWriter validation, ArtifactStreamWriter rejects, CancellationToken ct)
     {
         var dedup = new Deduplicator(options.NearDuplicateThreshold);
-        var origins = new List<(string Source, long Line)>();
+        // Where each kept record came from (input index, line), by dedup id: the rejects name the copy kept.
+        var origins = new ChunkedArray<(int File, long Line)>(1 << 14);
         await foreach (var batch in ordered.ReadAllAsync(ct))
         {
             await batch.Done.Task.WaitAsync(ct);
@@ -223,13 +230,13 @@ public static class DataPreparationService
                 {
                     bool near = check.Kind == DuplicateKind.Near;
                     stats.Duplicate(batch.File, near);
-                    var (source, line) = origins[check.Original];
+                    var (file, line) = origins[check.Original];
                     var reason = new Rejection(near ? RejectReason.NearDuplicate : RejectReason.Duplicate,
-                        $"{(near ? "nearly the same as" : "same content as")} {source}:{line}, which is kept");
+                        $"{(near ? "nearly the same as" : "same content as")} {inputs[file].Path}:{line}, which is kept");
                     await rejects.WriteAsync(RecordJson.Reject(batch.Source, record.Line, reason), ct);
                     continue;
                 }
-                if (options.Deduplicate) origins.Add((batch.Source, record.Line));
+                if (options.Deduplicate) origins.Add([(batch.File, record.Line)]);
                 bool isValidation = ContentKey.IsValidation(record.Key, options.Seed, options.ValidationFraction);
                 stats.Kept(batch.File, record, isValidation);
                 await (isValidation ? validation : train).WriteAsync(record.Json!, ct);

@@ -8,7 +8,7 @@ public sealed class ProcessedRecord
     public Rejection? Rejection { get; init; }
     public bool Filtered { get; init; }
     public UInt128 Key { get; init; }
-    public uint[]? Signature { get; init; }
+    public byte[]? Signature { get; init; }
     public int Tokens { get; init; }
     public int TrainedTokens { get; init; }
     public bool Truncated { get; init; }

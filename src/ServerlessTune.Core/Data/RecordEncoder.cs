@@ -34,10 +34,8 @@ public sealed class RecordEncoder(ITextTokenizer tokenizer, IChatTemplate templa
             int tokens = tokenizer.CountTokens(conversation.Messages[0].Content) + (tokenizer.EosTokenId is null ? 0 : 1);
             return new EncodedSize(conversation, tokens, tokens, false);
         }
-        var encoding = template.Encode(conversation.Messages, addGenerationPrompt: false);
-        int trained = 0;
-        foreach (bool mask in encoding.AssistantMask) if (mask) trained++;
-        return new EncodedSize(conversation, encoding.Ids.Length, trained, false);
+        var count = template.Count(conversation.Messages, addGenerationPrompt: false);
+        return new EncodedSize(conversation, count.Tokens, count.TrainedTokens, false);
     }
 
     EncodedSize? TruncateChat(Conversation conversation)

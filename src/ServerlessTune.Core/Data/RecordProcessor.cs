@@ -13,6 +13,8 @@ namespace ServerlessTune.Core.Data;
 /// </summary>
 public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encoder)
 {
+    public RecordEncoder Encoder => encoder;
+
     public ProcessedRecord Process(RawRecord raw)
     {
         var outcome = raw.Parse();

@@ -78,7 +78,7 @@ internal sealed class BuiltInEncoding
     /// <summary>One shared instance per encoding: the package's tokenizers are safe to use from many threads.</summary>
     public TextTokenizer Tokenizer => _tokenizer.Value;
 
-    private TextTokenizer CreateTextTokenizer()
+    public TextTokenizer CreateTextTokenizer()
     {
         var eos = SpecialTokens[EndOfText];
         return new TextTokenizer(Name, CreateTokenizer(null), CreateTokenizer(SpecialTokens), SpecialTokens, VocabSize,

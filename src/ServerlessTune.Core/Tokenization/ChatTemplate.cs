@@ -31,6 +31,9 @@ internal abstract class ChatTemplate(ITextTokenizer tokenizer, ChatTemplateToken
     public ChatEncoding Encode(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
         Build(messages, addGenerationPrompt).Encode();
 
+    public ChatTokenCount Count(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
+        Build(messages, addGenerationPrompt).Count();
+
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
         Build(messages, addGenerationPrompt).Render();
 

@@ -38,41 +38,77 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
     {
         var ids = new List<int>();
         var mask = new List<bool>();
+        foreach (var segment in Segments())
+        {
+            if (segment.Text is null)
+            {
+                ids.Add(segment.SpecialId);
+                mask.Add(segment.Trained);
+                continue;
+            }
+            var encoded = segment.Continues ? ((IContinuationEncoder)tokenizer).EncodeContinuation(segment.Text) : tokenizer.EncodePlain(segment.Text);
+            ids.AddRange(encoded);
+            for (var i = 0; i < encoded.Length; i++)
+                mask.Add(segment.Trained);
+        }
+        return new ChatEncoding([.. ids], [.. mask]);
+    }
+
+    /// <summary>What <see cref="Encode"/> would return, counted without building the ids (data preparation sizes millions of records).</summary>
+    public ChatTokenCount Count()
+    {
+        int tokens = 0, trained = 0;
+        foreach (var segment in Segments())
+        {
+            var count = segment.Text is null ? 1
+                : segment.Continues ? ((IContinuationEncoder)tokenizer).CountContinuation(segment.Text) : tokenizer.CountTokens(segment.Text);
+            tokens += count;
+            if (segment.Trained)
+                trained += count;
+        }
+        return new ChatTokenCount(tokens, trained);
+    }
+
+    /// <summary>A special id (Text null), or text to encode as one call, plainly or as the continuation of a line.</summary>
+    private readonly record struct Segment(string? Text, int SpecialId, bool Trained, bool Continues);
+
+    private IEnumerable<Segment> Segments()
+    {
         var run = new StringBuilder();
         var runTrained = false;
         var afterSpecial = true;
+        var anyBefore = false;
 
-        void Flush()
+        Segment? Flush()
         {
             if (run.Length == 0)
-                return;
-            var startsSentence = ids.Count == 0 || (afterSpecial && tokenizer is not IContinuationEncoder { Legacy: false });
-            var encoded = startsSentence || tokenizer is not IContinuationEncoder continuation
-                ? tokenizer.EncodePlain(run.ToString())
-                : continuation.EncodeContinuation(run.ToString());
-            ids.AddRange(encoded);
-            mask.AddRange(Enumerable.Repeat(runTrained, encoded.Length));
+                return null;
+            var startsSentence = !anyBefore || (afterSpecial && tokenizer is not IContinuationEncoder { Legacy: false });
+            var segment = new Segment(run.ToString(), 0, runTrained, !startsSentence && tokenizer is IContinuationEncoder);
             run.Clear();
             afterSpecial = false;
+            anyBefore = true;
+            return segment;
         }
 
         foreach (var (text, isMarker, trained) in _pieces)
         {
             if (isMarker && tokenizer.TryGetSpecialTokenId(text, out var id))
             {
-                Flush();
-                ids.Add(id);
-                mask.Add(trained);
+                if (Flush() is { } before)
+                    yield return before;
+                yield return new Segment(null, id, trained, false);
                 afterSpecial = true;
+                anyBefore = true;
                 continue;
             }
-            if (trained != runTrained)
-                Flush();
+            if (trained != runTrained && Flush() is { } previous)
+                yield return previous;
             runTrained = trained;
             run.Append(text);
         }
-        Flush();
-        return new ChatEncoding([.. ids], [.. mask]);
+        if (Flush() is { } last)
+            yield return last;
     }
 }
 
@@ -83,6 +119,8 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
 internal interface IContinuationEncoder
 {
     int[] EncodeContinuation(string text);
+
+    int CountContinuation(string text);
 
     /// <summary>
     /// Transformers' "legacy" Llama tokenization: text after a special token starts a new sentence (gets the

@@ -13,20 +13,21 @@ internal static class HfPreTokenizers
 {
     public static PreTokenizer Create(JsonElement spec, string path, IReadOnlyDictionary<string, int>? specialTokens)
     {
-        var regexes = new List<Regex>();
-        Collect(spec, path, "pre_tokenizer", regexes);
-        if (regexes.Count == 0)
+        var patterns = new List<string>();
+        Collect(spec, path, "pre_tokenizer", patterns);
+        if (patterns.Count == 0)
             throw new UserInputException($"{path}: pre_tokenizer does not split words (no regex and no ByteLevel use_regex)");
-        if (regexes.Count == 1)
-            return new RegexPreTokenizer(regexes[0], specialTokens);
-        return new CompositePreTokenizer([.. regexes.Select(r => new RegexPreTokenizer(r, null))], specialTokens);
+        if (patterns.Count == 1)
+            return FromPattern(patterns[0], specialTokens);
+        return new PerThreadPreTokenizer(() =>
+            new CompositePreTokenizer([.. patterns.Select(p => new RegexPreTokenizer(Compile(p), null))], specialTokens));
     }
 
     /// <summary>GPT-2's split, which vocab.json + merges.txt models (GPT-2, GPT-J) use.</summary>
     public static PreTokenizer Gpt2(IReadOnlyDictionary<string, int>? specialTokens) => FromPattern(BuiltInEncoding.Gpt2Pattern, specialTokens);
 
     public static PreTokenizer FromPattern(string pattern, IReadOnlyDictionary<string, int>? specialTokens) =>
-        new RegexPreTokenizer(Compile(pattern), specialTokens);
+        new PerThreadPreTokenizer(() => new RegexPreTokenizer(Compile(pattern), specialTokens));
 
     public static bool IsByteLevel(JsonElement spec) =>
         spec.ValueKind == JsonValueKind.Object && Type(spec) switch
@@ -37,7 +38,7 @@ internal static class HfPreTokenizers
             _ => false,
         };
 
-    private static void Collect(JsonElement spec, string path, string key, List<Regex> regexes)
+    private static void Collect(JsonElement spec, string path, string key, List<string> patterns)
     {
         if (spec.ValueKind != JsonValueKind.Object)
             throw new UserInputException($"{path}: {key} must be an object");
@@ -47,27 +48,27 @@ internal static class HfPreTokenizers
                 if (Flag(spec, "add_prefix_space", false))
                     throw new UserInputException($"{path}: {key}.add_prefix_space = true is not supported");
                 if (Flag(spec, "use_regex", true))
-                    regexes.Add(Compile(BuiltInEncoding.Gpt2Pattern));
+                    patterns.Add(BuiltInEncoding.Gpt2Pattern);
                 break;
             case "Split":
-                regexes.Add(SplitRegex(spec, path, key));
+                patterns.Add(SplitPattern(spec, path, key));
                 break;
             case "Digits":
-                regexes.Add(Compile(Flag(spec, "individual_digits", false) ? @"\p{N}|\P{N}+" : @"\p{N}+|\P{N}+"));
+                patterns.Add(Flag(spec, "individual_digits", false) ? @"\p{N}|\P{N}+" : @"\p{N}+|\P{N}+");
                 break;
             case "Sequence":
                 if (!spec.TryGetProperty("pretokenizers", out var list) || list.ValueKind != JsonValueKind.Array)
                     throw new UserInputException($"{path}: {key}.pretokenizers must be an array");
                 var index = 0;
                 foreach (var item in list.EnumerateArray())
-                    Collect(item, path, $"{key}.pretokenizers[{index++}]", regexes);
+                    Collect(item, path, $"{key}.pretokenizers[{index++}]", patterns);
                 break;
             case var other:
                 throw new UserInputException($"{path}: {key}.type '{other}' is not supported (ByteLevel, Split, Digits, Sequence)");
         }
     }
 
-    private static Regex SplitRegex(JsonElement spec, string path, string key)
+    private static string SplitPattern(JsonElement spec, string path, string key)
     {
         if (Flag(spec, "invert", false))
             throw new UserInputException($"{path}: {key}.invert = true is not supported");
@@ -80,7 +81,10 @@ internal static class HfPreTokenizers
         {
             try
             {
-                return Compile(regex.GetString()!);
+                // Parsed here so a bad pattern fails at load, naming the file, not on a worker's first use.
+                var text = regex.GetString()!;
+                _ = new Regex(text, RegexOptions.CultureInvariant);
+                return text;
             }
             catch (ArgumentException ex)
             {
@@ -88,7 +92,7 @@ internal static class HfPreTokenizers
             }
         }
         if (pattern.TryGetProperty("String", out var literal) && literal.ValueKind == JsonValueKind.String)
-            return Compile(Regex.Escape(literal.GetString()!));
+            return Regex.Escape(literal.GetString()!);
         throw new UserInputException($"{path}: {key}.pattern must be {{\"Regex\": ...}} or {{\"String\": ...}}");
     }
 

@@ -17,6 +17,9 @@ public interface IChatTemplate
     /// </summary>
     ChatEncoding Encode(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
 
+    /// <summary>The length of <see cref="Encode"/>'s ids and the number of trained tokens, without building them.</summary>
+    ChatTokenCount Count(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
+
     /// <summary>The conversation as text, the way the model family's own chat template prints it.</summary>
     string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
 
@@ -29,3 +32,5 @@ public interface IChatTemplate
 
 /// <summary>Ids and a same-length mask, true on the tokens the assistant produced.</summary>
 public sealed record ChatEncoding(int[] Ids, bool[] AssistantMask);
+
+public readonly record struct ChatTokenCount(int Tokens, int TrainedTokens);

@@ -22,7 +22,8 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
         BosTokenId = ids.Bos;
         EosTokenId = ids.Eos;
         PadTokenId = ids.Pad;
-        PlainEncoder = text => [.. plain.EncodeToIds(text)];
+        _plainEncoder = text => [.. plain.EncodeToIds(text)];
+        _plainCounter = text => plain.CountTokens(text);
         SpecialEncoder = text => [.. withSpecialTokens.EncodeToIds(text)];
     }
 
@@ -32,8 +33,20 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
     public int? EosTokenId { get; }
     public int? PadTokenId { get; }
 
+    private readonly Func<string, int[]> _plainEncoder;
+    // The package counts without building the id list; a replaced encoder is counted by encoding.
+    private readonly Func<string, int> _plainCounter;
+
     /// <summary>Replaces the package's encoding where the model asks for more (tokenizer.json's ignore_merges).</summary>
-    public Func<string, int[]> PlainEncoder { private get; init; }
+    public Func<string, int[]> PlainEncoder
+    {
+        init
+        {
+            _plainEncoder = value;
+            _plainCounter = text => value(text).Length;
+        }
+    }
+
     public Func<string, int[]> SpecialEncoder { private get; init; }
 
     /// <summary>Encoding of text that continues a line; plain encoding unless the model prefixes sentences.</summary>
@@ -41,13 +54,15 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 
     public bool Legacy { get; init; } = true;
 
-    public int[] EncodePlain(string text) => PlainEncoder(text);
+    public int[] EncodePlain(string text) => _plainEncoder(text);
 
     public int[] EncodeWithSpecialTokens(string text) => SpecialEncoder(text);
 
     public int[] EncodeContinuation(string text) => Continuation?.Invoke(text) ?? EncodePlain(text);
 
-    public int CountTokens(string text) => EncodePlain(text).Length;
+    public int CountTokens(string text) => _plainCounter(text);
+
+    public int CountContinuation(string text) => Continuation is { } continuation ? continuation(text).Length : CountTokens(text);
 
     public string Decode(IEnumerable<int> ids) => _withSpecialTokens.Decode(ids);
 

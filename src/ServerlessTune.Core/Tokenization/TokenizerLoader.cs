@@ -3,10 +3,19 @@ namespace ServerlessTune.Core.Tokenization;
 /// <summary>Opens a tokenizer from a model folder or a built-in encoding name (gpt2, cl100k, o200k).</summary>
 public static class TokenizerLoader
 {
-    public static ITextTokenizer Load(string spec)
+    /// <summary>The tokenizer; built-in encodings are one shared instance per process.</summary>
+    public static ITextTokenizer Load(string spec) => Load(spec, shared: true);
+
+    /// <summary>
+    /// A new instance, built-in encodings too. The package's tokenizers keep a word cache behind one lock per
+    /// instance; threads that tokenize flat out (data preparation workers) each take their own so they do not queue on it.
+    /// </summary>
+    public static ITextTokenizer LoadUnshared(string spec) => Load(spec, shared: false);
+
+    private static ITextTokenizer Load(string spec, bool shared)
     {
         if (BuiltInEncoding.TryGet(spec, out var encoding))
-            return encoding.Tokenizer;
+            return shared ? encoding.Tokenizer : encoding.CreateTextTokenizer();
         if (!Directory.Exists(spec))
             throw new UserInputException(
                 $"tokenizer '{spec}': no such model folder, and not a built-in encoding ({string.Join(", ", BuiltInEncoding.Names)})");

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace ServerlessTune.Core.Data.Dedup;
 
 public enum DuplicateKind { None, Exact, Near }
@@ -9,47 +11,55 @@ public readonly record struct DuplicateCheck(DuplicateKind Kind, int Original);
 /// Stage 4, run in input order so the first occurrence is the one kept. Exact duplicates by content key;
 /// near duplicates by MinHash with banded locality-sensitive hashing (16 bands of 4 rows: a pair at
 /// Jaccard 0.8 shares a band with probability above 0.999), confirmed against the threshold on the full
-/// signature. State grows with the number of kept records (a key, a 128-byte signature, 16 band entries:
-/// about 0.6 KB each), not with their text.
+/// signature. State grows with the number of kept records, never with their text: per record a 16-byte
+/// key, a 64-byte signature, and 4-byte slots in 17 hash indexes that store ids only (about 200 bytes).
 /// </summary>
-public sealed class Deduplicator(double threshold)
+public sealed class Deduplicator
 {
     const int Bands = 16;
     const int Rows = MinHasher.SignatureLength / Bands;
+    const int ChunkRecords = 1 << 14;
 
-    readonly Dictionary<UInt128, int> _keys = [];
-    // 32-bit band keys halve the index; a rare collision only costs one extra similarity check.
-    readonly Dictionary<uint, int> _bands = [];
-    readonly List<ushort[]?> _signatures = [];
+    readonly double _threshold;
+    readonly ChunkedArray<UInt128> _keys = new(ChunkRecords);
+    readonly ChunkedArray<byte> _signatures = new(ChunkRecords * MinHasher.SignatureLength);
+    readonly IdIndex<UInt128> _byKey;
+    // A band's key is its four 8-bit minima read as one number; records without words have no bands.
+    readonly IdIndex<uint>[] _byBand;
+
+    public Deduplicator(double threshold)
+    {
+        _threshold = threshold;
+        _byKey = new IdIndex<UInt128>(id => _keys[id]);
+        _byBand = [.. Enumerable.Range(0, Bands).Select(band => new IdIndex<uint>(id => BandKey(SignatureOf(id), band)))];
+    }
+
+    /// <summary>Bytes held for the records kept so far.</summary>
+    public long StateBytes => _keys.AllocatedBytes + _signatures.AllocatedBytes + _byKey.AllocatedBytes + _byBand.Sum(index => index.AllocatedBytes);
 
     /// <summary>
     /// Decides whether the record duplicates an earlier kept one; if not, remembers it under the next id
     /// (0, 1, 2, ... in the order records are kept).
     /// </summary>
-    public DuplicateCheck Check(UInt128 key, uint[]? signature)
+    public DuplicateCheck Check(UInt128 key, byte[]? signature)
     {
-        if (_keys.TryGetValue(key, out int original)) return new DuplicateCheck(DuplicateKind.Exact, original);
-        int id = _keys.Count;
+        if (_byKey.TryGet(key, out int original)) return new DuplicateCheck(DuplicateKind.Exact, original);
         if (signature is not null)
-        {
-            Span<uint> bandKeys = stackalloc uint[Bands];
             for (int band = 0; band < Bands; band++)
-            {
-                bandKeys[band] = BandKey(signature, band);
-                if (_bands.TryGetValue(bandKeys[band], out int other) && MinHasher.Similarity(signature, _signatures[other]!) >= threshold)
+                if (_byBand[band].TryGet(BandKey(signature, band), out int other)
+                    && MinHasher.Similarity(signature, SignatureOf(other)) >= _threshold)
                     return new DuplicateCheck(DuplicateKind.Near, other);
-            }
-            foreach (uint bandKey in bandKeys) _bands.TryAdd(bandKey, id);
-        }
-        _signatures.Add(signature is null ? null : MinHasher.Compact(signature));
-        _keys.Add(key, id);
+
+        int id = (int)_keys.Count;
+        _keys.Add([key]);
+        _signatures.Add(signature ?? new byte[MinHasher.SignatureLength]);
+        _byKey.TryAdd(id);
+        if (signature is not null)
+            foreach (var index in _byBand) index.TryAdd(id);
         return new DuplicateCheck(DuplicateKind.None, id);
     }
 
-    static uint BandKey(uint[] signature, int band)
-    {
-        ulong h = (ulong)band * 0x9E3779B97F4A7C15UL;
-        for (int r = band * Rows; r < (band + 1) * Rows; r++) h = (h ^ signature[r]) * 0x100000001B3UL + 0x632BE59BD9B4E019UL;
-        return (uint)(h >> 32);
-    }
+    ReadOnlySpan<byte> SignatureOf(int id) => _signatures.Slice((long)id * MinHasher.SignatureLength, MinHasher.SignatureLength);
+
+    static uint BandKey(ReadOnlySpan<byte> signature, int band) => BinaryPrimitives.ReadUInt32LittleEndian(signature.Slice(band * Rows, Rows));
 }

@@ -6,7 +6,8 @@ namespace ServerlessTune.Core.Data.Dedup;
 /// <summary>
 /// MinHash signatures over word 3-shingles (lower-cased letters and digits), whose agreement estimates
 /// Jaccard similarity. Hashes are fixed functions of the text (no per-process randomisation), so the same
-/// input gives the same duplicate decisions on every machine.
+/// input gives the same duplicate decisions on every machine. A signature keeps the low 8 bits of each
+/// minimum (b-bit MinHash): 64 bytes a record, which the deduplicator holds for every record it keeps.
 /// </summary>
 public static class MinHasher
 {
@@ -17,6 +18,9 @@ public static class MinHasher
 
     [ThreadStatic] static List<ulong>? t_words;
 
+    /// <summary>Two different minima agree in their low 8 bits by chance this often.</summary>
+    const double ChanceAgreement = 1.0 / 256;
+
     static ulong[] CreateMultipliers()
     {
         ulong state = 0x5EED0FD00DUL;
@@ -26,18 +30,18 @@ public static class MinHasher
     }
 
     /// <summary>The signature, or null when the text has no words (exact matching still applies).</summary>
-    public static uint[]? Signature(IEnumerable<string> texts)
+    public static byte[]? Signature(IEnumerable<string> texts)
     {
         // One word list per worker thread, reused: records come by the million.
         var words = t_words ??= [];
         words.Clear();
         foreach (var text in texts) AddWordHashes(text, words);
         if (words.Count == 0) return null;
-        var signature = new uint[SignatureLength];
-        Array.Fill(signature, uint.MaxValue);
+        Span<uint> minimumValues = stackalloc uint[SignatureLength];
+        minimumValues.Fill(uint.MaxValue);
         int shingles = Math.Max(1, words.Count - ShingleWords + 1);
         ref ulong multipliers = ref MemoryMarshal.GetArrayDataReference(Multipliers);
-        ref uint minima = ref MemoryMarshal.GetArrayDataReference(signature);
+        ref uint minima = ref MemoryMarshal.GetReference(minimumValues);
         int lanes = Vector256<ulong>.Count;
         for (int s = 0; s < shingles; s++)
         {
@@ -54,21 +58,20 @@ public static class MinHasher
                 Vector256.Min(Vector256.Narrow(low, high), Vector256.LoadUnsafe(ref minima, (nuint)p)).StoreUnsafe(ref minima, (nuint)p);
             }
         }
+        var signature = new byte[SignatureLength];
+        for (int p = 0; p < SignatureLength; p++) signature[p] = (byte)minimumValues[p];
         return signature;
     }
 
     /// <summary>
-    /// The signature as it is kept: the low 16 bits of each minimum (b-bit MinHash). Half the memory, and
-    /// two different minima agree by chance with probability 2^-16, far below the estimate's own noise.
+    /// An estimate of the Jaccard similarity of two signatures' texts: the fraction of positions that agree,
+    /// less the 1 in 256 that agree by chance in 8 bits (b-bit MinHash's correction).
     /// </summary>
-    public static ushort[] Compact(uint[] signature) => Array.ConvertAll(signature, v => (ushort)v);
-
-    /// <summary>The fraction of positions where a signature agrees with a kept one: an estimate of their Jaccard similarity.</summary>
-    public static double Similarity(uint[] signature, ushort[] kept)
+    public static double Similarity(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         int same = 0;
-        for (int i = 0; i < kept.Length; i++) if ((ushort)signature[i] == kept[i]) same++;
-        return (double)same / kept.Length;
+        for (int i = 0; i < a.Length; i++) if (a[i] == b[i]) same++;
+        return Math.Max(0, ((double)same / a.Length - ChanceAgreement) / (1 - ChanceAgreement));
     }
 
     static void AddWordHashes(string text, List<ulong> words)

@@ -32,18 +32,4 @@ public sealed record SplitStage(int Seed, double ValidationFraction, long Train,
 /// <summary>Token counts per record as training encodes it; trained tokens are the ones in the loss.</summary>
 public sealed record TokenStats(TokenSummary All, TokenSummary Train, TokenSummary Validation, long TrainTokensPerEpoch, long TrainTrainedTokensPerEpoch);
 
-public sealed record TokenSummary(long Records, long Total, long Trained, double Mean, int P50, int P95, int Max)
-{
-    /// <summary>Nearest-rank percentiles over the per-record counts.</summary>
-    public static TokenSummary Of(List<int> counts, long trained)
-    {
-        if (counts.Count == 0) return new TokenSummary(0, 0, 0, 0, 0, 0, 0);
-        var sorted = counts.ToArray();
-        Array.Sort(sorted);
-        long total = sorted.Sum(c => (long)c);
-        return new TokenSummary(sorted.Length, total, trained, Math.Round((double)total / sorted.Length, 2),
-            Rank(sorted, 0.50), Rank(sorted, 0.95), sorted[^1]);
-    }
-
-    static int Rank(int[] sorted, double p) => sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
-}
+public sealed record TokenSummary(long Records, long Total, long Trained, double Mean, int P50, int P95, int Max);

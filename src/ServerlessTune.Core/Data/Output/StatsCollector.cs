@@ -11,8 +11,8 @@ public sealed class StatsCollector(IReadOnlyList<PrepareInput> inputs)
     readonly string[] _formats = inputs.Select(_ => "").ToArray();
     readonly SortedDictionary<string, long> _reasons = new(StringComparer.Ordinal);
     readonly long[] _pii = new long[PiiRedactor.TypeCount];
-    readonly List<int> _trainTokens = [], _validationTokens = [];
-    long _trainTrained, _validationTrained, _changed, _empty, _exact, _near, _truncated, _recordsWithPii;
+    readonly TokenHistogram _trainTokens = new(), _validationTokens = new();
+    long _changed, _empty, _exact, _near, _truncated, _recordsWithPii;
 
     public void SetFormat(int file, string format) => _formats[file] = format;
 
@@ -38,8 +38,9 @@ public sealed class StatsCollector(IReadOnlyList<PrepareInput> inputs)
         var tally = _files[file];
         tally.Input++;
         tally.Kept++;
-        if (validation) { tally.Validation++; _validationTokens.Add(record.Tokens); _validationTrained += record.TrainedTokens; }
-        else { tally.Train++; _trainTokens.Add(record.Tokens); _trainTrained += record.TrainedTokens; }
+        if (validation) tally.Validation++;
+        else tally.Train++;
+        (validation ? _validationTokens : _trainTokens).Add(record.Tokens, record.TrainedTokens);
         if (record.Truncated) _truncated++;
         if (record.NormalisationChanged) _changed++;
         bool any = false;
@@ -69,10 +70,8 @@ public sealed class StatsCollector(IReadOnlyList<PrepareInput> inputs)
             new TokeniseStage(encoder.TokenizerName, encoder.TemplateName, options.MaxTokens, options.OverLimit.ToString().ToLowerInvariant(), totals.Filtered, _truncated),
             new SplitStage(options.Seed, options.ValidationFraction, totals.Train, totals.Validation));
         var tokens = new TokenStats(
-            TokenSummary.Of([.. _trainTokens, .. _validationTokens], _trainTrained + _validationTrained),
-            TokenSummary.Of(_trainTokens, _trainTrained),
-            TokenSummary.Of(_validationTokens, _validationTrained),
-            _trainTokens.Sum(t => (long)t), _trainTrained);
+            TokenHistogram.Merge(_trainTokens, _validationTokens).Summary(), _trainTokens.Summary(), _validationTokens.Summary(),
+            _trainTokens.Total, _trainTokens.Trained);
         bool holds = totals.Balanced && files.All(f => f.Counts.Balanced);
         return new PrepareStats(datasetVersion, totals, holds, files, stages, new SortedDictionary<string, long>(_reasons, StringComparer.Ordinal), tokens, options);
     }
