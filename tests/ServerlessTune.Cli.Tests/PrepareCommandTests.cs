@@ -85,4 +85,24 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Equal(2, usage.ExitCode);
         Assert.Contains("--out", usage.Stderr);
     }
+
+    [Fact]
+    public void Bench_prepare_accounts_for_every_corpus_line_and_reports_its_ratio_against_the_tokenizer()
+    {
+        var result = Stune.Run(["bench", "prepare", "--size-mb", "2", "--json"], _work);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var json = JsonDocument.Parse(result.Stdout).RootElement;
+        long Field(string name) => json.GetProperty(name).GetInt64();
+        Assert.InRange(Field("corpus_bytes"), 2L << 20, (2L << 20) + 64 * 1024);
+        // Each corpus line is one record, and each record ends up in exactly one of the four outcomes.
+        Assert.Equal(Field("lines"), Field("kept") + Field("rejected") + Field("deduplicated") + Field("filtered"));
+        Assert.True(Field("rejected") > 0 && Field("deduplicated") > 0, "the corpus plants broken lines and repeats");
+        double before = json.GetProperty("tokenizer_megabytes_per_second_before").GetDouble();
+        double after = json.GetProperty("tokenizer_megabytes_per_second_after").GetDouble();
+        Assert.Equal((before + after) / 2, json.GetProperty("tokenizer_megabytes_per_second").GetDouble(), 9);
+        Assert.Equal(json.GetProperty("megabytes_per_second").GetDouble() / ((before + after) / 2), json.GetProperty("ratio").GetDouble(), 9);
+        // The peak restarts at the resident set before preparing (page accounting may differ by a little).
+        Assert.True(Field("peak_working_set_bytes") >= Field("baseline_working_set_bytes") - (16L << 20), result.Stdout);
+        Assert.True(Field("allocated_bytes") > Field("corpus_bytes"), "parsing alone allocates the text once");
+    }
 }

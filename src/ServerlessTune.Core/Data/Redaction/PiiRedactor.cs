@@ -17,7 +17,9 @@ public static partial class PiiRedactor
 {
     public static readonly int TypeCount = Enum.GetValues<PiiType>().Length;
 
-    public static string Placeholder(PiiType type) => "[" + type.ToString().ToUpperInvariant() + "]";
+    static readonly string[] Placeholders = [.. Enum.GetValues<PiiType>().Select(type => "[" + type.ToString().ToUpperInvariant() + "]")];
+
+    public static string Placeholder(PiiType type) => Placeholders[(int)type];
 
     [GeneratedRegex(@"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")]
     private static partial Regex Email();
@@ -69,13 +71,24 @@ public static partial class PiiRedactor
         return count;
     }
 
-    static string Replace(string text, Regex regex, PiiType type, int[] counts, Func<string, bool> accept) =>
-        regex.Replace(text, m =>
+    /// <summary>
+    /// Replaces the candidates <paramref name="accept"/> confirms. Candidates are looked at in place and the
+    /// text is copied only when one is confirmed: most candidates are plain numbers, and most texts have none.
+    /// </summary>
+    static string Replace(string text, Regex regex, PiiType type, int[] counts, Func<ReadOnlySpan<char>, bool> accept)
+    {
+        System.Text.StringBuilder? redacted = null;
+        int copied = 0;
+        foreach (var match in regex.EnumerateMatches(text))
         {
-            if (!accept(m.Value)) return m.Value;
+            if (!accept(text.AsSpan(match.Index, match.Length))) continue;
+            redacted ??= new System.Text.StringBuilder(text.Length);
+            redacted.Append(text, copied, match.Index - copied).Append(Placeholder(type));
+            copied = match.Index + match.Length;
             counts[(int)type]++;
-            return Placeholder(type);
-        });
+        }
+        return redacted is null ? text : redacted.Append(text, copied, text.Length - copied).ToString();
+    }
 
     /// <summary>The candidate may run on into following words; the country's IBAN length says where it ends.</summary>
     static string RedactIbans(string text, int[] counts) => IbanCandidate().Replace(text, m =>
@@ -96,19 +109,23 @@ public static partial class PiiRedactor
         return Placeholder(PiiType.Iban) + candidate[end..];
     });
 
-    static bool IsIpv6(string candidate) =>
+    static bool IsIpv6(ReadOnlySpan<char> candidate) =>
         candidate.Length >= 6 && IPAddress.TryParse(candidate, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6;
 
-    static bool IsPhone(string candidate)
+    static bool IsPhone(ReadOnlySpan<char> candidate)
     {
-        int digits = candidate.Count(char.IsAsciiDigit);
+        int digits = 0;
+        foreach (char c in candidate) if (char.IsAsciiDigit(c)) digits++;
         if (candidate[0] == '+') return digits is >= 8 and <= 15;
         if (digits is < 9 or > 12) return false;
         if (NorthAmerican().IsMatch(candidate)) return true;
         if (candidate[0] == '(') return true;
         if (candidate[0] != '0' || SsnShape().IsMatch(candidate)) return false;
         // National numbers with a trunk '0' use one separator throughout; mixing (05.03.2024 14) is a date and time.
-        var separators = candidate.Where(c => c is ' ' or '.' or '-').Distinct().Count();
-        return separators == 1;
+        int first = candidate.IndexOfAny(' ', '.', '-');
+        if (first < 0) return false;
+        foreach (char c in candidate)
+            if (!char.IsAsciiDigit(c) && c != candidate[first]) return false;
+        return true;
     }
 }
