@@ -24,6 +24,7 @@ internal static class BenchGenerateCommand
         };
         command.SetAction(parse =>
         {
+            BenchCommands.WarnIfDebugBuild();
             var (a, p) = (parse.GetValue(arch)!, parse.GetValue(preset)!);
             var r = DecodeBenchmark.RunOnPreset(a, p, parse.GetValue(promptTokens), parse.GetValue(tokens),
                 parse.GetValue(threads), Console.Error.WriteLine);

@@ -19,6 +19,7 @@ internal static class BenchPrepareCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            BenchCommands.WarnIfDebugBuild();
             var r = await PrepareBenchmark.RunAsync(parse.GetValue(size), parse.GetValue(tokenizer)!, parse.GetValue(seed), Console.Error.WriteLine, cancellationToken);
             if (parse.GetValue(json))
             {

@@ -25,6 +25,7 @@ internal static class BenchTrainCommand
         var command = new Command("train", "Training tokens/s and model FLOP utilisation, full and LoRA.") { arch, preset, batch, steps, rank, threads, json };
         command.SetAction(parse =>
         {
+            BenchCommands.WarnIfDebugBuild();
             var r = TrainingBenchmark.Run(parse.GetValue(arch)!, parse.GetValue(preset)!, parse.GetValue(batch), parse.GetValue(steps),
                 parse.GetValue(rank), parse.GetValue(threads), Console.Error.WriteLine);
             if (parse.GetValue(json))

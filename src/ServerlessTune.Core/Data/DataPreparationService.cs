@@ -15,7 +15,7 @@ namespace ServerlessTune.Core.Data;
 /// <summary>
 /// Prepares a chat training set from raw files: parse, normalise, redact, deduplicate, tokenise, split;
 /// writes train.jsonl, validation.jsonl, rejects.jsonl, stats.json and manifest.json (last) under the
-/// output prefix. Streaming throughout: one reader finds record boundaries, workers (one per core) run the
+/// output prefix. Streaming throughout: one reader finds record boundaries, workers (one per core, up to eight) run the
 /// per-record stages, and one consumer takes their results back in input order, so deduplication keeps
 /// the first occurrence and the outputs are byte-identical run to run. Bounded channels keep memory flat.
 /// </summary>
@@ -23,6 +23,9 @@ public static class DataPreparationService
 {
     public const string Generator = "stune-prepare/1";
     const int BatchSize = 64;
+    // Each worker holds its own tokenizer (20 MB for gpt2, 64 MB for o200k); past eight, the one reader and
+    // the one ordered consumer set the pace anyway.
+    const int MaxWorkers = 8;
 
     static readonly JsonSerializerOptions StatsJson = new()
     {
@@ -49,7 +52,7 @@ public static class DataPreparationService
             SpeakerLabels = new SortedDictionary<string, string>(
                 request.Options.SpeakerLabels.ToDictionary(p => p.Key.ToLowerInvariant(), p => p.Value), StringComparer.Ordinal),
         };
-        int workers = Math.Max(1, Environment.ProcessorCount);
+        int workers = Math.Clamp(Environment.ProcessorCount, 1, MaxWorkers);
         // One tokenizer per worker, loaded side by side: a shared one serialises the workers on its cache lock.
         var processors = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => CreateProcessor(options), cancellationToken)));
         string prefix = request.OutputPrefix.Length == 0 || request.OutputPrefix.EndsWith('/') ? request.OutputPrefix : request.OutputPrefix + "/";
