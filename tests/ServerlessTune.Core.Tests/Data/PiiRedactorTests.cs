@@ -38,6 +38,8 @@ public sealed class PiiRedactorTests
     [InlineData("GB82 WEST 1234 5698 7654 32")]
     [InlineData("FR14 2004 1010 0505 0001 3M02 606")]
     [InlineData("NL91ABNA0417164300")]
+    [InlineData("gb82 west 1234 5698 7654 32")]
+    [InlineData("de89370400440532013000")]
     public void Ibans_that_pass_mod_97_are_redacted(string iban)
     {
         var (text, counts) = Redact($"Refund to IBAN {iban} please.");
@@ -49,6 +51,7 @@ public sealed class PiiRedactorTests
     [InlineData("DE89 3704 0044 0532 0130 01")]
     [InlineData("GB82 WEST 1234 5698 7654 33")]
     [InlineData("ZZ12 3456 7890 1234 5678 90")]
+    [InlineData("gb82 west 1234 5698 7654 33")]
     public void Iban_shaped_strings_failing_mod_97_or_country_length_are_left_alone(string notIban)
     {
         var (text, counts) = Redact($"Code {notIban} printed.");
