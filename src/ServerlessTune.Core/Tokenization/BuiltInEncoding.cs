@@ -75,7 +75,10 @@ internal sealed class BuiltInEncoding
     /// <summary>Highest id + 1: the embedding rows a model needs (cl100k has unused ids between its specials).</summary>
     public int VocabSize { get; }
 
-    /// <summary>One shared instance per encoding: the package's tokenizers are safe to use from many threads.</summary>
+    /// <summary>
+    /// One shared instance per encoding: the package's tokenizers are safe to use from many threads, though
+    /// they take turns on the word cache's lock (<see cref="CreateTextTokenizer"/> for a thread of one's own).
+    /// </summary>
     public TextTokenizer Tokenizer => _tokenizer.Value;
 
     public TextTokenizer CreateTextTokenizer()

@@ -15,13 +15,8 @@ internal sealed class IdIndex<TKey>(Func<int, TKey> keyOf) where TKey : IEquatab
 
     public bool TryGet(TKey key, out int id)
     {
-        for (int slot = Home(key, _slots.Length); _slots[slot] != 0; slot = (slot + 1) & (_slots.Length - 1))
-        {
-            id = _slots[slot] - 1;
-            if (keyOf(id).Equals(key)) return true;
-        }
-        id = -1;
-        return false;
+        id = _slots[Find(key)] - 1;
+        return id >= 0;
     }
 
     /// <summary>Adds <paramref name="id"/> under its key (keyOf(id)) unless the key has an id already.</summary>
@@ -29,24 +24,31 @@ internal sealed class IdIndex<TKey>(Func<int, TKey> keyOf) where TKey : IEquatab
     {
         // Keep the load under 3/4: longer probe runs cost a key lookup each.
         if ((_count + 1) * 4L > _slots.Length * 3L) Grow();
-        if (Insert(_slots, id)) _count++;
+        int slot = Find(keyOf(id));
+        if (_slots[slot] != 0) return;
+        _slots[slot] = id + 1;
+        _count++;
     }
 
-    bool Insert(int[] slots, int id)
+    /// <summary>The slot holding the key's id, or the free slot where it would go.</summary>
+    int Find(TKey key)
     {
-        var key = keyOf(id);
-        int slot = Home(key, slots.Length);
-        for (; slots[slot] != 0; slot = (slot + 1) & (slots.Length - 1))
-            if (keyOf(slots[slot] - 1).Equals(key)) return false;
-        slots[slot] = id + 1;
-        return true;
+        int slot = Home(key, _slots.Length);
+        while (_slots[slot] != 0 && !keyOf(_slots[slot] - 1).Equals(key)) slot = (slot + 1) & (_slots.Length - 1);
+        return slot;
     }
 
+    /// <summary>Doubles the table; its keys are distinct already, so each id just takes the first free slot from its home.</summary>
     void Grow()
     {
         var larger = new int[_slots.Length * 2];
         foreach (int entry in _slots)
-            if (entry != 0) Insert(larger, entry - 1);
+        {
+            if (entry == 0) continue;
+            int slot = Home(keyOf(entry - 1), larger.Length);
+            while (larger[slot] != 0) slot = (slot + 1) & (larger.Length - 1);
+            larger[slot] = entry;
+        }
         _slots = larger;
     }
 
