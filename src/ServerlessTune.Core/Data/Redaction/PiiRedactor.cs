@@ -52,16 +52,16 @@ public static partial class PiiRedactor
     /// <summary>Redacts <paramref name="text"/> and adds what it found to <paramref name="counts"/> (indexed by <see cref="PiiType"/>).</summary>
     public static string Redact(string text, int[] counts)
     {
-        if (text.IndexOf('@') >= 0) text = Replace(text, Email(), PiiType.Email, counts, _ => true);
+        if (text.IndexOf('@') >= 0) text = Replace(text, Email(), PiiType.Email, counts, Whole);
         // Every numeric kind needs a minimum of digits (an IPv4 address 4, the others 8 or more): most text has too few to look.
         int digits = CountDigits(text);
-        if (digits >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, _ => true);
-        if (text.Contains("::", StringComparison.Ordinal) || text.AsSpan().Count(':') >= 7) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, IsIpv6);
+        if (digits >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, Whole);
+        if (text.Contains("::", StringComparison.Ordinal) || text.AsSpan().Count(':') >= 7) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, WholeIf(IsIpv6));
         if (digits < 8) return text;
-        text = RedactIbans(text, counts);
-        text = Replace(text, CardCandidate(), PiiType.Card, counts, m => Checksums.Luhn(m));
-        text = Replace(text, Ssn(), PiiType.Ssn, counts, _ => true);
-        return Replace(text, PhoneCandidate(), PiiType.Phone, counts, IsPhone);
+        text = Replace(text, IbanCandidate(), PiiType.Iban, counts, IbanPrefix);
+        text = Replace(text, CardCandidate(), PiiType.Card, counts, WholeIf(Checksums.Luhn));
+        text = Replace(text, Ssn(), PiiType.Ssn, counts, Whole);
+        return Replace(text, PhoneCandidate(), PiiType.Phone, counts, WholeIf(IsPhone));
     }
 
     static int CountDigits(string text)
@@ -72,43 +72,48 @@ public static partial class PiiRedactor
         return count;
     }
 
+    /// <summary>How many leading characters of a regex candidate are personal data: 0 when it is not.</summary>
+    delegate int Confirm(ReadOnlySpan<char> candidate);
+
+    static int Whole(ReadOnlySpan<char> candidate) => candidate.Length;
+
+    static Confirm WholeIf(Func<ReadOnlySpan<char>, bool> check) => candidate => check(candidate) ? candidate.Length : 0;
+
     /// <summary>
-    /// Replaces the candidates <paramref name="accept"/> confirms. Candidates are looked at in place and the
-    /// text is copied only when one is confirmed: most candidates are plain numbers, and most texts have none.
+    /// Replaces what <paramref name="confirm"/> confirms of each candidate. Candidates are looked at in place
+    /// and the text is copied only when one is confirmed: most candidates are plain numbers, most texts have none.
     /// </summary>
-    static string Replace(string text, Regex regex, PiiType type, int[] counts, Func<ReadOnlySpan<char>, bool> accept)
+    static string Replace(string text, Regex regex, PiiType type, int[] counts, Confirm confirm)
     {
         System.Text.StringBuilder? redacted = null;
         int copied = 0;
         foreach (var match in regex.EnumerateMatches(text))
         {
-            if (!accept(text.AsSpan(match.Index, match.Length))) continue;
+            int length = confirm(text.AsSpan(match.Index, match.Length));
+            if (length == 0) continue;
             redacted ??= new System.Text.StringBuilder(text.Length);
             redacted.Append(text, copied, match.Index - copied).Append(Placeholder(type));
-            copied = match.Index + match.Length;
+            copied = match.Index + length;
             counts[(int)type]++;
         }
         return redacted is null ? text : redacted.Append(text, copied, text.Length - copied).ToString();
     }
 
-    /// <summary>The candidate may run on into following words; the country's IBAN length says where it ends.</summary>
-    static string RedactIbans(string text, int[] counts) => IbanCandidate().Replace(text, m =>
+    /// <summary>
+    /// The IBAN at the start of a candidate, which may run on into following words: the country's IBAN length
+    /// says where it ends, and that end must fall between groups; 0 unless mod-97 confirms it.
+    /// </summary>
+    static int IbanPrefix(ReadOnlySpan<char> candidate)
     {
-        string candidate = m.Value;
-        int length = Checksums.IbanLength(candidate.AsSpan(0, 2));
-        if (length == 0) return candidate;
+        int length = Checksums.IbanLength(candidate[..2]);
+        if (length == 0) return 0;
+        Span<char> compact = stackalloc char[length];
         int taken = 0, end = 0;
-        var compact = new System.Text.StringBuilder(length);
-        while (end < candidate.Length && taken < length)
-        {
-            if (candidate[end] != ' ') { compact.Append(candidate[end]); taken++; }
-            end++;
-        }
-        if (taken < length || (end < candidate.Length && candidate[end] != ' ')) return candidate;
-        if (!Checksums.IbanMod97(compact.ToString())) return candidate;
-        counts[(int)PiiType.Iban]++;
-        return Placeholder(PiiType.Iban) + candidate[end..];
-    });
+        for (; end < candidate.Length && taken < length; end++)
+            if (candidate[end] != ' ') compact[taken++] = candidate[end];
+        if (taken < length || (end < candidate.Length && candidate[end] != ' ')) return 0;
+        return Checksums.IbanMod97(compact) ? end : 0;
+    }
 
     static bool IsIpv6(ReadOnlySpan<char> candidate) =>
         candidate.Length >= 6 && IPAddress.TryParse(candidate, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6;
