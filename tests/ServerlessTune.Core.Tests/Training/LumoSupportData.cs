@@ -46,6 +46,18 @@ public static class LumoSupportData
         File.WriteAllLines(Path.Combine(directory, "validation.jsonl"), Facts.Take(8).Select(f => Line(ValidationGreeting + f.Question, f.Answer)));
     }
 
+    /// <summary>
+    /// Eight facts to train on; validation asks the same eight questions but expects answers the training data never
+    /// has, so once the model has the training answers by heart, every further step makes validation worse.
+    /// </summary>
+    public static void WriteConflicting(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var facts = Facts.Take(8).ToArray();
+        File.WriteAllLines(Path.Combine(directory, "train.jsonl"), facts.Select(f => Line(f.Question, f.Answer)));
+        File.WriteAllLines(Path.Combine(directory, "validation.jsonl"), facts.Select((f, i) => Line(f.Question, Facts[facts.Length + i].Answer)));
+    }
+
     public static string Line(string question, string answer) => JsonSerializer.Serialize(new
     {
         messages = new object[]
