@@ -12,7 +12,7 @@ public class RotaryEmbeddingTests
     public void Default_frequencies_are_inverse_powers_of_theta()
     {
         var inv = RotaryEmbedding.InverseFrequencies(4, 10000, null);
-        Assert.Equal([1f, 0.01f], inv);
+        AssertClose([1, 0.01], inv);
     }
 
     [Fact]
@@ -21,9 +21,7 @@ public class RotaryEmbeddingTests
         // theta 500000, dim 6: 1, 500000^-1/3, 500000^-2/3 with wavelengths 6.3, 499 and 39582.
         // Low-frequency threshold 8192/1 = 8192 (divide by 8); high-frequency threshold 8192/4 = 2048 (keep).
         var inv = RotaryEmbedding.InverseFrequencies(6, 500000, Llama3);
-        Assert.Equal(1f, inv[0]);
-        Assert.Equal(0.0125992084f, inv[1], 1e-9f);
-        Assert.Equal(0.00015874006f / 8, inv[2], 1e-10f);
+        AssertClose([1, Math.Pow(500000, -1.0 / 3), Math.Pow(500000, -2.0 / 3) / 8], inv);
     }
 
     [Fact]
@@ -32,15 +30,16 @@ public class RotaryEmbeddingTests
         // dim 4: f = 500000^-1/2 = 0.00141421, wavelength 4442.9 lies between 2048 and 8192.
         // smooth = (8192 / 4442.88 - 1) / (4 - 1) = 0.281283; f' = (1 - smooth) f / 8 + smooth f = 0.000524846
         var inv = RotaryEmbedding.InverseFrequencies(4, 500000, Llama3);
-        Assert.Equal(1f, inv[0]);
-        Assert.Equal(0.000524846f, inv[1], 1e-9f);
+        double f = Math.Pow(500000, -0.5), smooth = (8192 / (2 * Math.PI / f) - 1) / (4 - 1);
+        Assert.Equal(0.000524846, (1 - smooth) * f / 8 + smooth * f, 1e-9);
+        AssertClose([1, (1 - smooth) * f / 8 + smooth * f], inv);
     }
 
     [Fact]
     public void Linear_scaling_divides_every_frequency()
     {
         var inv = RotaryEmbedding.InverseFrequencies(4, 10000, new RopeScaling("linear", 4, 0, 0, 0));
-        Assert.Equal([0.25f, 0.0025f], inv);
+        AssertClose([0.25, 0.0025], inv);
     }
 
     [Fact]
@@ -68,5 +67,13 @@ public class RotaryEmbeddingTests
             : [1 * c1 - 3 * s1, 2 * c2 - 4 * s2, 3 * c1 + 1 * s1, 4 * c2 + 2 * s2];
         for (var i = 0; i < 4; i++)
             Assert.Equal(expected[i], y[i], 1e-5);
+    }
+
+    /// <summary>float32 results against the double-precision formula: a few ulps apart on any CPU's pow.</summary>
+    static void AssertClose(double[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6 * Math.Abs(expected[i]), $"[{i}]: {actual[i]} vs {expected[i]}");
     }
 }
