@@ -7,22 +7,25 @@ namespace ServerlessTune.Core.Generation;
 
 /// <summary>
 /// A model folder opened for generation: the checkpoint (with a LoRA adapter merged in when given), its
-/// tokenizer and its chat template. A sequence ends at any EOS id of the config or tokenizer and at the
-/// template's end-of-turn tokens.
+/// tokenizer, its chat template and its generation_config.json. A sequence ends at any EOS id of the config,
+/// generation config or tokenizer and at the template's end-of-turn tokens.
 /// </summary>
 public sealed class ChatModel : IDisposable
 {
-    ChatModel(CausalLM model, ITextTokenizer tokenizer, IChatTemplate template)
+    ChatModel(CausalLM model, ITextTokenizer tokenizer, IChatTemplate template, GenerationConfig defaults)
     {
         Tokenizer = tokenizer;
         Template = template;
-        int[] ends = [.. model.Config.EosTokenIds, .. template.StopTokenIds, .. tokenizer.EosTokenId is { } eos ? [eos] : Array.Empty<int>()];
+        Defaults = defaults;
+        int[] ends = [.. model.Config.EosTokenIds, .. defaults.EosTokenIds, .. template.StopTokenIds,
+            .. tokenizer.EosTokenId is { } eos ? [eos] : Array.Empty<int>()];
         Generator = new TextGenerator(model, tokenizer, ends.Distinct());
     }
 
     public TextGenerator Generator { get; }
     public ITextTokenizer Tokenizer { get; }
     public IChatTemplate Template { get; }
+    public GenerationConfig Defaults { get; }
 
     public static ChatModel Load(string modelDirectory, string? adapterDirectory = null, string? templateName = null)
     {
@@ -37,7 +40,8 @@ public sealed class ChatModel : IDisposable
                 // Folding the adapter into the weights makes decoding as fast as the base model.
                 LoraInjector.MergeAll(model);
             }
-            return new ChatModel(model, TokenizerLoader.Load(modelDirectory), ChatTemplates.For(modelDirectory, templateName));
+            return new ChatModel(model, TokenizerLoader.Load(modelDirectory), ChatTemplates.For(modelDirectory, templateName),
+                GenerationConfig.Load(modelDirectory));
         }
         catch
         {

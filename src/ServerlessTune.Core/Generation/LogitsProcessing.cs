@@ -20,6 +20,17 @@ public static class LogitsProcessing
         return where(seen, penalized, logits);
     }
 
+    /// <summary>
+    /// OpenAI's frequency and presence penalties (as vLLM applies them): each token's logit drops by
+    /// frequency * its count in the output so far, and by presence once if it occurs at all.
+    /// <paramref name="counts"/> [B, V] float32 holds each row's output counts.
+    /// </summary>
+    public static Tensor FrequencyPresencePenalty(Tensor logits, Tensor counts, double frequency, double presence)
+    {
+        using var scope = NewDisposeScope();
+        return (logits - counts * frequency - (counts > 0).to(logits.dtype) * presence).MoveToOuterDisposeScope();
+    }
+
     public static Tensor Temperature(Tensor logits, double temperature) => logits / temperature;
 
     /// <summary>TopKLogitsWarper: keeps every token whose logit ties or beats the k-th largest.</summary>

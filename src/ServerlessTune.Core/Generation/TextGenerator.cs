@@ -55,6 +55,8 @@ public sealed class TextGenerator
         using var cache = model.NewCache();
         using var seen = SeenTokens(prompts);
         using var seenNow = ones(rows, 1, ScalarType.Bool);
+        using var counts = options.CountsOutput ? zeros(rows, model.Config.VocabSize) : null;
+        using var one = options.CountsOutput ? ones(rows, 1) : null;
         using var unreachable = UnknownTokenMask();
         var (inputIds, mask) = LeftPadded(prompts);
         Tensor? logits = null;
@@ -64,7 +66,7 @@ public sealed class TextGenerator
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var next = sampler.Next(logits, seen);
+                var next = sampler.Next(logits, seen, counts);
                 for (int row = 0; row < rows; row++)
                 {
                     if (finished[row] is not null)
@@ -80,6 +82,7 @@ public sealed class TextGenerator
                 using var nextIds = tensor(next, rows, 1);
                 seen.scatter_(1, nextIds, seenNow);
                 using var live = tensor(finished.Select(f => f is null ? 1L : 0L).ToArray(), rows, 1);
+                counts?.scatter_add_(1, nextIds, one!);
                 var longerMask = cat([mask, live], 1);
                 mask.Dispose();
                 mask = longerMask;
@@ -206,7 +209,7 @@ public sealed class TextGenerator
     Tensor NextTokenLogits(Tensor inputIds, Tensor mask, KvCache cache, Tensor? unreachable)
     {
         using var scope = NewDisposeScope();
-        var last = model.forward(inputIds, mask, cache)[.., -1, ..];
+        var last = model.NextTokenLogits(inputIds, mask, cache);
         if (unreachable is not null) last = last.masked_fill(unreachable, float.NegativeInfinity);
         return last.contiguous().MoveToOuterDisposeScope();
     }

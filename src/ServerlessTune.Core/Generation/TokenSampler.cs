@@ -24,12 +24,18 @@ public sealed class TokenSampler : IDisposable
 
     /// <param name="logits">[B, V] float32 next-token logits.</param>
     /// <param name="seen">[B, V] bool: tokens already in each row (for the repetition penalty).</param>
-    public long[] Next(Tensor logits, Tensor seen)
+    /// <param name="outputCounts">[B, V] float32: each row's output token counts; needed when
+    /// <see cref="GenerationOptions.CountsOutput"/>.</param>
+    public long[] Next(Tensor logits, Tensor seen, Tensor? outputCounts = null)
     {
         using var scope = NewDisposeScope();
         var scores = options.RepetitionPenalty == 1.0
             ? logits
             : LogitsProcessing.RepetitionPenalty(logits, seen, options.RepetitionPenalty);
+        if (options.CountsOutput)
+            scores = LogitsProcessing.FrequencyPresencePenalty(scores,
+                outputCounts ?? throw new ArgumentNullException(nameof(outputCounts), "frequency/presence penalties need output counts"),
+                options.FrequencyPenalty, options.PresencePenalty);
         if (options.IsGreedy)
             return scores.argmax(-1).data<long>().ToArray();
 

@@ -46,18 +46,36 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
     // Children are registered under checkpoint names in the constructor.
     protected override void RegisterComponents() { }
 
-    public KvCache NewCache() => new();
+    public GrowingKvCache NewCache() => new();
 
     public override Tensor forward(Tensor input_ids, Tensor? attention_mask = null, KvCache? cache = null)
     {
+        using var scope = NewDisposeScope();
+        return Head(Hidden(input_ids, attention_mask, cache)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Logits [B, V] float32 of each row's last position only: generation needs nothing else, and the output
+    /// projection over the whole vocabulary is the largest matmul of a decode step.
+    /// </summary>
+    public Tensor NextTokenLogits(Tensor input_ids, Tensor? attention_mask = null, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Hidden(input_ids, attention_mask, cache);
+        return Head(hidden[.., -1, ..]).MoveToOuterDisposeScope();
+    }
+
+    Tensor Hidden(Tensor input_ids, Tensor? attention_mask, KvCache? cache)
+    {
         if (input_ids.dim() != 2 || input_ids.dtype != int64)
             throw new ArgumentException($"input_ids must be int64 [batch, tokens], got {input_ids.dtype} [{string.Join(", ", input_ids.shape)}]");
-        using var scope = NewDisposeScope();
-        var context = AttentionContext.Create(input_ids.shape[0], input_ids.shape[1], attention_mask, cache?.Length ?? 0, Config.SlidingWindow);
-        var hidden = body.forward(input_ids, context, cache);
-        var logits = lm_head?.forward(hidden) ?? nn.functional.linear(hidden, body.TokenEmbedding.Weight);
-        return logits.to(float32).MoveToOuterDisposeScope();
+        var (batch, length) = (input_ids.shape[0], input_ids.shape[1]);
+        var context = cache?.Begin(batch, length, attention_mask, Config.SlidingWindow)
+                      ?? AttentionContext.Create(batch, length, attention_mask, 0, Config.SlidingWindow);
+        return body.forward(input_ids, context, cache);
     }
+
+    Tensor Head(Tensor hidden) => (lm_head?.forward(hidden) ?? nn.functional.linear(hidden, body.TokenEmbedding.Weight)).to(float32);
 
     /// <summary>
     /// Transformers' _init_weights with a seeded generator: normal(0, initializer_range) for projections and

@@ -16,6 +16,12 @@ public sealed record ModelVersion
     /// complete checkpoint (runs/{runId}/merged) when the run trained every weight.
     /// </summary>
     public required string Adapter { get; init; }
+    /// <summary>
+    /// The chat template the run prepared and trained with (chatml, llama3, ...), so serving renders prompts the
+    /// same way; null in entries registered before it was recorded (serving then detects it from the model folder,
+    /// as training did when pipeline.json named none).
+    /// </summary>
+    public string? ChatTemplate { get; init; }
     public required string DatasetVersion { get; init; }
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
     public required GateRecord Gate { get; init; }

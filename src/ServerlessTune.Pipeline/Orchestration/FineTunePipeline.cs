@@ -61,7 +61,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
 
         context.SetCustomStatus(new PipelineStatus("Deploy", 0.95));
         var deployment = await Step(context, "Deploy", () => context.CallActivityAsync<Deployment>(PipelineNames.Deploy,
-            new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, config.DeployAlias), retry));
+            new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, config.DeployAlias,
+                prepared.ChatTemplate), retry));
 
         context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: $"{deployment.Alias} -> {deployment.Version}"));
         return new PipelineResult(runId, input.Project, PipelineOutcome.Completed, gate, deployment.Version, deployment.Alias,

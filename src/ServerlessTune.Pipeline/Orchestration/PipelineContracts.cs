@@ -52,7 +52,8 @@ public sealed record PrepareDataInput(string Project, string RunId, string BaseM
 
 /// <param name="Prefix">prepared/{runId}: train.jsonl, validation.jsonl, stats.json, ...</param>
 /// <param name="DatasetVersion">Hash of the inputs and the preparation config.</param>
-public sealed record PreparedData(string Prefix, string DatasetVersion, long TrainRecords, long ValidationRecords);
+/// <param name="ChatTemplate">The chat template the data was rendered with (training uses the same one).</param>
+public sealed record PreparedData(string Prefix, string DatasetVersion, long TrainRecords, long ValidationRecords, string? ChatTemplate = null);
 
 /// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>
 public sealed record StartTrainingInput(string Project, string RunId, string BaseModel, string DataPrefix, string? ConfigJson, string ConfigSource,
@@ -88,7 +89,8 @@ public sealed record DeployInput(
     string DatasetVersion,
     IReadOnlyDictionary<string, double> Metrics,
     GateRecord Gate,
-    string Alias);
+    string Alias,
+    string? ChatTemplate = null);
 
 public sealed record Deployment(string Version, string Alias);
 

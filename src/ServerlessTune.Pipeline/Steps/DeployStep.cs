@@ -20,6 +20,7 @@ public sealed class DeployStep(IArtifactStore store, ModelRegistry registry)
             RunId = input.RunId,
             BaseModel = input.BaseModel,
             Adapter = fineTuned.Prefix,
+            ChatTemplate = input.ChatTemplate,
             DatasetVersion = input.DatasetVersion,
             Metrics = input.Metrics,
             Gate = input.Gate,

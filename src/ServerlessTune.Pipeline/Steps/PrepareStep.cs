@@ -36,6 +36,6 @@ public sealed class PrepareStep(IArtifactStore store)
         var stats = await DataPreparationService.RunAsync(request, cancellationToken: ct);
         if (stats.Totals.Train == 0)
             throw new UserInputException($"{source}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output}/rejects.jsonl)");
-        return new PreparedData(output, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation);
+        return new PreparedData(output, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation, options.Template);
     }
 }

@@ -1,0 +1,142 @@
+using TorchSharp;
+using ServerlessTune.Core.Modeling.Layers;
+using static TorchSharp.torch;
+
+namespace ServerlessTune.Core.Modeling;
+
+/// <summary>
+/// The cache of a continuous-batching engine: per layer one preallocated [slots, KV heads, positions, head dim]
+/// pair, and per slot its own length. A sequence acquires the lowest free slot, so the live slots stay packed at
+/// the front and a pass runs on the contiguous range [first, first + count) as a view, without gathering rows.
+/// Joining and leaving are O(1): a slot is reset by setting its length, never by moving tensors.
+/// Rows of the range that hold no sequence run as scratch at position 0; their outputs are meaningless.
+/// </summary>
+public sealed class SlotKvCache : KvCache
+{
+    readonly Tensor[] keys;
+    readonly Tensor[] values;
+    readonly long[] lengths;
+    readonly bool[] used;
+    int first, count;
+    Pass? pass;
+
+    public SlotKvCache(ModelConfig config, ScalarType dtype, int slots, int positions)
+    {
+        if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots), slots, "at least one slot");
+        if (positions < 1 || positions > config.MaxPositions)
+            throw new ArgumentOutOfRangeException(nameof(positions), positions, $"between 1 and the model's {config.MaxPositions} positions");
+        Slots = slots;
+        Positions = positions;
+        keys = new Tensor[config.NumLayers];
+        values = new Tensor[config.NumLayers];
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            keys[layer] = zeros([slots, config.NumKvHeads, positions, config.HeadDim], dtype).DetachFromDisposeScope();
+            values[layer] = zeros([slots, config.NumKvHeads, positions, config.HeadDim], dtype).DetachFromDisposeScope();
+        }
+        lengths = new long[slots];
+        used = new bool[slots];
+    }
+
+    public int Slots { get; }
+
+    /// <summary>Positions one slot holds: a sequence's prompt and output together never exceed it.</summary>
+    public int Positions { get; }
+
+    /// <summary>One past the highest slot in use (0 when none is): the range a decode pass covers.</summary>
+    public int End
+    {
+        get
+        {
+            int end = Slots;
+            while (end > 0 && !used[end - 1]) end--;
+            return end;
+        }
+    }
+
+    public int FreeSlots => used.Count(u => !u);
+
+    public long LengthOf(int slot) => lengths[slot];
+
+    /// <summary>The lowest free slot, now empty and in use; null when every slot is taken.</summary>
+    public int? Acquire()
+    {
+        int slot = Array.IndexOf(used, false);
+        if (slot < 0) return null;
+        used[slot] = true;
+        lengths[slot] = 0;
+        return slot;
+    }
+
+    public void Release(int slot)
+    {
+        used[slot] = false;
+        lengths[slot] = 0;
+    }
+
+    /// <summary>The rows of the next forward pass: row r is slot first + r, continuing from that slot's length.</summary>
+    public void Select(int firstSlot, int rows)
+    {
+        if (firstSlot < 0 || rows < 1 || firstSlot + rows > Slots)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"slots {firstSlot}..{firstSlot + rows - 1} outside 0..{Slots - 1}");
+        (first, count) = (firstSlot, rows);
+    }
+
+    internal override AttentionContext Begin(long batch, long length, Tensor? attentionMask, int? slidingWindow)
+    {
+        if (attentionMask is not null)
+            throw new ArgumentException("a slot cache keeps each row's length itself; pass no attention_mask");
+        if (batch != count) throw new ArgumentException($"the pass has {batch} rows, the selected slots {count}");
+        var pasts = new long[count];
+        for (int r = 0; r < count; r++)
+        {
+            pasts[r] = used[first + r] ? lengths[first + r] : 0;
+            if (pasts[r] + length > Positions)
+                throw new ArgumentException($"slot {first + r} holds {pasts[r]} positions; {length} more exceed its {Positions}");
+        }
+        for (int r = 0; r < count; r++)
+            if (used[first + r]) lengths[first + r] += length;
+
+        long attend = pasts.Max() + length;
+        bool samePast = pasts.All(p => p == pasts[0]);
+        pass?.Positions.Dispose();
+        var positions = (tensor(pasts).unsqueeze(1) + arange(length, dtype: int64).unsqueeze(0)).DetachFromDisposeScope();
+        pass = new Pass(pasts, samePast, length, attend, positions);
+        bool windowBinds = slidingWindow is int w && attend > w;
+        // The growing cache's cases, so a lone sequence computes exactly what it computes there.
+        if (samePast && !windowBinds && (length == 1 || pasts[0] == 0))
+            return new AttentionContext(positions, null, IsCausal: length > 1, pasts[0]);
+        var queries = positions.unsqueeze(1).unsqueeze(-1);                     // [B, 1, T, 1]
+        var keyIndex = arange(attend, dtype: int64).view(1, 1, 1, attend);      // [1, 1, 1, L]
+        var allowed = keyIndex <= queries;
+        if (windowBinds) allowed = allowed.logical_and(queries - keyIndex < slidingWindow!.Value);
+        return new AttentionContext(positions, allowed, IsCausal: false, 0);
+    }
+
+    internal override (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
+    {
+        var p = pass ?? throw new InvalidOperationException("Append before Begin");
+        var k = keys[layer].narrow(0, first, count);
+        var v = values[layer].narrow(0, first, count);
+        if (p.SamePast)
+        {
+            k.narrow(2, p.Pasts[0], p.Length).copy_(newKeys);
+            v.narrow(2, p.Pasts[0], p.Length).copy_(newValues);
+        }
+        else
+        {
+            using var index = p.Positions.view(count, 1, p.Length, 1).expand(newKeys.shape);
+            k.scatter_(2, index, newKeys);
+            v.scatter_(2, index, newValues);
+        }
+        return (k.narrow(2, 0, p.Attend), v.narrow(2, 0, p.Attend));
+    }
+
+    public override void Dispose()
+    {
+        foreach (var t in keys.Concat(values)) t.Dispose();
+        pass?.Positions.Dispose();
+    }
+
+    sealed record Pass(long[] Pasts, bool SamePast, long Length, long Attend, Tensor Positions);
+}
