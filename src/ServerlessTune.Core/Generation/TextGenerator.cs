@@ -198,13 +198,11 @@ public sealed class TextGenerator
     }
 
     /// <summary>Embedding rows past the tokenizer's vocabulary (checkpoints pad the vocabulary to a
-    /// round size) have no text: never pick them.</summary>
-    Tensor? UnknownTokenMask()
-    {
-        var vocab = model.Config.VocabSize;
-        if (tokenizer.VocabSize >= vocab) return null;
-        return arange(vocab) >= tokenizer.VocabSize;
-    }
+    /// round size) have no text: never pick them. [V] bool, or null when every row has a token.</summary>
+    public static Tensor? UnreachableTokens(int modelVocab, int tokenizerVocab) =>
+        tokenizerVocab >= modelVocab ? null : arange(modelVocab) >= tokenizerVocab;
+
+    Tensor? UnknownTokenMask() => UnreachableTokens(model.Config.VocabSize, tokenizer.VocabSize);
 
     Tensor NextTokenLogits(Tensor inputIds, Tensor mask, KvCache cache, Tensor? unreachable)
     {

@@ -55,6 +55,16 @@ public sealed class ModelRegistry(IArtifactStore store)
         return versions;
     }
 
+    /// <summary>Projects that have aliases, in ordinal order.</summary>
+    public async Task<IReadOnlyList<string>> ProjectsAsync(CancellationToken ct = default)
+    {
+        var projects = new List<string>();
+        await foreach (var item in store.ListAsync("registry/", ct))
+            if (item.Path.Split('/') is [_, var project, "aliases.json"])
+                projects.Add(project);
+        return projects;
+    }
+
     /// <summary>Alias name to version; aliases never set are absent.</summary>
     public async Task<IReadOnlyDictionary<string, string>> GetAliasesAsync(string project, CancellationToken ct = default)
     {

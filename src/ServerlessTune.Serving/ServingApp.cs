@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Serving.Http;
+using ServerlessTune.Serving.Models;
+
+namespace ServerlessTune.Serving;
+
+/// <summary>
+/// The one way to run the server: `stune serve`, the Azure serving container and the tests start it alike.
+/// Kestrel on the settings' address, the catalog loading in the background (/health answers 503 until a model is
+/// ready), logs on stderr so stdout stays free for a command's result.
+/// </summary>
+public sealed class ServingApp : IAsyncDisposable
+{
+    readonly WebApplication app;
+
+    ServingApp(WebApplication app, ModelCatalog catalog, ServingSettings settings, Uri address)
+    {
+        this.app = app;
+        Catalog = catalog;
+        Settings = settings;
+        Address = address;
+    }
+
+    public ModelCatalog Catalog { get; }
+    /// <summary>The validated settings; ApiKey is set (generated on loopback when none was given).</summary>
+    public ServingSettings Settings { get; }
+    /// <summary>The bound address (the real port when the settings asked for 0).</summary>
+    public Uri Address { get; }
+
+    /// <param name="store">The registry's store (a folder or a blob container the host opened); null with a model folder.</param>
+    public static async Task<ServingApp> StartAsync(ServingSettings settings, IArtifactStore? store, ILoggerFactory? loggerFactory = null,
+        CancellationToken ct = default)
+    {
+        if (settings.ApiKey is null) throw new ArgumentException("validate the settings first (ServingSettings.Validated)");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (loggerFactory is not null) builder.Services.AddSingleton(loggerFactory);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).AddFilter("Microsoft", LogLevel.Warning)
+            .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = settings.Limits.MaxBodyBytes;
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':') ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("stune.serve");
+        var catalog = settings.ModelFolder is { } folder
+            ? ModelCatalog.ForFolder(folder, settings.Adapter, settings.ChatTemplate, settings.Engine, log)
+            : ModelCatalog.ForRegistry(store ?? throw new ArgumentNullException(nameof(store), "a registry needs a store"),
+                settings.Project, settings.PollInterval, settings.Engine, log);
+        ServingEndpoints.Map(app, catalog, settings, log);
+        catalog.Start();
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch
+        {
+            catalog.Dispose();
+            await app.DisposeAsync();
+            throw;
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ServingApp(app, catalog, settings, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken ct) => app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        Catalog.Dispose();
+        await app.DisposeAsync();
+    }
+}
