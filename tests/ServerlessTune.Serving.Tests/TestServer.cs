@@ -1,0 +1,109 @@
+using System.ClientModel;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenAI;
+using ServerlessTune.Core.Storage;
+
+namespace ServerlessTune.Serving.Tests;
+
+/// <summary>The serving core on 127.0.0.1 with a free port, as `stune serve` starts it, and clients for it.</summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string Key = "sk-test-key";
+
+    TestServer(ServingApp app)
+    {
+        App = app;
+        Http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromMinutes(5) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+    }
+
+    public ServingApp App { get; }
+    public HttpClient Http { get; }
+
+    public static ServingSettings Settings(Func<ServingSettings, ServingSettings>? tweak = null)
+    {
+        var settings = new ServingSettings { Port = 0, ApiKey = Key, PollInterval = TimeSpan.FromMilliseconds(200) };
+        return tweak?.Invoke(settings) ?? settings;
+    }
+
+    public static Task<TestServer> ForFolderAsync(string folder, Func<ServingSettings, ServingSettings>? tweak = null) =>
+        StartAsync(Settings(tweak) with { ModelFolder = folder }, null);
+
+    public static async Task<TestServer> StartAsync(ServingSettings settings, IArtifactStore? store)
+    {
+        var app = await ServingApp.StartAsync(settings.Validated(out _), store, NullLoggerFactory.Instance);
+        await app.Catalog.WaitUntilLoadedAsync(CancellationToken.None);
+        return new TestServer(app);
+    }
+
+    public OpenAIClient OpenAI(string key = Key) =>
+        new(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(App.Address, "/v1") });
+
+    public async Task<(int Status, JsonNode? Body)> PostAsync(string path, object body)
+    {
+        using var response = await Http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public async Task<JsonNode> OkAsync(string path, object body)
+    {
+        var (status, json) = await PostAsync(path, body);
+        Assert.True(status == 200, $"{path}: {status} {json?.ToJsonString()}");
+        return json!;
+    }
+
+    /// <summary>Opens a streamed request and returns its response once the first event arrived, with a reader over the rest.</summary>
+    public async Task<(HttpResponseMessage Response, StreamReader Reader)> OpenStreamAsync(string path, object body, CancellationToken ct = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        return (response, reader);
+    }
+
+    /// <summary>The JSON payloads of an event stream up to [DONE].</summary>
+    public static async Task<List<JsonNode>> ReadEventsAsync(StreamReader reader, CancellationToken ct = default)
+    {
+        var events = new List<JsonNode>();
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+            if (line == "data: [DONE]") return events;
+            events.Add(JsonNode.Parse(line["data: ".Length..])!);
+        }
+        throw new InvalidOperationException("the stream ended without data: [DONE]");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>Paths the tests read: ../shared/fixtures beside the repository.</summary>
+public static class Fixtures
+{
+    public static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string thisFile = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", ".."));
+
+    public static string HfReference(string arch) => Path.Combine(RepositoryRoot(), "..", "shared", "fixtures", "hf-reference", arch);
+
+    public static readonly string[] Architectures = ["gpt2", "gptj", "llama", "mistral", "qwen2", "phi3"];
+
+    public static TheoryData<string> ReferenceArchitectures => new(Architectures);
+}
+
+/// <summary>A temporary folder removed after the test.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("stune-serve-test-").FullName;
+    public string Sub(string name) => System.IO.Path.Combine(Path, name);
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
