@@ -58,6 +58,8 @@ internal static class RunCommands
             var result = await new PipelineRunner(artifacts, launcher).RunAsync(input, new StderrStatus(), ct: ct);
 
             Console.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(Summary(result), Indented) : Text(result));
+            if (result.Status == PipelineOutcome.Completed)
+                Console.Error.WriteLine($"serve it: {ServeCommands.CommandFor(projectName, artifacts.Location, connectionString is null ? null : containerName)}");
             return result.Status switch
             {
                 PipelineOutcome.Completed => 0,

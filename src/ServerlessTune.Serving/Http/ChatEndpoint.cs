@@ -29,7 +29,7 @@ sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits)
             throw ProtocolException.BadValue("messages", ex.Message);
         }
         int max = Choices.MaxNewTokens(request.MaxTokens, chat.Defaults, prompt.Length, served.Engine.MaxContext, "messages",
-            "max_completion_tokens");
+            request.MaxTokensParam);
         long seed = Choices.Seed(request.Sampling);
         var sequences = Enumerable.Range(0, request.Sampling.N).Select(i => new SequenceRequest
         {
@@ -85,14 +85,16 @@ sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits)
         await sse.DoneAsync(ct);
     }
 
+    static int[] Utf8(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+
     static ChatTokenLogprob Logprob(ITextTokenizer tokenizer, TokenLogprob lp)
     {
         var text = Choices.TokenText(tokenizer, lp.Id);
-        return new ChatTokenLogprob(text, lp.Logprob, Encoding.UTF8.GetBytes(text),
+        return new ChatTokenLogprob(text, lp.Logprob, Utf8(text),
             lp.Top.Select(t =>
             {
                 var alternative = Choices.TokenText(tokenizer, t.Id);
-                return new ChatTopLogprob(alternative, t.Logprob, Encoding.UTF8.GetBytes(alternative));
+                return new ChatTopLogprob(alternative, t.Logprob, Utf8(alternative));
             }).ToArray());
     }
 }

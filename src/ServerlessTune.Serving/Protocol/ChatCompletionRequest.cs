@@ -10,6 +10,8 @@ public sealed record ChatCompletionRequest
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
     /// <summary>max_completion_tokens, else the older max_tokens; null = up to the context.</summary>
     public int? MaxTokens { get; init; }
+    /// <summary>Which of the two fields gave MaxTokens, for error messages.</summary>
+    public string MaxTokensParam { get; init; } = "max_completion_tokens";
     public required SamplingFields Sampling { get; init; }
     public bool Logprobs { get; init; }
     public int TopLogprobs { get; init; }
@@ -30,6 +32,7 @@ public sealed record ChatCompletionRequest
             Model = model,
             Messages = ReadMessages(f, limits),
             MaxTokens = (int?)maxTokens,
+            MaxTokensParam = f.Get("max_completion_tokens") is null && maxTokens is not null ? "max_tokens" : "max_completion_tokens",
             Sampling = SamplingFields.Read(f, limits),
             Logprobs = logprobs,
             TopLogprobs = (int)(top ?? 0),

@@ -38,9 +38,10 @@ public sealed record AssistantMessage(string Content)
 
 public sealed record ChatLogprobs(IReadOnlyList<ChatTokenLogprob> Content);
 
-public sealed record ChatTokenLogprob(string Token, float Logprob, byte[] Bytes, IReadOnlyList<ChatTopLogprob>? TopLogprobs);
+/// <param name="Bytes">The token's UTF-8 bytes as a list of integers (OpenAI's shape, not base64).</param>
+public sealed record ChatTokenLogprob(string Token, float Logprob, int[] Bytes, IReadOnlyList<ChatTopLogprob>? TopLogprobs);
 
-public sealed record ChatTopLogprob(string Token, float Logprob, byte[] Bytes);
+public sealed record ChatTopLogprob(string Token, float Logprob, int[] Bytes);
 
 public sealed record ChatCompletionChunk(string Id, long Created, string Model, string SystemFingerprint,
     IReadOnlyList<ChatChunkChoice> Choices,
