@@ -32,6 +32,7 @@ internal static class BenchCommands
         // one line per benchmark; keep alphabetical
         yield return BenchGenerateCommand.Create();
         yield return BenchPrepareCommand.Create();
+        yield return BenchServeCommand.Create();
         yield return BenchTrainCommand.Create();
     }
 }
