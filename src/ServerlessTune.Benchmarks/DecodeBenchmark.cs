@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using ServerlessTune.Core;
+using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Modeling.Layers;
 using ServerlessTune.Core.Tokenization;
 using static TorchSharp.torch;
 
-namespace ServerlessTune.Core.Generation;
+namespace ServerlessTune.Benchmarks;
 
 /// <summary>Decode speed against the memory-bandwidth bound measured in the same run.</summary>
 public sealed record DecodeBenchmarkResult(

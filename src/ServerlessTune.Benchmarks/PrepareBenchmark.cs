@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ServerlessTune.Core;
+using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tokenization;
 
-namespace ServerlessTune.Core.Data.Benchmark;
+namespace ServerlessTune.Benchmarks;
 
 public sealed record PrepareBenchmarkResult(
     long CorpusBytes, long Lines, int Cores,

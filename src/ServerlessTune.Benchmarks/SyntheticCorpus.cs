@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace ServerlessTune.Core.Data.Benchmark;
+namespace ServerlessTune.Benchmarks;
 
 /// <summary>
 /// A seeded chat JSONL corpus that exercises every stage the way real exports do: multi-turn support

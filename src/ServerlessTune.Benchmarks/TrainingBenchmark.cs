@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ServerlessTune.Core.Training;
+namespace ServerlessTune.Benchmarks;
 
 /// <summary>One projection shape: its measured fp32 matmul speed at the training batch's row count.</summary>
 public sealed record MatmulShape(string Name, long Rows, long In, long Out, int Count, double SecondsPerCall, double FlopsPerSecond);
@@ -52,7 +53,7 @@ public static class TrainingBenchmark
         {
             var trainable = method == FineTuneMethod.Full
                 ? model.named_parameters().DistinctBy(p => p.parameter.Handle).Select(p => (p.name, p.parameter)).ToList()
-                : LoraInjector.Attach(model, TrainingSettings.DefaultLoraTargets(arch), loraRank, 2.0 * loraRank, 0.0);
+                : LoraInjector.Attach(model, ResolvedTrainingOptions.DefaultLoraTargets(arch), loraRank, 2.0 * loraRank, 0.0);
             var optimizer = OptimizerFactory.Create(trainable, 1e-4, 0.01);
             var parameters = trainable.Select(p => p.Parameter).ToList();
             var before = shapes.Select(s => Measure(s.Name, s.Rows, s.In, s.Out, s.Count)).ToList();

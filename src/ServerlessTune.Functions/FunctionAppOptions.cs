@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Configuration;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Azure.Jobs;
 
 namespace ServerlessTune.Functions;
 
-/// <summary>The app settings the Functions app reads (see local.settings.sample.json and infra/).</summary>
-public sealed record FunctionSettings(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions TrainingJob)
+/// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/).</summary>
+/// <param name="Job">The Container Apps job that runs training and model evaluation.</param>
+public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions Job)
 {
-    public static FunctionSettings From(IConfiguration configuration)
+    public static FunctionAppOptions From(IConfiguration configuration)
     {
         string Required(string key) => configuration[key] is { Length: > 0 } value
             ? value
@@ -18,7 +19,7 @@ public sealed record FunctionSettings(string? StorageConnection, Uri? StorageAcc
         Uri? accountUrl = configuration["STUNE_STORAGE:blobServiceUri"] is { Length: > 0 } url ? new Uri(url) : null;
         if (connection is null && accountUrl is null)
             throw new InvalidOperationException("app setting STUNE_STORAGE (connection string) or STUNE_STORAGE__blobServiceUri is missing");
-        return new FunctionSettings(connection, accountUrl, Required("STUNE_CONTAINER"), new ContainerAppsJobOptions(
+        return new FunctionAppOptions(connection, accountUrl, Required("STUNE_CONTAINER"), new ContainerAppsJobOptions(
             SubscriptionId: Required("STUNE_JOB_SUBSCRIPTION_ID"),
             ResourceGroup: Required("STUNE_JOB_RESOURCE_GROUP"),
             JobName: Required("STUNE_JOB_NAME"),

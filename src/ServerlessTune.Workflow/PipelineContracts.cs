@@ -1,27 +1,30 @@
+using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
-using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Jobs;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Training;
 
-namespace ServerlessTune.Pipeline.Orchestration;
+namespace ServerlessTune.Workflow;
 
 // The records that cross the durable boundary (orchestration input/output, activity inputs/outputs).
-// They are serialised into the run's history, so they carry names and numbers, never services or secrets.
-// The configuration travels as the user's JSON text and is parsed where it is needed: one source of truth.
+// They are serialised into the run's history, so they carry names, numbers and the run's typed options
+// (pipeline.json, parsed once where the run starts), never services or secrets.
 
 /// <param name="Project">Validated project name (datasets/{project}/ holds the raw files).</param>
-/// <param name="ConfigJson">pipeline.json text; null = defaults.</param>
-/// <param name="ConfigSource">Names the config in error messages, e.g. datasets/acme/pipeline.json.</param>
-/// <param name="BaseModel">Overrides the config's base_model (the CLI's offline starter model); null = use the config's.</param>
+/// <param name="Options">The run's pipeline.json, parsed and validated before the run was scheduled.</param>
+/// <param name="OptionsSource">Names the options in error messages, e.g. datasets/acme/pipeline.json.</param>
 public sealed record PipelineInput(
     string Project,
-    string? ConfigJson = null,
-    string ConfigSource = "pipeline.json",
-    string? BaseModel = null,
-    PipelineTiming? Timing = null);
+    PipelineOptions Options,
+    string OptionsSource = DatasetPaths.ConfigFile,
+    TimingOptions? Timing = null);
 
 /// <summary>How the orchestrator waits and retries. Defaults suit a real run; tests shorten them.</summary>
-public sealed record PipelineTiming(
+/// <param name="JobTimeoutMinutes">How long each job (training, evaluation) may run before it is stopped.</param>
+public sealed record TimingOptions(
     double PollSeconds = 30,
-    double TrainingTimeoutMinutes = 12 * 60,
+    double JobTimeoutMinutes = 12 * 60,
     double ApprovalTimeoutHours = 7 * 24,
     double RetryFirstSeconds = 5,
     int RetryMaxAttempts = 5);
@@ -37,7 +40,7 @@ public sealed record PipelineResult(
     string RunId,
     string Project,
     string Outcome,
-    GateRecord Gate,
+    GateResult Gate,
     string? Version,
     string? Alias,
     string DatasetVersion,
@@ -48,37 +51,27 @@ public sealed record PipelineResult(
 public sealed record PipelineStatus(string Step, double Progress, int? TrainingStep = null, double? Loss = null, string? Message = null);
 
 /// <param name="BaseModel">The resolved base model folder: its tokenizer, chat template and context shape the prepared data.</param>
-public sealed record PrepareDataInput(string Project, string RunId, string BaseModel, string? ConfigJson, string ConfigSource);
+/// <param name="Tokenizer">pipeline.json's tokenizer override; null = the base model's own.</param>
+/// <param name="ChatTemplate">pipeline.json's chat template override; null = the one the base model's files imply.</param>
+public sealed record PrepareDataInput(string Project, string RunId, string BaseModel, PrepareOptions Options, string? Tokenizer, string? ChatTemplate);
 
 /// <param name="Prefix">prepared/{runId}: train.jsonl, validation.jsonl, stats.json, ...</param>
-/// <param name="DatasetVersion">Hash of the inputs and the preparation config.</param>
+/// <param name="DatasetVersion">Hash of the inputs and the preparation options.</param>
 public sealed record PreparedData(string Prefix, string DatasetVersion, long TrainRecords, long ValidationRecords);
 
 /// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>
-public sealed record StartTrainingInput(string Project, string RunId, string BaseModel, string DataPrefix, string? ConfigJson, string ConfigSource,
+public sealed record TrainInput(string Project, string RunId, string BaseModel, string DataPrefix, TrainingOptions Options, string? ChatTemplate,
     bool Relaunch = false);
 
-/// <param name="ExecutionId">The launcher's handle: a process key locally, a job execution name in Container Apps.</param>
-public sealed record TrainingJob(string RunId, string Launcher, string ExecutionId);
+/// <param name="BaseModel">The resolved store folder of the base model; the candidate is the run's own output.</param>
+/// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>
+public sealed record EvaluateInput(string Project, string RunId, string BaseModel, string DataPrefix, EvalOptions Options, string? ChatTemplate,
+    bool Relaunch = false);
 
-/// <summary>Lost: the job neither runs nor finished (its worker went away); starting it again resumes from its last checkpoint.</summary>
-public enum JobState { Running, Succeeded, Failed, Lost }
-
-/// <param name="Error">The job's own message when it failed.</param>
-public sealed record TrainingStatus(JobState State, int? Step = null, double? Loss = null, string? Error = null, int? TotalSteps = null);
-
-/// <param name="Family">One of EvalSettings.AllFamilies.</param>
-/// <param name="BaseModel">The resolved store folder of the base model; the candidate is the run's own output (see RunOutputs).</param>
-public sealed record EvaluateInput(string Project, string RunId, string Family, string BaseModel, string DataPrefix,
-    string? ConfigJson, string ConfigSource);
-
-/// <summary>One family's figures for every model evaluated (base, candidate, production).</summary>
-public sealed record FamilyResult(string Family, IReadOnlyList<FamilyOutput> Outputs);
-
-public sealed record GateInput(string Project, string RunId, string DataPrefix, IReadOnlyList<FamilyResult> Families, string? ConfigJson, string ConfigSource);
+public sealed record GateInput(string Project, string RunId, string DataPrefix, EvalOptions Eval, GateOptions Gate, string? ChatTemplate);
 
 /// <summary>The gate's verdict and the candidate's figures (for the registry); the full report is in reports/{runId}/.</summary>
-public sealed record GateDecision(GateRecord Gate, IReadOnlyDictionary<string, double> Metrics);
+public sealed record GatedCandidate(GateResult Gate, IReadOnlyDictionary<string, double> Metrics);
 
 public sealed record DeployInput(
     string Project,
@@ -87,7 +80,7 @@ public sealed record DeployInput(
     string BaseModel,
     string DatasetVersion,
     IReadOnlyDictionary<string, double> Metrics,
-    GateRecord Gate,
+    GateResult Gate,
     string Alias);
 
 public sealed record Deployment(string Version, string Alias);

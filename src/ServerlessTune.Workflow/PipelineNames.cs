@@ -1,8 +1,9 @@
-namespace ServerlessTune.Pipeline.Orchestration;
+namespace ServerlessTune.Workflow;
 
 /// <summary>
-/// The names the orchestrator schedules work by. The local runner and the Functions app register the
-/// same classes under these names; a test host may register its own activity under one of them.
+/// The names the orchestrator schedules work by. The embedded runner (<see cref="PipelineTasks"/>) and the
+/// Functions app (one trigger per name) run the same step methods under them; a test host may register its own
+/// activity under one of them.
 /// </summary>
 public static class PipelineNames
 {
@@ -10,9 +11,10 @@ public static class PipelineNames
     public const string ResolveBaseModel = "ResolveBaseModel";
     public const string PrepareData = "PrepareData";
     public const string StartTraining = "StartTraining";
-    public const string GetTrainingStatus = "GetTrainingStatus";
-    public const string StopTraining = "StopTraining";
-    public const string Evaluate = "Evaluate";
+    public const string StartEvaluation = "StartEvaluation";
+    /// <summary>Polls any job of the run (training or evaluation).</summary>
+    public const string GetJobStatus = "GetJobStatus";
+    public const string StopJob = "StopJob";
     public const string Gate = "Gate";
     public const string Deploy = "Deploy";
     /// <summary>External event carrying an <see cref="ApprovalDecision"/> for a manual gate.</summary>

@@ -1,7 +1,7 @@
 using Microsoft.DurableTask;
 using ServerlessTune.Core;
 
-namespace ServerlessTune.Pipeline.Orchestration;
+namespace ServerlessTune.Workflow;
 
 /// <summary>
 /// Retries transient failures (storage hiccups, a job that could not start) with exponential backoff.
@@ -9,7 +9,7 @@ namespace ServerlessTune.Pipeline.Orchestration;
 /// </summary>
 public static class PipelineRetry
 {
-    public static TaskOptions Transient(PipelineTiming timing) => TaskOptions.FromRetryPolicy(
+    public static TaskOptions Transient(TimingOptions timing) => TaskOptions.FromRetryPolicy(
         new RetryPolicy(timing.RetryMaxAttempts, TimeSpan.FromSeconds(timing.RetryFirstSeconds), backoffCoefficient: 2,
             maxRetryInterval: TimeSpan.FromMinutes(5))
         {

@@ -1,15 +1,18 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Activities;
-using ServerlessTune.Pipeline.Models;
-using ServerlessTune.Pipeline.Steps;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Steps;
 
-namespace ServerlessTune.Pipeline.Orchestration;
+namespace ServerlessTune.Workflow;
 
-/// <summary>The orchestrator, its activities and the services they need, registered the same way by every host.</summary>
+/// <summary>
+/// The orchestrator, its activities and the services they need, registered the same way by every host that
+/// embeds the Durable Task worker. An activity is one line: its name and the step method it runs. (The Functions
+/// app registers the same methods through its own triggers, one per name: PipelineFunctions.)
+/// </summary>
 public static class PipelineTasks
 {
     // One client per process: sockets are pooled and DNS changes are picked up.
@@ -18,28 +21,29 @@ public static class PipelineTasks
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    /// <summary>Activity classes by name.</summary>
-    public static readonly IReadOnlyDictionary<string, Type> Activities = new Dictionary<string, Type>
-    {
-        [PipelineNames.ResolveBaseModel] = typeof(ResolveBaseModelActivity),
-        [PipelineNames.PrepareData] = typeof(PrepareDataActivity),
-        [PipelineNames.StartTraining] = typeof(StartTrainingActivity),
-        [PipelineNames.GetTrainingStatus] = typeof(GetTrainingStatusActivity),
-        [PipelineNames.StopTraining] = typeof(StopTrainingActivity),
-        [PipelineNames.Evaluate] = typeof(EvaluateActivity),
-        [PipelineNames.Gate] = typeof(GateActivity),
-        [PipelineNames.Deploy] = typeof(DeployActivity),
-    };
+    /// <summary>Every activity by name, as a factory over the host's services.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<IServiceProvider, ITaskActivity>> Activities =
+        new Dictionary<string, Func<IServiceProvider, ITaskActivity>>
+        {
+            [PipelineNames.ResolveBaseModel] = Activity<ResolveBaseModelStep, string, string>((step, spec) => step.ResolveAsync(spec)),
+            [PipelineNames.PrepareData] = Activity<PrepareStep, PrepareDataInput, PreparedData>((step, input) => step.RunAsync(input)),
+            [PipelineNames.StartTraining] = Activity<TrainStep, TrainInput, JobHandle>((step, input) => step.StartAsync(input)),
+            [PipelineNames.StartEvaluation] = Activity<EvaluateStep, EvaluateInput, JobHandle>((step, input) => step.StartAsync(input)),
+            [PipelineNames.GetJobStatus] = Activity<RunJobs, JobHandle, JobProgress>((jobs, job) => jobs.GetStatusAsync(job)),
+            [PipelineNames.StopJob] = Activity<RunJobs, JobHandle, object?>(async (jobs, job) => { await jobs.StopAsync(job); return null; }),
+            [PipelineNames.Gate] = Activity<GateStep, GateInput, GatedCandidate>((step, input) => step.RunAsync(input)),
+            [PipelineNames.Deploy] = Activity<DeployStep, DeployInput, Deployment>((step, input) => step.RunAsync(input)),
+        };
 
-    /// <param name="replacements">Activities registered instead of (or in addition to) the built-in ones, by name.</param>
+    /// <param name="replacements">Activity classes registered instead of the built-in ones, by name (tests inject faults this way).</param>
     public static void Register(DurableTaskRegistry registry, IReadOnlyDictionary<string, Type>? replacements = null)
     {
         registry.AddOrchestrator<FineTunePipeline>();
-        var activities = new Dictionary<string, Type>(Activities);
-        foreach (var (name, type) in replacements ?? new Dictionary<string, Type>())
-            activities[name] = type;
-        foreach (var (name, type) in activities)
-            registry.AddActivity(name, type);
+        foreach (var (name, activity) in Activities)
+        {
+            if (replacements?.GetValueOrDefault(name) is { } type) registry.AddActivity(name, type);
+            else registry.AddActivity(name, activity);
+        }
     }
 
     public static IServiceCollection AddPipelineServices(this IServiceCollection services, IArtifactStore store, IJobLauncher launcher) =>
@@ -47,10 +51,20 @@ public static class PipelineTasks
             .AddSingleton(store)
             .AddSingleton(launcher)
             .AddSingleton<ModelRegistry>()
-            .AddSingleton<TrainingJobs>()
+            .AddSingleton<RunJobs>()
+            .AddSingleton(new ResolveBaseModelStep(store, SharedHttp))
             .AddSingleton<PrepareStep>()
-            .AddSingleton(new BaseModelStep(store, SharedHttp))
+            .AddSingleton<TrainStep>()
             .AddSingleton<EvaluateStep>()
             .AddSingleton<GateStep>()
             .AddSingleton<DeployStep>();
+
+    static Func<IServiceProvider, ITaskActivity> Activity<TService, TInput, TOutput>(Func<TService, TInput, Task<TOutput>> run)
+        where TService : notnull =>
+        services => new StepActivity<TInput, TOutput>(input => run(services.GetRequiredService<TService>(), input));
+
+    sealed class StepActivity<TInput, TOutput>(Func<TInput, Task<TOutput>> run) : TaskActivity<TInput, TOutput>
+    {
+        public override Task<TOutput> RunAsync(TaskActivityContext context, TInput input) => run(input);
+    }
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace ServerlessTune.Pipeline.Orchestration;
+namespace ServerlessTune.Workflow;
 
 /// <summary>Run ids name the orchestration instance and every artifact folder of the run, so they are safe path segments.</summary>
 public static class RunIds

@@ -1,7 +1,7 @@
-using ServerlessTune.Core.Generation;
+using ServerlessTune.Benchmarks;
 using ServerlessTune.Core.Modeling;
 
-namespace ServerlessTune.Core.Tests.Generation;
+namespace ServerlessTune.Benchmarks.Tests;
 
 public class DecodeBenchmarkTests
 {

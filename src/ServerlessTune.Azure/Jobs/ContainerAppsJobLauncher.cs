@@ -3,11 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Training;
+namespace ServerlessTune.Azure.Jobs;
 
 /// <param name="StoreLocation">The trainer's STUNE_STORE: the artifact container's URL (read with the job's managed identity) or a mounted folder.</param>
 public sealed record ContainerAppsJobOptions(
@@ -24,7 +23,7 @@ public sealed record ContainerAppsJobOptions(
     string ManagementEndpoint = "https://management.azure.com");
 
 /// <summary>
-/// Starts one execution of an Azure Container Apps job per run through the ARM REST API, overriding the
+/// Starts one execution of an Azure Container Apps job per run and job kind through the ARM REST API, overriding the
 /// container's arguments and environment with this run's job spec, and reads the execution's status.
 /// (Azure.ResourceManager.AppContainers is not available here; the REST surface it wraps is small.)
 /// </summary>
@@ -32,7 +31,7 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
 {
     public string Name => "containerapps";
 
-    public async Task<TrainingJob> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
+    public async Task<JobHandle> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
     {
         var template = new JsonObject
         {
@@ -50,24 +49,24 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
         var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
         string execution = body?["name"]?.GetValue<string>()
                            ?? throw new InvalidDataException($"start of job {options.JobName} returned no execution name");
-        return new TrainingJob(spec.RunId, Name, execution);
+        return new JobHandle(spec.RunId, spec.Kind, Name, execution);
     }
 
-    public async Task<TrainingStatus> GetStatusAsync(TrainingJob job, CancellationToken ct = default)
+    public async Task<JobProgress> GetStatusAsync(JobHandle job, CancellationToken ct = default)
     {
         using var response = await SendAsync(HttpMethod.Get, ExecutionUrl(job), null, ct);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
         string status = body?["properties"]?["status"]?.GetValue<string>() ?? "Unknown";
         return status switch
         {
-            "Succeeded" => new TrainingStatus(JobState.Succeeded),
-            "Failed" or "Stopped" or "Degraded" => new TrainingStatus(JobState.Failed, Error:
-                $"Container Apps job execution {job.ExecutionId} ended {status}; the trainer's message is in runs/{job.RunId}/job.json and the execution's logs"),
-            _ => new TrainingStatus(JobState.Running),
+            "Succeeded" => new JobProgress(JobState.Succeeded),
+            "Failed" or "Stopped" or "Degraded" => new JobProgress(JobState.Failed, Error:
+                $"Container Apps job execution {job.ExecutionId} ended {status}; the job's message is in {ArtifactLayout.Run(job.RunId).Job(job.Kind).Status} and the execution's logs"),
+            _ => new JobProgress(JobState.Running),
         };
     }
 
-    public async Task StopAsync(TrainingJob job, CancellationToken ct = default)
+    public async Task StopAsync(JobHandle job, CancellationToken ct = default)
     {
         using var _ = await SendAsync(HttpMethod.Post, $"{ExecutionUrl(job)}/stop", null, ct);
     }
@@ -92,7 +91,7 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
     string JobUrl() =>
         $"/subscriptions/{Segment(options.SubscriptionId)}/resourceGroups/{Segment(options.ResourceGroup)}/providers/Microsoft.App/jobs/{Segment(options.JobName)}";
 
-    string ExecutionUrl(TrainingJob job) => $"{JobUrl()}/executions/{Segment(job.ExecutionId)}";
+    string ExecutionUrl(JobHandle job) => $"{JobUrl()}/executions/{Segment(job.ExecutionId)}";
 
     static string Segment(string value) => Uri.EscapeDataString(ArtifactPath.ValidateName(value, "Azure resource name"));
 

@@ -5,9 +5,10 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
 
-namespace ServerlessTune.Pipeline.Storage;
+namespace ServerlessTune.Azure.Storage;
 
 /// <summary>
 /// Artifacts as block blobs in one container (Azure Storage or Azurite).
@@ -36,7 +37,7 @@ public sealed class BlobArtifactStore : IArtifactStore
     {
         // Bearer tokens only travel over TLS (the SDK refuses otherwise): say so before any request.
         if (accountUrl.Scheme != Uri.UriSchemeHttps)
-            throw new Core.UserInputException($"storage account URL '{accountUrl.GetLeftPart(UriPartial.Path)}': use https with Azure identity");
+            throw new UserInputException($"storage account URL '{accountUrl.GetLeftPart(UriPartial.Path)}': use https with Azure identity");
         var containerUrl = new Uri(new Uri(accountUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/"), ValidContainer(containerName));
         return CreateAsync(new BlobContainerClient(containerUrl, credential ?? new DefaultAzureCredential()), ct);
     }
@@ -52,7 +53,7 @@ public sealed class BlobArtifactStore : IArtifactStore
         // Azure's container rule: 3-63 lower-case letters, digits and single hyphens, starting with a letter or digit.
         bool ok = name.Length is >= 3 and <= 63 && char.IsAsciiLetterOrDigit(name[0]) && !name.Contains("--")
                   && name.All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c) || c == '-') && !name.EndsWith('-');
-        return ok ? name : throw new Core.UserInputException($"invalid container name '{name}': use 3-63 lower-case letters, digits and single hyphens");
+        return ok ? name : throw new UserInputException($"invalid container name '{name}': use 3-63 lower-case letters, digits and single hyphens");
     }
 
     public string Location { get; }

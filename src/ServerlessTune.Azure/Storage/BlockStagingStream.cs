@@ -2,7 +2,7 @@ using System.Text;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 
-namespace ServerlessTune.Pipeline.Storage;
+namespace ServerlessTune.Azure.Storage;
 
 /// <summary>
 /// A write-only stream that stages everything written to it as uncommitted blocks of one block blob.

@@ -3,7 +3,7 @@ using Azure.Storage.Blobs;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
 
-namespace ServerlessTune.Pipeline.Storage;
+namespace ServerlessTune.Azure.Storage;
 
 /// <summary>
 /// How a training job finds the run's store: a local folder (--store); a blob container (--container) whose

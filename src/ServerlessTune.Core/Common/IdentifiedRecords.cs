@@ -1,41 +1,35 @@
-namespace ServerlessTune.Core.Evaluation;
+namespace ServerlessTune.Core.Common;
 
 /// <summary>A value keyed by its record's "id", with the line it came from.</summary>
 public sealed record Identified<T>(string Id, int Line, T Value);
 
-/// <summary>Reads JSONL files of {"id": ..., ...} records: ids are required, non-empty and unique.</summary>
+/// <summary>Records of {"id": ..., ...} objects: ids are required, non-empty and unique (a repeat names both lines).</summary>
 public static class IdentifiedRecords
 {
-    public static List<Identified<T>> Read<T>(string path, Func<JsonRecord, T> valueOf)
+    /// <param name="keys">The keys a record may have; null allows any.</param>
+    /// <param name="emptyMessage">When given, a list without records is refused with it.</param>
+    public static List<Identified<T>> Parse<T>(IReadOnlyList<LocatedJson> records, Func<LocatedJson, string, T> parse,
+        string[]? keys = null, string? emptyMessage = null)
     {
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
         var items = new List<Identified<T>>();
-        foreach (var record in JsonRecords.ReadLines(path))
+        foreach (var record in records)
         {
             JsonFields.RequireObject(record.Value, record.Where);
+            if (keys is not null) JsonFields.RejectUnknownKeys(record.Value, record.Where, keys);
             var id = JsonFields.RequiredString(record.Value, "id", record.Where);
-            if (id.Length == 0)
+            if (string.IsNullOrWhiteSpace(id))
                 throw new UserInputException($"{record.Where}: id: empty");
-            if (seen.TryGetValue(id, out var first))
+            if (lineById.TryGetValue(id, out var first))
                 throw new UserInputException($"{record.Where}: id: duplicate id '{id}' (first seen on line {first})");
-            seen[id] = record.Line;
-            items.Add(new Identified<T>(id, record.Line, valueOf(record)));
+            lineById[id] = record.Line;
+            items.Add(new Identified<T>(id, record.Line, parse(record, id)));
         }
+        if (items.Count == 0 && emptyMessage is not null) throw new UserInputException(emptyMessage);
         return items;
     }
 
-    /// <summary>{"id","prediction"} lines: a model's answer per case. Other keys are ignored.</summary>
-    public static List<Identified<string>> ReadPredictions(string path) =>
-        Read(path, r => JsonFields.RequiredString(r.Value, "prediction", r.Where));
-
-    /// <summary>{"id","references":[...]} lines; [""] marks a question whose correct answer is empty. Other keys are ignored.</summary>
-    public static List<Identified<IReadOnlyList<string>>> ReadReferences(string path) =>
-        Read(path, r =>
-        {
-            var references = JsonFields.OptionalStrings(r.Value, "references", r.Where)
-                ?? throw new UserInputException($"{r.Where}: references: missing");
-            if (references.Count == 0)
-                throw new UserInputException($"{r.Where}: references: empty (use [\"\"] when the expected answer is empty)");
-            return references;
-        });
+    /// <summary>A JSONL file of identified records; keys other than "id" are the caller's to read.</summary>
+    public static List<Identified<T>> Read<T>(string path, Func<LocatedJson, T> valueOf) =>
+        Parse(JsonRecords.ReadLines(path), (record, _) => valueOf(record));
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace ServerlessTune.Core.Evaluation;
+namespace ServerlessTune.Core.Common;
 
 /// <summary>Typed access to the keys of a JSON object, failing with "where: key: reason".</summary>
 public static class JsonFields

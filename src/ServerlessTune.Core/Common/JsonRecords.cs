@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 
-namespace ServerlessTune.Core.Evaluation;
+namespace ServerlessTune.Core.Common;
 
 /// <summary>One JSON value read from a file, with the 1-based line where it starts (for error messages).</summary>
-public readonly record struct JsonRecord(string Source, int Line, JsonElement Value)
+public readonly record struct LocatedJson(string Source, int Line, JsonElement Value)
 {
     public string Where => $"{Source}:{Line}";
 }
@@ -12,51 +12,57 @@ public readonly record struct JsonRecord(string Source, int Line, JsonElement Va
 /// <summary>Reads JSONL (one value per non-blank line) or a JSON array, keeping each value's line.</summary>
 public static class JsonRecords
 {
-    public static List<JsonRecord> ReadLines(string path)
+    public static List<LocatedJson> ReadLines(string path)
     {
         using var reader = OpenText(path);
         return ReadLines(reader, path);
     }
 
-    public static List<JsonRecord> ReadLines(TextReader reader, string source)
+    /// <param name="lastLineMayBeTorn">For a file that is appended while it is read: a last line that is not (yet) JSON is skipped.</param>
+    public static List<LocatedJson> ReadLines(TextReader reader, string source, bool lastLineMayBeTorn = false)
     {
-        var records = new List<JsonRecord>();
+        var records = new List<LocatedJson>();
         var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        for (var line = reader.ReadLine(); line is not null; lineNumber++)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            try
+            var next = reader.ReadLine();
+            if (!string.IsNullOrWhiteSpace(line))
             {
-                using var document = JsonDocument.Parse(line);
-                records.Add(new JsonRecord(source, lineNumber, document.RootElement.Clone()));
+                try
+                {
+                    using var document = JsonDocument.Parse(line);
+                    records.Add(new LocatedJson(source, lineNumber + 1, document.RootElement.Clone()));
+                }
+                catch (JsonException) when (lastLineMayBeTorn && next is null)
+                {
+                }
+                catch (JsonException ex)
+                {
+                    throw new UserInputException($"{source}:{lineNumber + 1}: invalid JSON: {Reason(ex)}", ex);
+                }
             }
-            catch (JsonException ex)
-            {
-                throw new UserInputException($"{source}:{lineNumber}: invalid JSON: {Reason(ex)}", ex);
-            }
+            line = next;
         }
         return records;
     }
 
     /// <summary>A JSON array of values when the text starts with '[', otherwise JSONL.</summary>
-    public static List<JsonRecord> ReadArrayOrLines(string path)
+    public static List<LocatedJson> ReadArrayOrLines(string path)
     {
         using var reader = OpenText(path);
         return ReadArrayOrLines(reader, path);
     }
 
-    public static List<JsonRecord> ReadArrayOrLines(TextReader reader, string source)
+    public static List<LocatedJson> ReadArrayOrLines(TextReader reader, string source)
     {
         var text = reader.ReadToEnd();
         return text.TrimStart().StartsWith('[') ? ReadArray(text, source) : ReadLines(new StringReader(text), source);
     }
 
-    static List<JsonRecord> ReadArray(string text, string source)
+    static List<LocatedJson> ReadArray(string text, string source)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
-        var records = new List<JsonRecord>();
+        var records = new List<LocatedJson>();
         var reader = new Utf8JsonReader(bytes);
         try
         {
@@ -65,7 +71,7 @@ public static class JsonRecords
             {
                 var line = LineAt(bytes, reader.TokenStartIndex);
                 using var document = JsonDocument.ParseValue(ref reader);
-                records.Add(new JsonRecord(source, line, document.RootElement.Clone()));
+                records.Add(new LocatedJson(source, line, document.RootElement.Clone()));
             }
             // The reader rejects anything but whitespace after the array.
             reader.Read();
@@ -78,31 +84,6 @@ public static class JsonRecords
     }
 
     /// <summary>Opens a UTF-8 text file (BOM skipped); an unreadable file is a user error naming it.</summary>
-    /// <summary>
-    /// Parses records that are objects with only <paramref name="keys"/> and a non-empty "id" seen nowhere
-    /// before (a repeat names both lines); a file without records is refused with <paramref name="emptyMessage"/>.
-    /// </summary>
-    public static List<T> ParseIdentified<T>(IReadOnlyList<JsonRecord> records, string[] keys, Func<JsonRecord, string, T> parse, string emptyMessage)
-    {
-        var items = new List<T>();
-        var lineById = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var record in records)
-        {
-            JsonFields.RequireObject(record.Value, record.Where);
-            JsonFields.RejectUnknownKeys(record.Value, record.Where, keys);
-            var id = JsonFields.RequiredString(record.Value, "id", record.Where);
-            if (string.IsNullOrWhiteSpace(id))
-                throw new UserInputException($"{record.Where}: id: empty");
-            var item = parse(record, id);
-            if (lineById.TryGetValue(id, out var first))
-                throw new UserInputException($"{record.Where}: id: duplicate id '{id}' (first seen on line {first})");
-            lineById[id] = record.Line;
-            items.Add(item);
-        }
-        if (items.Count == 0) throw new UserInputException(emptyMessage);
-        return items;
-    }
-
     public static StreamReader OpenText(string path)
     {
         try

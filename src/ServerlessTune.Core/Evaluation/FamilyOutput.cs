@@ -1,7 +1,10 @@
 namespace ServerlessTune.Core.Evaluation;
 
+/// <summary>One family's figures for every model evaluated (base, candidate, production): runs/{runId}/eval/{family}.json.</summary>
+public sealed record FamilyResult(string Family, IReadOnlyList<FamilyOutput> Outputs);
+
 /// <summary>
-/// What one metric family produced for one model: the partial result an Evaluate activity returns (plain,
+/// What one metric family produced for one model: the partial result the evaluation job writes (plain,
 /// JSON-serialisable data; totals rather than means, so nothing is lost before the fan-in). Exactly the
 /// member of its family is set: LanguageModel, Answers (case id -> answer) or Dialogues.
 /// </summary>

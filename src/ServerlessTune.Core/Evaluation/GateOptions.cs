@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using ServerlessTune.Core.Common;
 
 namespace ServerlessTune.Core.Evaluation;
 
@@ -16,6 +18,7 @@ public enum GateMode
 /// or {"metric": "must_not_contain_violations", "op": "==", "value": 0}. Model defaults to "candidate";
 /// give exactly one of value and relative_to; factor (default 1) and offset (default 0) go with relative_to.
 /// </summary>
+[JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 public sealed record GateRule(string Metric, string Model, string Op, double? Value, string? RelativeTo, double Factor, double Offset)
 {
     public static readonly string[] Ops = ["<", "<=", ">", ">=", "=="];
@@ -39,7 +42,7 @@ public sealed record GateRule(string Metric, string Model, string Op, double? Va
 /// The quality gate as data: {"mode": "enforce|advisory|manual", "rules": [rule, ...]}. Mode defaults
 /// to enforce. Parse errors name the key, e.g. "gate.json: rules[1].op: '=>' is not one of ...".
 /// </summary>
-public sealed record QualityGateConfig(GateMode Mode, IReadOnlyList<GateRule> Rules)
+public sealed record GateOptions(GateMode Mode, IReadOnlyList<GateRule> Rules)
 {
     public const string DefaultModel = "candidate";
     static readonly Dictionary<string, GateMode> Modes = new(StringComparer.Ordinal)
@@ -50,7 +53,7 @@ public sealed record QualityGateConfig(GateMode Mode, IReadOnlyList<GateRule> Ru
     };
     static readonly string[] RuleKeys = ["metric", "model", "op", "value", "relative_to", "factor", "offset"];
 
-    public static QualityGateConfig Load(string path)
+    public static GateOptions Load(string path)
     {
         string text;
         using (var reader = JsonRecords.OpenText(path))
@@ -67,7 +70,7 @@ public sealed record QualityGateConfig(GateMode Mode, IReadOnlyList<GateRule> Ru
     }
 
     /// <param name="where">Names the source in errors, e.g. "gate.json" or "pipeline.json: gate".</param>
-    public static QualityGateConfig Parse(JsonElement value, string where)
+    public static GateOptions Parse(JsonElement value, string where)
     {
         JsonFields.RequireObject(value, where);
         JsonFields.RejectUnknownKeys(value, where, "mode", "rules");
@@ -81,7 +84,7 @@ public sealed record QualityGateConfig(GateMode Mode, IReadOnlyList<GateRule> Ru
         var rules = new List<GateRule>();
         foreach (var ruleValue in rulesValue.EnumerateArray())
             rules.Add(ParseRule(ruleValue, $"{where}: rules[{rules.Count}]"));
-        return new QualityGateConfig(mode, rules);
+        return new GateOptions(mode, rules);
     }
 
     static GateRule ParseRule(JsonElement value, string where)

@@ -3,14 +3,15 @@ using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Training;
 
-namespace ServerlessTune.Core.Pipeline;
+namespace ServerlessTune.Core.PipelineConfig;
 
 /// <summary>
 /// A whole pipeline run as data (pipeline.json): what to train from, how to prepare, train, evaluate,
 /// gate and deploy. Sections reuse the steps' own option types, so a key means the same here as in the
-/// step's own config file or flag.
+/// step's own config file or flag. Parsed once when a run starts; the orchestrator's input carries it and
+/// hands each activity its section, so it must survive the durable serializer unchanged.
 /// </summary>
-public sealed record PipelineConfig
+public sealed record PipelineOptions
 {
     /// <summary>Null when the file does not name one: the trigger (blob path, HTTP body, CLI) supplies it.</summary>
     public string? Project { get; init; }
@@ -22,13 +23,13 @@ public sealed record PipelineConfig
     public string? ChatTemplate { get; init; }
     public PrepareOptions Prepare { get; init; } = new();
     public TrainingOptions Train { get; init; } = new();
-    public EvalSettings Eval { get; init; } = new();
-    public QualityGateConfig Gate { get; init; } = DefaultGate;
-    public DeploySettings Deploy { get; init; } = new();
+    public EvalOptions Eval { get; init; } = new();
+    public GateOptions Gate { get; init; } = DefaultGate;
+    public DeployOptions Deploy { get; init; } = new();
 
     /// <summary>Without rules of its own a candidate must at least not be worse than its base at modelling the validation split.</summary>
-    public static readonly QualityGateConfig DefaultGate = new(GateMode.Enforce,
-        [new GateRule(MetricCatalog.Perplexity, QualityGateConfig.DefaultModel, "<=", null, "base", 1, 0)]);
+    public static readonly GateOptions DefaultGate = new(GateMode.Enforce,
+        [new GateRule(MetricCatalog.Perplexity, GateOptions.DefaultModel, "<=", null, "base", 1, 0)]);
 
     /// <summary>The alias Deploy moves: staging when the gate is only advisory, else the configured one.</summary>
     public string DeployAlias => Gate.Mode == GateMode.Advisory ? ModelRegistry.Staging : Deploy.Alias;
@@ -38,7 +39,7 @@ public sealed record PipelineConfig
 /// How the candidate is measured. File paths are relative to the project's dataset folder
 /// (datasets/{project}/); evaluation files belong under its eval/ folder, which data preparation never trains on.
 /// </summary>
-public sealed record EvalSettings
+public sealed record EvalOptions
 {
     public const string LanguageModel = "language_model";
     public const string QuestionAnswering = "qa";
@@ -56,13 +57,17 @@ public sealed record EvalSettings
 
     readonly IReadOnlyList<string>? _families;
 
-    /// <summary>Metric families, each evaluated in its own parallel activity; by default every family that has its inputs.</summary>
+    /// <summary>Metric families the evaluation job measures; by default every family that has its inputs.</summary>
     public IReadOnlyList<string> Families
     {
-        get => _families ?? (DialoguesFile is null ? [LanguageModel, QuestionAnswering] : AllFamilies);
+        get => _families ?? DefaultFamilies(hasDialogues: DialoguesFile is not null);
         init => _families = value;
     }
+
+    /// <summary>Dialogues are played only when there is a dialogue file to play.</summary>
+    public static IReadOnlyList<string> DefaultFamilies(bool hasDialogues) =>
+        hasDialogues ? AllFamilies : [LanguageModel, QuestionAnswering];
 }
 
 /// <param name="Alias">production (default) or staging.</param>
-public sealed record DeploySettings(string Alias = ModelRegistry.Production);
+public sealed record DeployOptions(string Alias = ModelRegistry.Production);

@@ -1,21 +1,21 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessTune.Core.Common;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
 
-namespace ServerlessTune.Core.Pipeline;
+namespace ServerlessTune.Core.PipelineConfig;
 
 /// <summary>
 /// Reads pipeline.json. Every error is a UserInputException of the form "{source}: {key}: reason",
 /// with nested keys spelt as paths (prepare.max_tokens, gate: rules[0].op). Unknown keys are errors, so a
-/// misspelt option never silently falls back to its default. Pure (no I/O): the orchestrator calls it too.
+/// misspelt option never silently falls back to its default. Pure (no I/O): runs are parsed once, where they start.
 /// </summary>
-public static class PipelineConfigParser
+public static class PipelineOptionsParser
 {
-    public const string FileName = "pipeline.json";
     static readonly string[] Keys = ["project", "base_model", "tokenizer", "chat_template", "prepare", "train", "eval", "gate", "deploy"];
 
     static readonly JsonSerializerOptions PrepareJson = new()
@@ -26,9 +26,9 @@ public static class PipelineConfigParser
     };
 
     /// <summary>The configuration used when a run has no pipeline.json.</summary>
-    public static PipelineConfig Default => new();
+    public static PipelineOptions Default => new();
 
-    public static PipelineConfig Parse(string json, string source = FileName)
+    public static PipelineOptions Parse(string json, string source = DatasetPaths.ConfigFile)
     {
         JsonDocument document;
         try
@@ -43,7 +43,7 @@ public static class PipelineConfigParser
             return Parse(document.RootElement, source);
     }
 
-    static PipelineConfig Parse(JsonElement root, string source)
+    static PipelineOptions Parse(JsonElement root, string source)
     {
         JsonFields.RequireObject(root, source);
         JsonFields.RejectUnknownKeys(root, source, Keys);
@@ -57,7 +57,7 @@ public static class PipelineConfigParser
         prepare = prepare with { Tokenizer = tokenizer ?? prepare.Tokenizer, Template = template ?? prepare.Template };
         Keyed(source, "prepare", () => prepare.Validate());
 
-        return new PipelineConfig
+        return new PipelineOptions
         {
             Project = project,
             BaseModel = NonEmpty(root, "base_model", source),
@@ -65,9 +65,9 @@ public static class PipelineConfigParser
             ChatTemplate = template,
             Prepare = prepare,
             Train = root.TryGetProperty("train", out var t) ? ParseTrain(t, $"{source}: train") : new TrainingOptions(),
-            Eval = root.TryGetProperty("eval", out var e) ? ParseEval(e, $"{source}: eval") : new EvalSettings(),
-            Gate = root.TryGetProperty("gate", out var g) ? QualityGateConfig.Parse(g, $"{source}: gate") : PipelineConfig.DefaultGate,
-            Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeploySettings(),
+            Eval = root.TryGetProperty("eval", out var e) ? ParseEval(e, $"{source}: eval") : new EvalOptions(),
+            Gate = root.TryGetProperty("gate", out var g) ? GateOptions.Parse(g, $"{source}: gate") : PipelineOptions.DefaultGate,
+            Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeployOptions(),
         };
     }
 
@@ -90,7 +90,7 @@ public static class PipelineConfigParser
         return TrainingOptions.Parse(value.GetRawText(), where);
     }
 
-    static EvalSettings ParseEval(JsonElement value, string where)
+    static EvalOptions ParseEval(JsonElement value, string where)
     {
         JsonFields.RequireObject(value, where);
         JsonFields.RejectUnknownKeys(value, where, "suite", "dialogues", "families", "max_cases", "max_new_tokens", "batch_size");
@@ -106,17 +106,17 @@ public static class PipelineConfigParser
         {
             if (families.Count == 0) throw new UserInputException($"{where}: families: empty (leave it out to evaluate every family)");
             foreach (var family in families)
-                if (!EvalSettings.AllFamilies.Contains(family))
-                    throw new UserInputException($"{where}: families: unknown family '{family}' (known: {string.Join(", ", EvalSettings.AllFamilies)})");
+                if (!EvalOptions.AllFamilies.Contains(family))
+                    throw new UserInputException($"{where}: families: unknown family '{family}' (known: {string.Join(", ", EvalOptions.AllFamilies)})");
             if (families.Distinct().Count() != families.Count)
                 throw new UserInputException($"{where}: families: listed twice");
-            if (families.Contains(EvalSettings.Dialogues) && dialogues is null)
-                throw new UserInputException($"{where}: families: '{EvalSettings.Dialogues}' needs a dialogues file (eval.dialogues)");
+            if (families.Contains(EvalOptions.Dialogues) && dialogues is null)
+                throw new UserInputException($"{where}: families: '{EvalOptions.Dialogues}' needs a dialogues file (eval.dialogues)");
         }
-        var settings = new EvalSettings
+        var settings = new EvalOptions
         {
             Suite = suite, DialoguesFile = dialogues, MaxCases = maxCases,
-            MaxNewTokens = maxNewTokens ?? new EvalSettings().MaxNewTokens, BatchSize = batchSize ?? new EvalSettings().BatchSize,
+            MaxNewTokens = maxNewTokens ?? new EvalOptions().MaxNewTokens, BatchSize = batchSize ?? new EvalOptions().BatchSize,
         };
         return families is null ? settings : settings with { Families = families };
     }
@@ -130,14 +130,14 @@ public static class PipelineConfigParser
         return (int)number;
     }
 
-    static DeploySettings ParseDeploy(JsonElement value, string where)
+    static DeployOptions ParseDeploy(JsonElement value, string where)
     {
         JsonFields.RequireObject(value, where);
         JsonFields.RejectUnknownKeys(value, where, "alias");
         string alias = JsonFields.OptionalString(value, "alias", where) ?? ModelRegistry.Production;
         if (alias is not (ModelRegistry.Production or ModelRegistry.Staging))
             throw new UserInputException($"{where}: alias: '{alias}' is not one of {ModelRegistry.Production}, {ModelRegistry.Staging}");
-        return new DeploySettings(alias);
+        return new DeployOptions(alias);
     }
 
     static string? NonEmpty(JsonElement root, string key, string where)

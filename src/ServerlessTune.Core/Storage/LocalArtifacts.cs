@@ -1,6 +1,4 @@
-using ServerlessTune.Core.Storage;
-
-namespace ServerlessTune.Pipeline.Steps;
+namespace ServerlessTune.Core.Storage;
 
 /// <summary>
 /// Store artifacts as local paths, for code that reads files (TorchSharp, tokenizers). A local folder store's
@@ -15,13 +13,7 @@ public sealed class LocalArtifacts(IArtifactStore store) : IDisposable
         LocalAsync(prefix.TrimEnd('/'), local => store.DownloadFolderAsync(prefix.TrimEnd('/'), local, ct));
 
     public Task<string> FileAsync(string path, CancellationToken ct = default) =>
-        LocalAsync(path, async local =>
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            await using var source = await store.OpenReadAsync(path, ct);
-            await using var target = File.Create(local);
-            await source.CopyToAsync(target, ct);
-        });
+        LocalAsync(path, local => store.DownloadFileAsync(path, local, ct));
 
     /// <summary>The artifact's path on disk: in place for a local folder store, else fetched once into the scratch folder.</summary>
     async Task<string> LocalAsync(string path, Func<string, Task> fetch)

@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Storage;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Training;
 

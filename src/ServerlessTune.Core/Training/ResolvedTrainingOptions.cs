@@ -5,7 +5,7 @@ namespace ServerlessTune.Core.Training;
 /// trainer never sees a half-specified run. Checks that need the model or data (target modules exist,
 /// conversations fit the context, data not empty) happen in <see cref="FineTuneRecipe"/> before step 1.
 /// </summary>
-public sealed record TrainingSettings(
+public sealed record ResolvedTrainingOptions(
     FineTuneMethod Method,
     int Epochs,
     double LearningRate,
@@ -36,12 +36,12 @@ public sealed record TrainingSettings(
         _ => ["q_proj", "v_proj"],
     };
 
-    public static TrainingSettings Resolve(TrainingOptions o, string modelType)
+    public static ResolvedTrainingOptions Resolve(TrainingOptions o, string modelType)
     {
         var method = o.Method ?? FineTuneMethod.Lora;
         bool lora = method == FineTuneMethod.Lora;
         int rank = o.LoraRank ?? 16;
-        var settings = new TrainingSettings(
+        var settings = new ResolvedTrainingOptions(
             Method: method,
             Epochs: o.Epochs ?? 3,
             LearningRate: o.LearningRate ?? (lora ? 2e-4 : 2e-5),

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace ServerlessTune.Pipeline.Api;
+namespace ServerlessTune.Workflow.Api;
 
 /// <summary>A request the API refuses, with the HTTP status and a one-line reason for the JSON error body.</summary>
 public sealed class ApiError(HttpStatusCode status, string message) : Exception(message)

@@ -1,8 +1,7 @@
 using Microsoft.DurableTask.Client;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Api;
+namespace ServerlessTune.Workflow.Api;
 
 /// <summary>What the status and list endpoints show about a run.</summary>
 public sealed record RunView(

@@ -1,15 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using ServerlessTune.Core;
-using ServerlessTune.Core.Evaluation;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.Common;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Api;
+namespace ServerlessTune.Workflow.Api;
 
-/// <param name="ConfigJson">The body's "config" object as pipeline.json text, already validated; null = use the project's pipeline.json.</param>
-public sealed record StartRunRequest(string Project, string? ConfigJson);
+/// <param name="Options">The body's "config" object, parsed as pipeline.json; null = use the project's pipeline.json.</param>
+public sealed record StartRunRequest(string Project, PipelineOptions? Options);
 
 /// <summary>
 /// Reads the HTTP API's request bodies: bounded in size, strict JSON objects, unknown keys refused,
@@ -30,11 +29,10 @@ public static class RunRequests
         Refuse(() => ArtifactPath.ValidateName(project, "project"));
         if (!root.TryGetProperty("config", out var config) || config.ValueKind == JsonValueKind.Null)
             return new StartRunRequest(project, null);
-        string json = config.GetRawText();
-        var parsed = Refuse(() => PipelineConfigParser.Parse(json, "body: config"));
-        if (parsed.Project is { } named && named != project)
+        var options = Refuse(() => PipelineOptionsParser.Parse(config.GetRawText(), "body: config"));
+        if (options.Project is { } named && named != project)
             throw new ApiError(HttpStatusCode.BadRequest, $"body: config: project: '{named}' differs from the body's project '{project}'");
-        return new StartRunRequest(project, json);
+        return new StartRunRequest(project, options);
     }
 
     /// <summary>POST /runs/{id}/approve: {"approved": true|false, "by": "...", "comment": "..."}.</summary>

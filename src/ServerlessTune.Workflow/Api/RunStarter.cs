@@ -3,34 +3,34 @@ using System.Text;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using ServerlessTune.Core;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Api;
+namespace ServerlessTune.Workflow.Api;
 
 /// <summary>Starts pipeline runs for the HTTP API and the blob trigger, validating before anything is scheduled.</summary>
-public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, PipelineTiming? timing = null)
+public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, TimingOptions? timing = null)
 {
     /// <summary>Blob names (below datasets/{project}/) whose arrival starts a run; data files alone never do.</summary>
-    public static readonly IReadOnlyList<string> StartMarkers = [PipelineConfigParser.FileName, "_ready"];
+    public static readonly IReadOnlyList<string> StartMarkers = [DatasetPaths.ConfigFile, DatasetPaths.ReadyMarker];
 
-    /// <summary>Schedules a run with the given config, or the project's datasets/{project}/pipeline.json when null.</summary>
-    public async Task<string> StartAsync(string project, string? configJson, string? runId = null, CancellationToken ct = default)
+    /// <summary>
+    /// Schedules a run with the given options (already parsed from a request), or with the project's
+    /// datasets/{project}/pipeline.json when null: parsed here, once for the whole run, so a bad file is refused
+    /// while the caller is there to read the message.
+    /// </summary>
+    public async Task<string> StartAsync(string project, PipelineOptions? options, string? runId = null, CancellationToken ct = default)
     {
-        ArtifactPath.ValidateName(project, "project");
-        string source;
-        if (configJson is null)
+        var dataset = ArtifactLayout.Dataset(project);
+        string source = "request config";
+        if (options is null)
         {
-            source = $"datasets/{project}/{PipelineConfigParser.FileName}";
-            configJson = await store.ExistsAsync(source, ct) ? await store.ReadAllTextAsync(source, ct) : null;
+            source = dataset.Config;
+            options = await store.ExistsAsync(source, ct) ? PipelineOptionsParser.Parse(await store.ReadAllTextAsync(source, ct), source) : new PipelineOptions();
         }
-        else source = "request config";
-        // Refuse a bad config now, while the caller is there to read the message.
-        var config = PipelineConfigParser.Parse(configJson ?? "{}", source);
-        if (config.Project is { } named && named != project)
+        if (options.Project is { } named && named != project)
             throw new UserInputException($"{source}: project: '{named}' differs from the run's project '{project}'");
-        var input = new PipelineInput(project, configJson, source, Timing: timing);
+        var input = new PipelineInput(project, options, source, timing);
         return await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
             new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);
     }
@@ -42,9 +42,9 @@ public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, P
     /// </summary>
     public async Task<string?> StartForBlobAsync(string project, string name, CancellationToken ct = default)
     {
-        ArtifactPath.ValidateName(project, "project");
+        var dataset = ArtifactLayout.Dataset(project);
         if (!StartMarkers.Contains(name, StringComparer.Ordinal)) return null;
-        string path = ArtifactPath.Combine("datasets", project, name);
+        string path = dataset.File(name);
         ArtifactInfo? marker = null;
         await foreach (var item in store.ListAsync(path, ct))
             if (item.Path == path) marker = item;

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Orchestration;
+using ServerlessTune.Core.Jobs;
 
-namespace ServerlessTune.Pipeline.Training;
+namespace ServerlessTune.Workflow.Jobs;
 
 /// <summary>
-/// How to run the trainer locally. Arguments may hold {spec} (the spec's path in the store) and {store}
+/// How to run the trainer program (the job container's program) locally. Arguments may hold {spec} (the spec's path in the store) and {store}
 /// (the store's folder), e.g. dotnet stune-trainer.dll {spec} --store {store}.
 /// </summary>
 public sealed record LocalTrainerCommand(string FileName, IReadOnlyList<string> Arguments)
@@ -17,8 +16,8 @@ public sealed record LocalTrainerCommand(string FileName, IReadOnlyList<string> 
 }
 
 /// <summary>
-/// Runs each training job as a child process of this worker. The job's own error is the tail of its stderr
-/// (the trainer prints one clear "error: ..." line before exiting non-zero).
+/// Runs each job (training, evaluation) as a child process of this worker. The job's own error is the tail of its
+/// stderr (the trainer prints one clear "error: ..." line before exiting non-zero).
 /// </summary>
 public sealed class LocalProcessJobLauncher(LocalTrainerCommand command, string storeFolder) : IJobLauncher, IDisposable
 {
@@ -27,32 +26,34 @@ public sealed class LocalProcessJobLauncher(LocalTrainerCommand command, string 
 
     public string Name => "local";
 
-    public Task<TrainingJob> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
+    public Task<JobHandle> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
     {
-        // Keyed by run: a retried start returns the process already running (or finished) for that run.
-        var job = _jobs.GetOrAdd(spec.RunId, _ => LocalJob.Start(Expand(specPath)));
-        return Task.FromResult(new TrainingJob(spec.RunId, Name, job.ExecutionId));
+        // Keyed by run and kind: a retried start returns the process already running (or finished) for that job.
+        var job = _jobs.GetOrAdd(Key(spec.RunId, spec.Kind), _ => LocalJob.Start(Expand(specPath)));
+        return Task.FromResult(new JobHandle(spec.RunId, spec.Kind, Name, job.ExecutionId));
     }
 
-    public async Task<TrainingStatus> GetStatusAsync(TrainingJob job, CancellationToken ct = default)
+    public async Task<JobProgress> GetStatusAsync(JobHandle job, CancellationToken ct = default)
     {
-        if (!_jobs.TryGetValue(job.RunId, out var local) || local.ExecutionId != job.ExecutionId)
-            return new TrainingStatus(JobState.Lost, Error: $"no trainer process {job.ExecutionId} in this worker (it was restarted)");
-        if (!local.Process.HasExited) return new TrainingStatus(JobState.Running);
+        if (!_jobs.TryGetValue(Key(job.RunId, job.Kind), out var local) || local.ExecutionId != job.ExecutionId)
+            return new JobProgress(JobState.Lost, Error: $"no trainer process {job.ExecutionId} in this worker (it was restarted)");
+        if (!local.Process.HasExited) return new JobProgress(JobState.Running);
         // Exit is seen before the redirected output is drained; wait for the last lines, which carry the error.
         await local.Process.WaitForExitAsync(ct);
         int code = local.Process.ExitCode;
         return code == 0
-            ? new TrainingStatus(JobState.Succeeded)
-            : new TrainingStatus(JobState.Failed, Error: $"trainer exited with code {code}: {local.ErrorTail()}");
+            ? new JobProgress(JobState.Succeeded)
+            : new JobProgress(JobState.Failed, Error: $"trainer exited with code {code}: {local.ErrorTail()}");
     }
 
-    public Task StopAsync(TrainingJob job, CancellationToken ct = default)
+    public Task StopAsync(JobHandle job, CancellationToken ct = default)
     {
-        if (_jobs.TryGetValue(job.RunId, out var local) && !local.Process.HasExited)
+        if (_jobs.TryGetValue(Key(job.RunId, job.Kind), out var local) && !local.Process.HasExited)
             local.Process.Kill(entireProcessTree: true);
         return Task.CompletedTask;
     }
+
+    static string Key(string runId, string kind) => $"{runId}/{kind}";
 
     ProcessStartInfo Expand(string specPath)
     {

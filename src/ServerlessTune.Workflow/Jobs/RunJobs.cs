@@ -1,78 +1,48 @@
 using System.Text.Json;
-using ServerlessTune.Core;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Training;
+namespace ServerlessTune.Workflow.Jobs;
 
 /// <summary>
-/// The Train step's service: builds the job spec, starts the job once per run, and reports its state
-/// with the latest step and loss from runs/{runId}/metrics.jsonl.
+/// The jobs of a run, recorded in the store: starts each (training, evaluation) once, reports its state (a
+/// training job with the latest step and loss from runs/{runId}/metrics.jsonl), and stops it. The Train and
+/// Evaluate steps build the specs; this is what they share.
 /// </summary>
-public sealed class TrainingJobs(IArtifactStore store, IJobLauncher launcher)
+public sealed class RunJobs(IArtifactStore store, IJobLauncher launcher)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
-    /// Idempotent: a retried or replayed start finds runs/{runId}/execution.json and returns that job instead
-    /// of launching a second one (unless the job was lost and is relaunched on purpose). The spec is written first (runs/{runId}/spec.json) so the run records what it trained.
+    /// Idempotent: a retried or replayed start finds runs/{runId}/jobs/{kind}/execution.json and returns that job
+    /// instead of launching a second one, unless a lost job is relaunched on purpose. The spec is written first, so
+    /// the run records what it was asked.
     /// </summary>
-    public async Task<TrainingJob> StartAsync(StartTrainingInput input, CancellationToken ct = default)
+    public async Task<JobHandle> StartAsync(JobSpec spec, bool relaunch, CancellationToken ct = default)
     {
-        string runId = ArtifactPath.ValidateName(input.RunId, "run id");
-        string executionPath = $"runs/{runId}/execution.json";
-        if (!input.Relaunch && await store.ExistsAsync(executionPath, ct))
-            return JsonSerializer.Deserialize<TrainingJob>(await store.ReadAllTextAsync(executionPath, ct), Json)
-                   ?? throw new InvalidDataException($"{executionPath}: empty");
-
-        var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
-        var spec = new JobSpec
-        {
-            RunId = runId,
-            BaseModel = input.BaseModel,
-            Data = ArtifactPath.Validate(input.DataPrefix),
-            Output = $"runs/{runId}",
-            Hyperparameters = config.Train,
-            ChatTemplate = config.ChatTemplate,
-        };
-        // The trainer writes its own status to runs/{runId}/job.json; the spec sits beside it.
-        string specPath = $"runs/{runId}/spec.json";
-        await store.WriteAllTextAsync(specPath, spec.ToJson(), ct);
-        var job = await launcher.StartAsync(spec, specPath, ct);
-        await store.WriteAllTextAsync(executionPath, JsonSerializer.Serialize(job, Json), ct);
+        var paths = ArtifactLayout.Run(spec.RunId).Job(spec.Kind);
+        if (!relaunch && await store.ExistsAsync(paths.Execution, ct))
+            return JsonSerializer.Deserialize<JobHandle>(await store.ReadAllTextAsync(paths.Execution, ct), Json)
+                   ?? throw new InvalidDataException($"{paths.Execution}: empty");
+        await store.WriteAllTextAsync(paths.Spec, spec.ToJson(), ct);
+        var job = await launcher.StartAsync(spec, paths.Spec, ct);
+        await store.WriteAllTextAsync(paths.Execution, JsonSerializer.Serialize(job, Json), ct);
         return job;
     }
 
-    public async Task<TrainingStatus> GetStatusAsync(TrainingJob job, CancellationToken ct = default)
+    public async Task<JobProgress> GetStatusAsync(JobHandle job, CancellationToken ct = default)
     {
         var state = await launcher.GetStatusAsync(job, ct);
-        var (step, total, loss) = await LatestMetricsAsync(job.RunId, ct);
-        return state with { Step = step, TotalSteps = total, Loss = loss };
-    }
-
-    public Task StopAsync(TrainingJob job, CancellationToken ct = default) => launcher.StopAsync(job, ct);
-
-    /// <summary>The last complete line of metrics.jsonl that has a step; a line being written is skipped, not an error.</summary>
-    async Task<(int? Step, int? TotalSteps, double? Loss)> LatestMetricsAsync(string runId, CancellationToken ct)
-    {
-        string path = $"runs/{ArtifactPath.ValidateName(runId, "run id")}/metrics.jsonl";
-        if (!await store.ExistsAsync(path, ct)) return (null, null, null);
-        (int? Step, int? TotalSteps, double? Loss) latest = (null, null, null);
-        await foreach (var line in store.ReadLinesAsync(path, ct))
+        if (job.Kind != JobKinds.Train) return state;
+        var steps = (await MetricsFile.ReadAsync(store, ArtifactLayout.Run(job.RunId).Metrics, ct)).Where(r => r.Step is not null).ToList();
+        return state with
         {
-            try
-            {
-                using var record = JsonDocument.Parse(line);
-                var root = record.RootElement;
-                if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("step", out var step) && step.TryGetInt32(out int s))
-                    latest = (s,
-                        root.TryGetProperty("total_steps", out var total) && total.TryGetInt32(out int t) ? t : latest.TotalSteps,
-                        root.TryGetProperty("loss", out var loss) && loss.ValueKind == JsonValueKind.Number ? loss.GetDouble() : latest.Loss);
-            }
-            catch (JsonException) { }
-        }
-        return latest;
+            Step = steps.LastOrDefault()?.Step,
+            TotalSteps = steps.LastOrDefault(r => r.TotalSteps is not null)?.TotalSteps,
+            Loss = steps.LastOrDefault(r => r.Loss is not null)?.Loss,
+        };
     }
+
+    public Task StopAsync(JobHandle job, CancellationToken ct = default) => launcher.StopAsync(job, ct);
 }

@@ -4,16 +4,15 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Training;
 
-namespace ServerlessTune.Pipeline.Runner;
+namespace ServerlessTune.Workflow.Runner;
 
 /// <param name="Status">Completed, GateFailed, Failed or Terminated.</param>
 /// <param name="Error">The run's failure message (the failed step and its own error) when Status is Failed.</param>
-public sealed record PipelineRunResult(string RunId, string Status, GateRecord? Gate, string? Version, string? Alias, string? Error, PipelineResult? Result);
+public sealed record PipelineRunResult(string RunId, string Status, GateResult? Gate, string? Version, string? Alias, string? Error, PipelineResult? Result);
 
 public sealed record PipelineRunnerOptions
 {

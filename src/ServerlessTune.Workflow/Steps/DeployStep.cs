@@ -1,8 +1,7 @@
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Steps;
+namespace ServerlessTune.Workflow.Steps;
 
 /// <summary>
 /// The Deploy step: registers the run's model and moves the alias. Both are idempotent (the version name
@@ -12,7 +11,7 @@ public sealed class DeployStep(IArtifactStore store, ModelRegistry registry)
 {
     public async Task<Deployment> RunAsync(DeployInput input, CancellationToken ct = default)
     {
-        var fineTuned = await RunOutputs.FineTunedAsync(store, input.RunId, ct);
+        var fineTuned = await FineTunedModel.OfRunAsync(store, input.RunId, ct);
         var version = await registry.RegisterAsync(new ModelVersion
         {
             Project = input.Project,

@@ -1,34 +1,30 @@
 using ServerlessTune.Core.Evaluation;
-using ServerlessTune.Core.Pipeline;
-using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
+using ServerlessTune.Core.Training;
 
-namespace ServerlessTune.Pipeline.Steps;
+namespace ServerlessTune.Workflow.Steps;
 
 /// <summary>
-/// The fan-in: merges every family's outputs into the evaluation report (written to reports/{runId}/ as
-/// JSON, Markdown and self-contained HTML, with the training curves), and applies the configured gate to it.
+/// The Gate step, the evaluation's fan-in: merges the families the evaluation job wrote into the report
+/// (reports/{runId}/report.json, .md and a self-contained .html, with the training curves) and applies the
+/// configured gate to it. It runs no model, so it needs no libtorch.
 /// </summary>
 public sealed class GateStep(IArtifactStore store)
 {
-    public async Task<GateDecision> RunAsync(GateInput input, CancellationToken ct = default)
+    public async Task<GatedCandidate> RunAsync(GateInput input, CancellationToken ct = default)
     {
-        var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
         using var local = new LocalArtifacts(store);
-        var plan = await EvaluateStep.PlanAsync(local, input.Project, input.DataPrefix, config, ct);
-        string metrics = $"runs/{ArtifactPath.ValidateName(input.RunId, "run id")}/metrics.jsonl";
-        var training = await store.ExistsAsync(metrics, ct) ? TrainingCurve.Load(await local.FileAsync(metrics, ct)) : null;
+        var plan = await EvaluationPlan.FromStoreAsync(local, input.Project, input.DataPrefix, input.Eval, input.ChatTemplate, ct);
+        var outputs = await EvaluationOutputs.ReadAsync(store, input.RunId, input.Eval.Families, ct);
+        string metricsPath = ArtifactLayout.Run(input.RunId).Metrics;
+        var metrics = await MetricsFile.ReadAsync(store, metricsPath, ct);
+        var training = metrics.Count > 0 ? TrainingCurve.From(metrics, metricsPath) : null;
 
-        var report = new ModelEvaluator(plan).Report(input.RunId, input.Families.SelectMany(f => f.Outputs),
-            QualityGateConfig.DefaultModel, new EvaluationOptions(), config.Gate, training);
+        var report = plan.Report(input.RunId, outputs, GateOptions.DefaultModel, new EvaluationOptions(), input.Gate, training);
         await ReportWriter.WriteAsync(report, store, ct);
 
-        var gate = report.Gate!;
-        var reasons = gate.Rules.Where(r => r.Status == RuleStatus.Failed).Select(r => r.Message).ToList();
-        var candidate = report.Models.Single(m => m.Name == QualityGateConfig.DefaultModel);
-        return new GateDecision(
-            new GateRecord(gate.Passed, config.Gate.Mode.ToString().ToLowerInvariant(), reasons),
+        var candidate = report.Models.Single(m => m.Name == GateOptions.DefaultModel);
+        return new GatedCandidate(report.Gate!,
             candidate.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal));
     }
 }

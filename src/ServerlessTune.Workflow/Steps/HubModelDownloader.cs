@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
 
-namespace ServerlessTune.Pipeline.Models;
+namespace ServerlessTune.Workflow.Steps;
 
 /// <summary>
 /// Downloads a Hugging Face model repository's checkpoint files (config, tokenizer, safetensors, shards)
@@ -26,16 +26,16 @@ public sealed partial class HubModelDownloader(HttpClient http, IArtifactStore s
     public static HubModelDownloader FromEnvironment(HttpClient http, IArtifactStore store) =>
         new(http, store, Environment.GetEnvironmentVariable("HF_ENDPOINT") ?? DefaultEndpoint, Environment.GetEnvironmentVariable("HF_TOKEN"));
 
-    /// <summary>A repository id, optionally with a revision: "org/name" or "org/name@revision".</summary>
-    public static bool IsHubId(string spec) => HubIdPattern().IsMatch(spec);
+    /// <summary>A repository id, optionally with a revision ("org/name" or "org/name@revision"; main by default); null when it is not one.</summary>
+    public static (string Repository, string Revision)? Parse(string spec) =>
+        HubIdPattern().Match(spec) is { Success: true } match
+            ? (match.Groups["repo"].Value, match.Groups["rev"].Success ? match.Groups["rev"].Value : "main")
+            : null;
 
     /// <summary>Downloads <paramref name="hubId"/> into <paramref name="prefix"/>; returns the files written.</summary>
     public async Task<IReadOnlyList<string>> DownloadAsync(string hubId, string prefix, CancellationToken ct = default)
     {
-        var match = HubIdPattern().Match(hubId);
-        if (!match.Success) throw new UserInputException($"base_model '{hubId}': not a hub id (org/name or org/name@revision)");
-        string repo = match.Groups["repo"].Value;
-        string revision = match.Groups["rev"].Success ? match.Groups["rev"].Value : "main";
+        var (repo, revision) = Parse(hubId) ?? throw new UserInputException($"base_model '{hubId}': not a hub id (org/name or org/name@revision)");
 
         var written = new List<string>();
         if (!await FetchAsync(repo, revision, "config.json", prefix, ct))

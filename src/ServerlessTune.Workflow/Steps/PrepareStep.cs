@@ -1,12 +1,10 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Modeling;
-using ServerlessTune.Core.Tokenization;
-using ServerlessTune.Core.Pipeline;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
+using ServerlessTune.Core.Tokenization;
 
-namespace ServerlessTune.Pipeline.Steps;
+namespace ServerlessTune.Workflow.Steps;
 
 /// <summary>
 /// The PrepareData step: every data file under datasets/{project}/ into prepared/{runId}/, tokenised with the
@@ -17,25 +15,22 @@ public sealed class PrepareStep(IArtifactStore store)
 {
     public async Task<PreparedData> RunAsync(PrepareDataInput input, CancellationToken ct = default)
     {
-        string project = ArtifactPath.ValidateName(input.Project, "project");
-        string runId = ArtifactPath.ValidateName(input.RunId, "run id");
-        var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
-        string source = $"datasets/{project}/";
-        string output = $"prepared/{runId}";
+        var dataset = ArtifactLayout.Dataset(input.Project);
+        var output = ArtifactLayout.Prepared(input.RunId);
         using var local = new LocalArtifacts(store);
         string model = await local.FolderAsync(input.BaseModel, ct);
-        var options = config.Prepare with
+        var options = input.Options with
         {
-            Tokenizer = config.Tokenizer ?? model,
-            Template = ChatTemplates.For(model, config.ChatTemplate).Name,
-            MaxTokens = Math.Min(config.Prepare.MaxTokens, ModelConfig.Load(model).MaxPositions),
+            Tokenizer = input.Tokenizer ?? model,
+            Template = ChatTemplates.For(model, input.ChatTemplate).Name,
+            MaxTokens = Math.Min(input.Options.MaxTokens, ModelConfig.Load(model).MaxPositions),
         };
-        var request = await PrepareRequest.FromStorePrefixAsync(store, source, output + "/", options, ct);
+        var request = await PrepareRequest.FromStorePrefixAsync(store, dataset.Prefix, output.Prefix, options, ct);
         if (request.Inputs.Count == 0)
-            throw new UserInputException($"{source}: no data files in {store.Location}");
+            throw new UserInputException($"{dataset.Prefix}: no data files in {store.Location}");
         var stats = await DataPreparationService.RunAsync(request, cancellationToken: ct);
         if (stats.Totals.Train == 0)
-            throw new UserInputException($"{source}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output}/rejects.jsonl)");
-        return new PreparedData(output, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation);
+            throw new UserInputException($"{dataset.Prefix}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output.Rejects})");
+        return new PreparedData(output.Folder, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation);
     }
 }

@@ -5,18 +5,18 @@ using ServerlessTune.Core;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
 
-namespace ServerlessTune.Pipeline.Models;
+namespace ServerlessTune.Workflow.Steps;
 
 /// <summary>
-/// Turns the configured base_model into a store folder holding a Hugging Face checkpoint, which is what
-/// the trainer and evaluation read:
+/// The ResolveBaseModel step: turns the configured base_model into a store folder holding a Hugging Face
+/// checkpoint, which is what data preparation, the trainer and evaluation read:
 /// - a store folder with config.json is used as it is;
 /// - "init:{arch}-{preset}[-seed{N}]" is a randomly initialised model made offline (the embedded default);
 /// - a local folder with config.json is copied into models/local/;
 /// - a hub id "org/name[@revision]" is downloaded into models/hub/.
 /// Copies are made once: a folder counts only when its marker, written last, exists, so a crash mid-copy is redone.
 /// </summary>
-public sealed partial class BaseModelStep(IArtifactStore store, HttpClient http)
+public sealed partial class ResolveBaseModelStep(IArtifactStore store, HttpClient http)
 {
     const string CompleteMarker = ".complete";
 
@@ -27,7 +27,7 @@ public sealed partial class BaseModelStep(IArtifactStore store, HttpClient http)
             return spec.TrimEnd('/');
 
         if (InitPattern().Match(spec) is { Success: true } init)
-            return await OnceAsync($"models/init/{init.Groups["arch"].Value}-{init.Groups["preset"].Value}-seed{SeedOf(init)}", async prefix =>
+            return await OnceAsync(ArtifactLayout.InitModel($"{init.Groups["arch"].Value}-{init.Groups["preset"].Value}-seed{SeedOf(init)}"), async prefix =>
                 await WithTempFolderAsync(async dir =>
                 {
                     ModelInitializer.Run(init.Groups["arch"].Value, init.Groups["preset"].Value, dir, SeedOf(init));
@@ -38,14 +38,12 @@ public sealed partial class BaseModelStep(IArtifactStore store, HttpClient http)
         {
             if (!File.Exists(Path.Combine(spec, "config.json")))
                 throw new UserInputException($"base_model '{spec}': the folder has no config.json");
-            return await OnceAsync($"models/local/{LocalName(spec)}", prefix => store.UploadFolderAsync(spec, prefix, ct), ct);
+            return await OnceAsync(ArtifactLayout.LocalModel(LocalName(spec)), prefix => store.UploadFolderAsync(spec, prefix, ct), ct);
         }
 
-        if (HubModelDownloader.IsHubId(spec))
-        {
-            string prefix = "models/hub/" + (spec.Contains('@') ? spec.Replace('@', '/') : spec + "/main");
-            return await OnceAsync(prefix, p => HubModelDownloader.FromEnvironment(http, store).DownloadAsync(spec, p, ct), ct);
-        }
+        if (HubModelDownloader.Parse(spec) is { } hub)
+            return await OnceAsync(ArtifactLayout.HubModel(hub.Repository, hub.Revision),
+                prefix => HubModelDownloader.FromEnvironment(http, store).DownloadAsync(spec, prefix, ct), ct);
 
         throw new UserInputException(
             $"base_model '{spec}': not a store folder with config.json, an init:<arch>-<preset> model, a local folder or a hub id (org/name)");
