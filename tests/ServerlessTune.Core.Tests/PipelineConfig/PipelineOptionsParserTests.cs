@@ -1,17 +1,17 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Training;
 
-namespace ServerlessTune.Pipeline.Tests.Config;
+namespace ServerlessTune.Core.Tests.PipelineConfig;
 
 public sealed class PipelineConfigParserTests
 {
     [Fact]
     public void A_full_config_sets_every_section()
     {
-        var config = PipelineConfigParser.Parse("""
+        var config = PipelineOptionsParser.Parse("""
             {
               // comments are allowed: users annotate their configs
               "project": "acme-support",
@@ -46,12 +46,12 @@ public sealed class PipelineConfigParserTests
     [Fact]
     public void An_empty_config_takes_the_defaults()
     {
-        var config = PipelineConfigParser.Parse("{}");
+        var config = PipelineOptionsParser.Parse("{}");
         Assert.Null(config.Project);
         Assert.Null(config.BaseModel);
         Assert.Equal(new PrepareOptions().MaxTokens, config.Prepare.MaxTokens);
         Assert.Equal(new TrainingOptions(), config.Train);
-        Assert.Equal(new[] { EvalSettings.LanguageModel, EvalSettings.QuestionAnswering }, config.Eval.Families); // dialogues only with a dialogues file
+        Assert.Equal(new[] { EvalOptions.LanguageModel, EvalOptions.QuestionAnswering }, config.Eval.Families); // dialogues only with a dialogues file
         Assert.Equal(GateMode.Enforce, config.Gate.Mode);
         Assert.Equal("perplexity", Assert.Single(config.Gate.Rules).Metric);
         Assert.Equal("production", config.DeployAlias);
@@ -60,7 +60,7 @@ public sealed class PipelineConfigParserTests
     [Fact]
     public void An_advisory_gate_deploys_to_staging()
     {
-        var config = PipelineConfigParser.Parse("""{ "gate": { "mode": "advisory", "rules": [] }, "deploy": { "alias": "production" } }""");
+        var config = PipelineOptionsParser.Parse("""{ "gate": { "mode": "advisory", "rules": [] }, "deploy": { "alias": "production" } }""");
         Assert.Equal("staging", config.DeployAlias);
     }
 
@@ -83,14 +83,14 @@ public sealed class PipelineConfigParserTests
     [InlineData("{\"deploy\": {\"alias\": \"latest\"}}", "pipeline.json: deploy: alias: 'latest'")]
     public void Errors_name_the_key(string json, string expectedStart)
     {
-        var error = Assert.Throws<UserInputException>(() => PipelineConfigParser.Parse(json));
+        var error = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse(json));
         Assert.StartsWith(expectedStart, error.Message);
     }
 
     [Fact]
     public void Broken_json_names_the_source_and_line()
     {
-        var error = Assert.Throws<UserInputException>(() => PipelineConfigParser.Parse("{\n\"project\": \"a\",\n\"deploy\": }", "datasets/acme/pipeline.json"));
+        var error = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse("{\n\"project\": \"a\",\n\"deploy\": }", "datasets/acme/pipeline.json"));
         Assert.StartsWith("datasets/acme/pipeline.json:3: invalid JSON", error.Message);
     }
 }

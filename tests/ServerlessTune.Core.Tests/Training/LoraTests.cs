@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace ServerlessTune.Core.Tests.Training;
 
 [Collection(GlobalRngCollection.Name)]
-public class LoraTests
+public class LoraTrainingTests
 {
     static Tensor Ids(int seed) => randint(TinyModels.Vocab, [2, 9], generator: new torch.Generator((ulong)seed)).to(int64);
 
@@ -47,7 +47,7 @@ public class LoraTests
         var model = TinyModels.ByType(arch);
         using var ids = Ids(1);
         using var before = Logits(model, ids);
-        LoraInjector.Attach(model, TrainingSettings.DefaultLoraTargets(arch), rank: 4, alpha: 8, dropout: 0.1);
+        LoraInjector.Attach(model, ResolvedTrainingOptions.DefaultLoraTargets(arch), rank: 4, alpha: 8, dropout: 0.1);
         using var after = Logits(model, ids);
         Assert.Equal(0f, (after - before).abs().max().item<float>());
     }
@@ -58,7 +58,7 @@ public class LoraTests
     public void Merged_model_gives_the_logits_of_base_plus_adapter(string arch)
     {
         var model = TinyModels.ByType(arch);
-        LoraInjector.Attach(model, TrainingSettings.DefaultLoraTargets(arch), rank: 4, alpha: 8, dropout: 0);
+        LoraInjector.Attach(model, ResolvedTrainingOptions.DefaultLoraTargets(arch), rank: 4, alpha: 8, dropout: 0);
         RandomizeAdapters(model);
         using var ids = Ids(2);
         using var withAdapter = Logits(model, ids);

@@ -16,7 +16,7 @@ public class PeftAdapterTests
     {
         using var dir = new TempDir();
         var model = TinyModels.ByType(arch);
-        LoraInjector.Attach(model, TrainingSettings.DefaultLoraTargets(arch), rank: 4, alpha: 8, dropout: 0.05);
+        LoraInjector.Attach(model, ResolvedTrainingOptions.DefaultLoraTargets(arch), rank: 4, alpha: 8, dropout: 0.05);
         using (no_grad())
             foreach (var (_, p) in LoraInjector.AdapterParameters(model)) p.add_(0.05);
         PeftAdapter.Save(model, new PeftAdapterConfig

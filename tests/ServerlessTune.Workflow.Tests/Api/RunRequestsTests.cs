@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
-using ServerlessTune.Pipeline.Api;
+using ServerlessTune.Workflow.Api;
 
-namespace ServerlessTune.Pipeline.Tests.Functions;
+namespace ServerlessTune.Workflow.Tests.Api;
 
 public sealed class RunRequestsTests
 {
@@ -12,12 +12,12 @@ public sealed class RunRequestsTests
     static async Task<ApiError> Refused(Func<Task> read) => await Assert.ThrowsAsync<ApiError>(read);
 
     [Fact]
-    public async Task A_start_request_with_a_config_keeps_its_json()
+    public async Task A_start_request_with_a_config_carries_it_parsed()
     {
         var request = await Start("""{"project": "acme", "config": {"train": {"epochs": 2}}}""");
         Assert.Equal("acme", request.Project);
-        Assert.Equal("""{"train": {"epochs": 2}}""", request.ConfigJson);
-        Assert.Null((await Start("""{"project": "acme"}""")).ConfigJson);
+        Assert.Equal(2, request.Options!.Train.Epochs);
+        Assert.Null((await Start("""{"project": "acme"}""")).Options);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class RunRequestsTests
     public async Task Approvals_need_an_explicit_decision()
     {
         var decision = await RunRequests.ReadApprovalAsync(new MemoryStream("""{"approved": false, "by": "dana", "comment": "too formal"}"""u8.ToArray()), null);
-        Assert.Equal(new ServerlessTune.Pipeline.Orchestration.ApprovalDecision(false, "dana", "too formal"), decision);
+        Assert.Equal(new ApprovalDecision(false, "dana", "too formal"), decision);
         var missing = await Refused(() => RunRequests.ReadApprovalAsync(new MemoryStream("""{"by": "dana"}"""u8.ToArray()), null));
         Assert.Equal("body: approved: missing (true or false)", missing.Message);
         var typed = await Refused(() => RunRequests.ReadApprovalAsync(new MemoryStream("""{"approved": "yes"}"""u8.ToArray()), null));

@@ -1,13 +1,13 @@
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessTune.Core;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Api;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Tests.Orchestration;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow.Api;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Tests.Orchestration;
 
-namespace ServerlessTune.Pipeline.Tests.Functions;
+namespace ServerlessTune.Workflow.Tests.Api;
 
 /// <summary>What the blob trigger and the HTTP API do, against a real durable client (in-process host).</summary>
 public sealed class RunStarterTests : IAsyncLifetime
@@ -22,11 +22,8 @@ public sealed class RunStarterTests : IAsyncLifetime
         _store = new LocalFolderStore(Path.Combine(_harness.Scratch, "store"));
         _launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _store.Location);
         _host = await DurableTaskTestHost.StartAsync(
-            registry => PipelineTasks.Register(registry, new Dictionary<string, Type> { [PipelineNames.Evaluate] = typeof(ScriptedEvaluateActivity) }),
-            new DurableTaskTestHostOptions
-            {
-                ConfigureServices = services => services.AddPipelineServices(_store, _launcher).AddSingleton(new EvaluationScript(2.0)),
-            });
+            registry => PipelineTasks.Register(registry),
+            new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, _launcher) });
     }
 
     public async Task DisposeAsync()
@@ -38,11 +35,14 @@ public sealed class RunStarterTests : IAsyncLifetime
 
     RunStarter Starter() => new(_host.Client, _store, PipelineHarness.FastTiming);
 
+    /// <summary>A validation split large enough for the evaluation to derive its suite from (see PipelineHarness.Input).</summary>
+    const string SplitForTheSuite = "\"prepare\": { \"validation_fraction\": 0.3 }";
+
     [Fact]
     public async Task Data_files_start_nothing_and_the_ready_marker_starts_one_run_even_when_redelivered()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        await _store.WriteAllTextAsync("datasets/acme/pipeline.json", """{ "base_model": "models/base" }""");
+        await _store.WriteAllTextAsync("datasets/acme/pipeline.json", $$"""{ "base_model": "models/base", {{SplitForTheSuite}} }""");
         await _store.WriteAllTextAsync("datasets/acme/_ready", "");
 
         Assert.Null(await Starter().StartForBlobAsync("acme", "chats.jsonl"));
@@ -64,7 +64,7 @@ public sealed class RunStarterTests : IAsyncLifetime
     public async Task A_run_without_a_base_model_fails_naming_the_key()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        string runId = await Starter().StartAsync("acme", "{}");
+        string runId = await Starter().StartAsync("acme", new PipelineOptions());
         await _host.Client.WaitForInstanceCompletionAsync(runId);
 
         var view = await new RunQueries(_host.Client).GetAsync(runId);
@@ -89,7 +89,7 @@ public sealed class RunStarterTests : IAsyncLifetime
     public async Task A_started_run_is_visible_with_its_progress_and_an_unknown_run_is_not()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        string runId = await Starter().StartAsync("acme", """{"base_model": "models/base", "deploy": {"alias": "staging"}}""");
+        string runId = await Starter().StartAsync("acme", PipelineOptionsParser.Parse($$"""{"base_model": "models/base", "deploy": {"alias": "staging"}, {{SplitForTheSuite}} }"""));
         await _host.Client.WaitForInstanceCompletionAsync(runId);
 
         var view = await new RunQueries(_host.Client).GetAsync(runId);

@@ -1,8 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
-using ServerlessTune.Pipeline.Orchestration;
 
-namespace ServerlessTune.Pipeline.Tests.Functions;
+namespace ServerlessTune.Workflow.Tests.Functions;
 
 /// <summary>The Functions host cannot run here; what it would load is the functions.metadata the build writes.</summary>
 public sealed class FunctionsMetadataTests

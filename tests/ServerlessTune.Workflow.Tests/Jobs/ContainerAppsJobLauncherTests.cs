@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Azure.Core;
+using ServerlessTune.Azure.Jobs;
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Training;
 
-namespace ServerlessTune.Pipeline.Tests.Training;
+namespace ServerlessTune.Workflow.Tests.Jobs;
 
 public sealed class ContainerAppsJobLauncherTests
 {
@@ -15,14 +15,14 @@ public sealed class ContainerAppsJobLauncherTests
 
     static readonly JobSpec Spec = new()
     {
-        RunId = "run-42", BaseModel = "models/base", Data = "prepared/run-42", Output = "runs/run-42",
+        RunId = "run-42", BaseModel = "models/base", Data = "prepared/run-42",
         Hyperparameters = new TrainingOptions { Epochs = 2, LoraRank = 8 },
     };
 
     [Fact]
     public async Task Starts_polls_and_stops_an_execution_as_recorded()
     {
-        var recorded = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Training", "Recorded", "containerapps-job.json")))!;
+        var recorded = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Jobs", "Recorded", "containerapps-job.json")))!;
         var scopes = new List<string>();
         var credential = DelegatedTokenCredential.Create((context, _) =>
         {
@@ -42,7 +42,7 @@ public sealed class ContainerAppsJobLauncherTests
         var failed = await launcher.GetStatusAsync(job);
         var stop = await Assert.ThrowsAsync<HttpRequestException>(() => launcher.StopAsync(job));
 
-        Assert.Equal(new TrainingJob("run-42", "containerapps", "stune-trainer-k2x9q1"), job);
+        Assert.Equal(new JobHandle("run-42", JobKinds.Train, "containerapps", "stune-trainer-k2x9q1"), job);
         Assert.Equal(JobState.Running, running.State);
         Assert.Equal(JobState.Failed, failed.State);
         Assert.Contains("stune-trainer-k2x9q1 ended Failed", failed.Error);

@@ -1,14 +1,14 @@
-using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Tests.Orchestration;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Core.Jobs;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Tests.Orchestration;
 
-namespace ServerlessTune.Pipeline.Tests.Training;
+namespace ServerlessTune.Workflow.Tests.Jobs;
 
 public sealed class LocalProcessJobLauncherTests : IDisposable
 {
     readonly PipelineHarness _harness = new();
-    static readonly JobSpec Spec = new() { RunId = "run-7", BaseModel = "models/base", Data = "prepared/run-7", Output = "runs/run-7" };
+    static readonly JobSpec Spec = new() { RunId = "run-7", BaseModel = "models/base", Data = "prepared/run-7" };
+    const string SpecPath = "runs/run-7/jobs/train/spec.json";
 
     public void Dispose() => _harness.Dispose();
 
@@ -18,8 +18,8 @@ public sealed class LocalProcessJobLauncherTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_harness.Scratch, "runs", "run-7"));
         using var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _harness.Scratch);
 
-        var job = await launcher.StartAsync(Spec, "runs/run-7/spec.json");
-        TrainingStatus status;
+        var job = await launcher.StartAsync(Spec, SpecPath);
+        JobProgress status;
         while ((status = await launcher.GetStatusAsync(job)).State == JobState.Running) await Task.Delay(20);
 
         Assert.Equal(JobState.Succeeded, status.State);
@@ -31,7 +31,7 @@ public sealed class LocalProcessJobLauncherTests : IDisposable
     {
         using var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _harness.Scratch);
 
-        var status = await launcher.GetStatusAsync(new TrainingJob("run-7", "local", "pid-1"));
+        var status = await launcher.GetStatusAsync(new JobHandle("run-7", JobKinds.Train, "local", "pid-1"));
 
         Assert.Equal(JobState.Lost, status.State);
         Assert.Equal("no trainer process pid-1 in this worker (it was restarted)", status.Error);
@@ -41,11 +41,11 @@ public sealed class LocalProcessJobLauncherTests : IDisposable
     public async Task Stopping_a_running_job_ends_it_as_failed()
     {
         using var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.RunsForever), _harness.Scratch);
-        var job = await launcher.StartAsync(Spec, "runs/run-7/spec.json");
+        var job = await launcher.StartAsync(Spec, SpecPath);
         Assert.Equal(JobState.Running, (await launcher.GetStatusAsync(job)).State);
 
         await launcher.StopAsync(job);
-        TrainingStatus status;
+        JobProgress status;
         while ((status = await launcher.GetStatusAsync(job)).State == JobState.Running) await Task.Delay(20);
 
         Assert.Equal(JobState.Failed, status.State);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace ServerlessTune.Pipeline.Tests.Training;
+namespace ServerlessTune.Workflow.Tests.Jobs;
 
 /// <summary>
 /// Answers HTTP requests from a recorded exchange, in order, and fails the test when a request differs

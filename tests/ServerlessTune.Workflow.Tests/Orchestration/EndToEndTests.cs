@@ -1,18 +1,17 @@
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Runner;
-using ServerlessTune.Pipeline.Storage;
-using ServerlessTune.Pipeline.Tests.Storage;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Runner;
+using ServerlessTune.Workflow.Tests.Storage;
 
-namespace ServerlessTune.Pipeline.Tests.Orchestration;
+namespace ServerlessTune.Workflow.Tests.Orchestration;
 
 /// <summary>
-/// The whole pipeline with every real part: data preparation, the trainer program as a child process,
-/// model evaluation per family, the gate over the merged report, and the registry; in the in-process
-/// Durable Task engine, over a local folder and over blob storage (Azurite).
+/// The whole pipeline with every real part: data preparation, the job program as a child process for training
+/// and for model evaluation, the gate over the merged report, and the registry; in the in-process Durable Task
+/// engine, over a local folder and over blob storage (Azurite).
 /// </summary>
 public static class EndToEnd
 {
@@ -43,9 +42,9 @@ public static class EndToEnd
         Assert.Equal($"runs/{run.RunId}/merged", version.Adapter);
         Assert.True(await store.ExistsAsync($"runs/{run.RunId}/merged/model.safetensors"));
         Assert.Equal(run.Result!.Metrics, version.Metrics);
-        foreach (var name in new[] { ReportWriter.JsonName, ReportWriter.MarkdownName, ReportWriter.HtmlName })
+        foreach (var name in new[] { ReportPaths.JsonFile, ReportPaths.MarkdownFile, ReportPaths.HtmlFile })
             Assert.True(await store.ExistsAsync($"reports/{run.RunId}/{name}"), name);
-        var report = ReportJson.Deserialize(await store.ReadAllTextAsync($"reports/{run.RunId}/{ReportWriter.JsonName}"), "report.json");
+        var report = ReportJson.Deserialize(await store.ReadAllTextAsync($"reports/{run.RunId}/{ReportPaths.JsonFile}"), "report.json");
         double Perplexity(string model) => report.Models.Single(m => m.Name == model).Metrics[MetricCatalog.Perplexity].Value;
         Assert.True(Perplexity("candidate") < Perplexity("base"), $"candidate {Perplexity("candidate")} vs base {Perplexity("base")}");
         Assert.InRange(report.Cases.Count, 1, 3); // derived from the validation split, capped by max_cases
@@ -72,7 +71,7 @@ public sealed class EndToEndLocalTests : IDisposable
         // The next run is measured against the model now in production, on the same cases.
         var next = await new PipelineRunner(store, launcher).RunAsync(PipelineHarness.Input(EndToEnd.Config), runId: "run-local-2");
         Assert.True(next.Status == PipelineOutcome.Completed, $"{next.Status}: {next.Error}");
-        var report = ReportJson.Deserialize(await store.ReadAllTextAsync($"reports/{next.RunId}/{ReportWriter.JsonName}"), "report.json");
+        var report = ReportJson.Deserialize(await store.ReadAllTextAsync($"reports/{next.RunId}/{ReportPaths.JsonFile}"), "report.json");
         var production = report.Models.Single(m => m.Name == "production");
         Assert.Equal($"production ({run.Version})", production.Source);
         // Same data, seed and settings: the production model is the first run's, so it scores exactly the same.

@@ -1,13 +1,13 @@
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Runner;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Runner;
 
-namespace ServerlessTune.Pipeline.Tests.Orchestration;
+namespace ServerlessTune.Workflow.Tests.Orchestration;
 
 /// <summary>A manual gate waits for a person's decision, raised as an external event through the durable client.</summary>
 public sealed class ManualGateTests : IDisposable
@@ -23,13 +23,11 @@ public sealed class ManualGateTests : IDisposable
     async Task<PipelineRunResult> RunUntilApprovalAsync(string runId, double candidatePerplexity, ApprovalDecision decision)
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        using var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _store.Location);
+        using var launcher = new LocalProcessJobLauncher(
+            ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity)), _store.Location);
         await using var host = await DurableTaskTestHost.StartAsync(
-            registry => PipelineTasks.Register(registry, new Dictionary<string, Type> { [PipelineNames.Evaluate] = typeof(ScriptedEvaluateActivity) }),
-            new DurableTaskTestHostOptions
-            {
-                ConfigureServices = services => services.AddPipelineServices(_store, launcher).AddSingleton(new EvaluationScript(candidatePerplexity)),
-            });
+            registry => PipelineTasks.Register(registry),
+            new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, launcher) });
         await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, PipelineHarness.Input(Config), new Microsoft.DurableTask.StartOrchestrationOptions(runId));
 
         OrchestrationMetadata? waiting;
@@ -53,7 +51,7 @@ public sealed class ManualGateTests : IDisposable
         var run = await RunUntilApprovalAsync("run-approved", 2.0, new ApprovalDecision(true, "dana"));
 
         Assert.Equal(PipelineOutcome.Completed, run.Status);
-        Assert.Equal("manual", run.Gate!.Mode);
+        Assert.Equal(GateMode.Manual, run.Gate!.Mode);
         Assert.Equal(run.Version, (await new ModelRegistry(_store).GetAliasesAsync("acme"))["production"]);
     }
 

@@ -1,18 +1,19 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Runner;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Runner;
 
-namespace ServerlessTune.Pipeline.Tests.Orchestration;
+namespace ServerlessTune.Workflow.Tests.Orchestration;
 
-/// <summary>A project with a small support dataset in a store, and a runner wired to the test trainer and evaluation.</summary>
+/// <summary>A project with a small support dataset in a store, and a runner wired to the test job scripts.</summary>
 public sealed class PipelineHarness : IDisposable
 {
     public const string Project = "acme";
-    public static readonly PipelineTiming FastTiming = new(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1);
+    public static readonly TimingOptions FastTiming = new(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1);
+    public const string BaseModel = "models/base";
 
     readonly List<LocalProcessJobLauncher> _launchers = [];
 
@@ -36,7 +37,7 @@ public sealed class PipelineHarness : IDisposable
                 new { role = "assistant", content = $"Hold the reset button of the R{i} for {i + 5} seconds until the light blinks." },
             },
         }));
-        await store.WriteAllTextAsync($"datasets/{Project}/chats.jsonl", string.Join("\n", lines) + "\n");
+        await store.WriteAllTextAsync(ArtifactLayout.Dataset(Project).File("chats.jsonl"), string.Join("\n", lines) + "\n");
         await AddBaseModelAsync(store);
     }
 
@@ -47,22 +48,41 @@ public sealed class PipelineHarness : IDisposable
         try
         {
             ModelInitializer.Run("llama", "tiny", folder, seed: 0);
-            await store.UploadFolderAsync(folder, "models/base");
+            await store.UploadFolderAsync(folder, BaseModel);
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
 
-    public static PipelineInput Input(string? configJson = null) =>
-        new(Project, configJson, $"datasets/{Project}/pipeline.json", BaseModel: "models/base", Timing: FastTiming);
-
-    public PipelineRunner Runner(IArtifactStore store, string trainerScript, EvaluationScript evaluation, string? storeFolder = null)
+    /// <summary>
+    /// The run's options as the project's pipeline.json would give them, on the test base model unless they name
+    /// one, and with a validation split large enough for the evaluation to derive its suite from (the Evaluate
+    /// step reads it before it starts the job).
+    /// </summary>
+    public static PipelineInput Input(string? configJson = null)
     {
-        var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(Scratch, trainerScript), storeFolder ?? store.Location);
+        string source = ArtifactLayout.Dataset(Project).Config;
+        var options = PipelineOptionsParser.Parse(configJson ?? "{}", source);
+        return new(Project, options with
+        {
+            BaseModel = options.BaseModel ?? BaseModel,
+            Prepare = options.Prepare with { ValidationFraction = 0.3 },
+        }, source, FastTiming);
+    }
+
+    /// <summary>The job command of the last <see cref="Runner"/>, to read which jobs its scripts ran.</summary>
+    public LocalTrainerCommand? Jobs { get; private set; }
+
+    /// <param name="faults">Faults injected into the job status activity, when given.</param>
+    public PipelineRunner Runner(IArtifactStore store, string trainerScript, ScriptedEvaluation evaluation, string? storeFolder = null,
+        JobStatusFaults? faults = null)
+    {
+        Jobs = ScriptTrainer.Write(Scratch, trainerScript, evaluation);
+        var launcher = new LocalProcessJobLauncher(Jobs, storeFolder ?? store.Location);
         _launchers.Add(launcher);
         return new(store, launcher, new PipelineRunnerOptions
         {
-            Activities = new Dictionary<string, Type> { [PipelineNames.Evaluate] = typeof(ScriptedEvaluateActivity) },
-            ConfigureServices = services => services.AddSingleton(evaluation),
+            Activities = faults is null ? new Dictionary<string, Type>() : new Dictionary<string, Type> { [PipelineNames.GetJobStatus] = typeof(FaultyJobStatus) },
+            ConfigureServices = faults is null ? null : services => services.AddSingleton(faults),
             StatusInterval = TimeSpan.FromMilliseconds(50),
         });
     }

@@ -1,9 +1,9 @@
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Tests.Storage;
+using ServerlessTune.Workflow.Tests.Storage;
 
-namespace ServerlessTune.Pipeline.Tests.Orchestration;
+namespace ServerlessTune.Workflow.Tests.Orchestration;
 
 /// <summary>The real orchestrator in the real in-process Durable Task engine, over a local folder store.</summary>
 public sealed class PipelineRunnerTests : IDisposable
@@ -19,14 +19,14 @@ public sealed class PipelineRunnerTests : IDisposable
     public async Task A_passing_run_prepares_trains_evaluates_registers_and_moves_production()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        var evaluation = new EvaluationScript(CandidatePerplexity: 2.0);
+        var evaluation = new ScriptedEvaluation(candidatePerplexity: 2.0);
         // The test trainer keeps running until the watcher has seen its loss, so the check does not race the poll.
         string release = Path.Combine(_store.Location, "runs", "run-pass", "release");
         var log = new StatusLog(status => { if (status.Loss is not null) File.WriteAllText(release, ""); });
 
         var run = await _harness.Runner(_store, ScriptTrainer.SucceedsWhenReleased, evaluation).RunAsync(PipelineHarness.Input(), log, runId: "run-pass");
 
-        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
         Assert.Null(run.Error);
         Assert.True(run.Gate!.Passed);
         Assert.Equal("production", run.Alias);
@@ -41,8 +41,10 @@ public sealed class PipelineRunnerTests : IDisposable
         Assert.Equal(version.Version, (await registry.GetAliasesAsync(PipelineHarness.Project))["production"]);
         // Artifacts are keyed by the run id.
         Assert.True(await _store.ExistsAsync("prepared/run-pass/train.jsonl"));
-        Assert.True(await _store.ExistsAsync("runs/run-pass/spec.json"));
+        Assert.True(await _store.ExistsAsync("runs/run-pass/jobs/train/spec.json"));
+        Assert.True(await _store.ExistsAsync("runs/run-pass/jobs/evaluate/spec.json"));
         Assert.True(await _store.ExistsAsync("runs/run-pass/adapter/adapter_config.json"));
+        Assert.True(await _store.ExistsAsync("reports/run-pass/report.html"));
         // Users watching saw the steps in pipeline order (a step shorter than the watch interval may pass unseen)
         // and the trainer's latest loss.
         string[] order = ["ResolveBaseModel", "PrepareData", "Train", "Evaluate", "Gate", "Deploy", "Completed"];
@@ -52,9 +54,12 @@ public sealed class PipelineRunnerTests : IDisposable
         Assert.Equal("Completed", log.Reports[^1].Step);
         Assert.Equal(1.0, log.Reports[^1].Progress);
         Assert.Contains(log.Reports, r => r is { Step: "Train", TrainingStep: 2, Loss: 1.25 });
-        // Each family ran once: fan-out, no retries (dialogues only run when a dialogues file is configured).
-        Assert.Equal(2, evaluation.Attempts.Count);
-        Assert.All(evaluation.Attempts.Values, n => Assert.Equal(1, n));
+        // One training job, then one evaluation job for the families that have inputs (dialogues need a dialogues file).
+        Assert.Equal([JobKinds.Train, JobKinds.Evaluate], ScriptTrainer.JobsRun(_harness.Jobs!));
+        var spec = JobSpec.Parse(await _store.ReadAllTextAsync("runs/run-pass/jobs/evaluate/spec.json"), "spec.json");
+        Assert.Equal(["language_model", "qa"], spec.Evaluation!.Options.Families);
+        Assert.Equal(["base", "candidate"], spec.Evaluation.Models.Select(m => m.Name));
+        Assert.Equal(new StoredModel("candidate", "models/base", "runs/run-pass/adapter", "models/base + runs/run-pass/adapter"), spec.Evaluation.Models[1]);
     }
 
     [Fact]
@@ -62,10 +67,10 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         await PipelineHarness.AddDatasetAsync(_store);
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(CandidatePerplexity: 4.5))
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity: 4.5))
             .RunAsync(PipelineHarness.Input(), runId: "run-worse");
 
-        Assert.Equal(PipelineOutcome.GateFailed, run.Status);
+        Assert.True(run.Status == PipelineOutcome.GateFailed, $"{run.Status}: {run.Error}");
         Assert.False(run.Gate!.Passed);
         var reason = Assert.Single(run.Gate.Reasons);
         Assert.Contains("perplexity", reason);
@@ -81,10 +86,10 @@ public sealed class PipelineRunnerTests : IDisposable
         await PipelineHarness.AddDatasetAsync(_store);
         const string config = """{ "gate": { "mode": "advisory", "rules": [ { "metric": "perplexity", "op": "<=", "relative_to": "base" } ] } }""";
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(CandidatePerplexity: 4.5))
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity: 4.5))
             .RunAsync(PipelineHarness.Input(config), runId: "run-advisory");
 
-        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
         Assert.False(run.Gate!.Passed);
         Assert.Equal("staging", run.Alias);
         var aliases = await new ModelRegistry(_store).GetAliasesAsync(PipelineHarness.Project);
@@ -97,7 +102,7 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         await PipelineHarness.AddDatasetAsync(_store);
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Crashes, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-crash");
+        var run = await _harness.Runner(_store, ScriptTrainer.Crashes, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-crash");
 
         Assert.Equal("Failed", run.Status);
         Assert.StartsWith("Train: training job pid-", run.Error);
@@ -109,9 +114,9 @@ public sealed class PipelineRunnerTests : IDisposable
     public async Task A_training_job_past_its_deadline_is_stopped_and_fails_the_run()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        var input = PipelineHarness.Input() with { Timing = PipelineHarness.FastTiming with { TrainingTimeoutMinutes = 0.005 } };
+        var input = PipelineHarness.Input() with { Timing = PipelineHarness.FastTiming with { JobTimeoutMinutes = 0.005 } };
 
-        var run = await _harness.Runner(_store, ScriptTrainer.RunsForever, new EvaluationScript(2.0)).RunAsync(input, runId: "run-slow");
+        var run = await _harness.Runner(_store, ScriptTrainer.RunsForever, new ScriptedEvaluation(2.0)).RunAsync(input, runId: "run-slow");
 
         Assert.Equal("Failed", run.Status);
         Assert.Matches(@"^Train: training job pid-\d+ did not finish within 0\.005 minutes and was stopped$", run.Error);
@@ -122,12 +127,13 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         await PipelineHarness.AddDatasetAsync(_store);
         // What a worker that crashed mid-training leaves behind: the record of a job no process runs any more.
-        await _store.WriteAllTextAsync("runs/run-resumed/execution.json", """{"runId":"run-resumed","launcher":"local","executionId":"pid-1"}""");
+        await _store.WriteAllTextAsync("runs/run-resumed/jobs/train/execution.json",
+            """{"runId":"run-resumed","kind":"train","launcher":"local","executionId":"pid-1"}""");
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-resumed");
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-resumed");
 
-        Assert.Equal(PipelineOutcome.Completed, run.Status);
-        Assert.DoesNotContain("pid-1\"", await _store.ReadAllTextAsync("runs/run-resumed/execution.json"));
+        Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
+        Assert.DoesNotContain("pid-1\"", await _store.ReadAllTextAsync("runs/run-resumed/jobs/train/execution.json"));
         Assert.True(await _store.ExistsAsync("runs/run-resumed/metrics.jsonl"));
     }
 
@@ -135,12 +141,15 @@ public sealed class PipelineRunnerTests : IDisposable
     public async Task A_transient_activity_failure_is_retried_and_the_run_completes()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        var evaluation = new EvaluationScript(CandidatePerplexity: 2.0, TransientFailuresPerFamily: 1);
+        var faults = new JobStatusFaults(TransientFailuresPerJob: 1);
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, evaluation).RunAsync(PipelineHarness.Input(), runId: "run-flaky");
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0), faults: faults)
+            .RunAsync(PipelineHarness.Input(), runId: "run-flaky");
 
-        Assert.Equal(PipelineOutcome.Completed, run.Status);
-        Assert.All(evaluation.Attempts.Values, n => Assert.Equal(2, n));
+        Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
+        // Each job's first status call failed once and was retried.
+        Assert.Equal([JobKinds.Evaluate, JobKinds.Train], faults.Calls.Keys.Order());
+        Assert.All(faults.Calls.Values, n => Assert.True(n >= 2, $"{n} calls"));
         Assert.Single(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
     }
 
@@ -148,36 +157,40 @@ public sealed class PipelineRunnerTests : IDisposable
     public async Task A_user_error_is_not_retried_and_fails_the_run_with_its_message()
     {
         await PipelineHarness.AddDatasetAsync(_store);
-        var evaluation = new EvaluationScript(2.0, UserError: "datasets/acme/suite.jsonl:3: references is empty");
+        var faults = new JobStatusFaults(UserError: "runs/run-user-error/metrics.jsonl:3: step: missing");
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, evaluation).RunAsync(PipelineHarness.Input(), runId: "run-user-error");
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0), faults: faults)
+            .RunAsync(PipelineHarness.Input(), runId: "run-user-error");
 
         Assert.Equal("Failed", run.Status);
-        Assert.Equal("Evaluate: datasets/acme/suite.jsonl:3: references is empty", run.Error);
-        Assert.All(evaluation.Attempts.Values, n => Assert.Equal(1, n));
+        Assert.Equal("Train: runs/run-user-error/metrics.jsonl:3: step: missing", run.Error);
+        Assert.Equal(1, Assert.Single(faults.Calls).Value);
+    }
+
+    [Fact]
+    public async Task A_bad_suite_fails_Evaluate_naming_the_line_before_the_evaluation_job_starts()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        await _store.WriteAllTextAsync("datasets/acme/eval/suite.jsonl",
+            """{"id": "q1", "question": "How do I reset R1?", "references": ["Hold reset."]}""" + "\n" + """{"id": "q2", "question": "?"}""" + "\n");
+
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0))
+            .RunAsync(PipelineHarness.Input("""{ "eval": { "suite": "eval/suite.jsonl" } }"""), runId: "run-bad-suite");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.StartsWith("Evaluate: ", run.Error);
+        Assert.EndsWith("datasets/acme/eval/suite.jsonl:2: the case has neither references nor checks, so nothing would be measured", run.Error);
+        Assert.Equal([JobKinds.Train], ScriptTrainer.JobsRun(_harness.Jobs!));
     }
 
     [Fact]
     public async Task A_project_without_data_fails_in_PrepareData_naming_the_folder()
     {
         await PipelineHarness.AddBaseModelAsync(_store);
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-empty");
+        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-empty");
 
         Assert.Equal("Failed", run.Status);
         Assert.StartsWith("PrepareData: datasets/acme/: no data files", run.Error);
-    }
-
-    [Fact]
-    public async Task A_bad_config_fails_the_run_naming_the_key_before_any_step()
-    {
-        await PipelineHarness.AddDatasetAsync(_store);
-
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new EvaluationScript(2.0))
-            .RunAsync(PipelineHarness.Input("""{ "deploy": { "alias": "latest" } }"""), runId: "run-bad-config");
-
-        Assert.Equal("Failed", run.Status);
-        Assert.Contains("datasets/acme/pipeline.json: deploy: alias: 'latest'", run.Error);
-        Assert.False(await _store.ExistsAsync("prepared/run-bad-config/train.jsonl"));
     }
 }
 
@@ -194,15 +207,19 @@ public sealed class PipelineRunnerOnBlobTests(AzuriteFixture azurite) : IDisposa
     {
         var store = await azurite.NewStoreAsync();
         await PipelineHarness.AddDatasetAsync(store);
-        // The test trainer writes into a scratch folder: it only has to exit 0 here.
-        var run = await _harness.Runner(store, ScriptTrainer.Succeeds, new EvaluationScript(2.0), storeFolder: _harness.Scratch)
+        // The test scripts write into a scratch folder (they only have to exit 0 here), so the scripted evaluation's
+        // outputs are put in the container before the run.
+        var evaluation = new ScriptedEvaluation(2.0);
+        await evaluation.WriteAsync(store, "run-blob");
+        var run = await _harness.Runner(store, ScriptTrainer.Succeeds, evaluation, storeFolder: _harness.Scratch)
             .RunAsync(PipelineHarness.Input(), runId: "run-blob");
 
-        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
         var registry = new ModelRegistry(store);
         Assert.Equal(run.Version, Assert.Single(await registry.ListAsync(PipelineHarness.Project)).Version);
         Assert.Equal(run.Version, (await registry.GetAliasesAsync(PipelineHarness.Project))["production"]);
         Assert.True(await store.ExistsAsync("prepared/run-blob/train.jsonl"));
-        Assert.True(await store.ExistsAsync("runs/run-blob/execution.json"));
+        Assert.True(await store.ExistsAsync("runs/run-blob/jobs/train/execution.json"));
+        Assert.True(await store.ExistsAsync("reports/run-blob/report.json"));
     }
 }

@@ -3,9 +3,9 @@ using System.Net.Sockets;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Models;
+using ServerlessTune.Workflow.Steps;
 
-namespace ServerlessTune.Pipeline.Tests.Models;
+namespace ServerlessTune.Workflow.Tests.Steps;
 
 /// <summary>
 /// The hub download code against a loopback server that answers like the hub's resolve endpoint
@@ -95,7 +95,7 @@ public sealed class HubModelDownloaderTests : IDisposable
     [InlineData("org/name/extra", false)]
     [InlineData("init:llama-tiny", false)]
     public void Hub_ids_are_recognised_strictly(string spec, bool isHubId) =>
-        Assert.Equal(isHubId, HubModelDownloader.IsHubId(spec));
+        Assert.Equal(isHubId, HubModelDownloader.Parse(spec) is not null);
 
     async Task ServeAsync()
     {

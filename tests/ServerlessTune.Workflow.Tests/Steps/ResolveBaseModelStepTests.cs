@@ -1,20 +1,20 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Models;
+using ServerlessTune.Workflow.Steps;
 
-namespace ServerlessTune.Pipeline.Tests.Models;
+namespace ServerlessTune.Workflow.Tests.Steps;
 
-public sealed class BaseModelStepTests : IDisposable
+public sealed class ResolveBaseModelStepTests : IDisposable
 {
     readonly string _scratch = Directory.CreateTempSubdirectory("stune-base-").FullName;
     readonly LocalFolderStore _store;
-    readonly BaseModelStep _step;
+    readonly ResolveBaseModelStep _step;
 
-    public BaseModelStepTests()
+    public ResolveBaseModelStepTests()
     {
         _store = new LocalFolderStore(Path.Combine(_scratch, "store"));
-        _step = new BaseModelStep(_store, new HttpClient());
+        _step = new ResolveBaseModelStep(_store, new HttpClient());
     }
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);

@@ -1,8 +1,8 @@
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Storage;
 
-namespace ServerlessTune.Pipeline.Tests.Storage;
+namespace ServerlessTune.Workflow.Tests.Storage;
 
 /// <summary>The behaviour every <see cref="IArtifactStore"/> owes the pipeline, run against each implementation.</summary>
 public abstract class ArtifactStoreContract : IAsyncLifetime

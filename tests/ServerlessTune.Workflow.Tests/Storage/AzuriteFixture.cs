@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
-using ServerlessTune.Pipeline.Storage;
+using ServerlessTune.Azure.Storage;
 
-namespace ServerlessTune.Pipeline.Tests.Storage;
+namespace ServerlessTune.Workflow.Tests.Storage;
 
 /// <summary>
 /// A real Azurite blob service from the repository's node_modules, on a free loopback port with a
