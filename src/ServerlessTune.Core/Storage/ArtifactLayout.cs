@@ -10,7 +10,7 @@ namespace ServerlessTune.Core.Storage;
 /// </summary>
 public static class ArtifactLayout
 {
-    /// <summary>datasets/{project}/: the raw files a user drops, an optional pipeline.json and an eval/ folder.</summary>
+    /// <summary>datasets/{project}/: the raw files a user drops, an optional pipeline.json and an eval/ folder data preparation skips.</summary>
     public static DatasetPaths Dataset(string project) => new(project);
 
     /// <summary>prepared/{runId}/: the PrepareData step's output.</summary>
@@ -47,8 +47,6 @@ public sealed record DatasetPaths
     public const string ConfigFile = "pipeline.json";
     /// <summary>An empty blob a user uploads last, after the data files, to start a run without a pipeline.json.</summary>
     public const string ReadyMarker = "_ready";
-    /// <summary>Evaluation suites and dialogues; data preparation never trains on it.</summary>
-    public const string EvalFolder = "eval";
 
     internal DatasetPaths(string project) => Project = ArtifactPath.ValidateName(project, "project");
 
@@ -78,8 +76,6 @@ public sealed record PreparedPaths
     public string Train => $"{Folder}/{TrainFile}";
     public string Validation => $"{Folder}/{ValidationFile}";
     public string Rejects => $"{Folder}/{RejectsFile}";
-    public string Stats => $"{Folder}/{StatsFile}";
-    public string Manifest => $"{Folder}/{ManifestFile}";
 }
 
 public sealed record RunPaths
