@@ -18,7 +18,7 @@ public sealed record FamilyOutput(
 {
     /// <summary>
     /// The fan-in: one <see cref="ModelOutputs"/> per model, in order of first appearance. A model must come
-    /// from one source, and each of its families may arrive once (a retried activity must not count twice).
+    /// from one source, and each of its families may arrive once (outputs merged twice must not count twice).
     /// </summary>
     public static IReadOnlyList<ModelOutputs> Merge(IEnumerable<FamilyOutput> outputs)
     {

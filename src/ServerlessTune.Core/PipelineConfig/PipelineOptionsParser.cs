@@ -25,9 +25,6 @@ public static class PipelineOptionsParser
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    /// <summary>The configuration used when a run has no pipeline.json.</summary>
-    public static PipelineOptions Default => new();
-
     public static PipelineOptions Parse(string json, string source = DatasetPaths.ConfigFile)
     {
         JsonDocument document;
