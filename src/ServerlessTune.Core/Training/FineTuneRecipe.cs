@@ -236,7 +236,7 @@ public static class FineTuneRecipe
             foreach (var name in TokenizerFileNames)
             {
                 string source = Path.Combine(request.ModelDirectory, name);
-                if (File.Exists(source)) File.Copy(source, Path.Combine(mergedDir, name), overwrite: true);
+                if (File.Exists(source)) AtomicFile.Write(Path.Combine(mergedDir, name), File.ReadAllBytes(source));
             }
             return mergedDir;
         }
