@@ -15,7 +15,7 @@ public sealed class PrepareStep(IArtifactStore store)
 {
     public async Task<PreparedData> RunAsync(PrepareDataInput input, CancellationToken ct = default)
     {
-        var dataset = ArtifactLayout.Dataset(input.Project);
+        string source = ArtifactLayout.Dataset(input.Project).Prefix;
         var output = ArtifactLayout.Prepared(input.RunId);
         using var local = new LocalArtifacts(store);
         string model = await local.FolderAsync(input.BaseModel, ct);
@@ -25,12 +25,12 @@ public sealed class PrepareStep(IArtifactStore store)
             Template = ChatTemplates.For(model, input.ChatTemplate).Name,
             MaxTokens = Math.Min(input.Options.MaxTokens, ModelConfig.Load(model).MaxPositions),
         };
-        var request = await PrepareRequest.FromStorePrefixAsync(store, dataset.Prefix, output.Prefix, options, ct);
+        var request = await PrepareRequest.FromStorePrefixAsync(store, source, output.Prefix, options, ct);
         if (request.Inputs.Count == 0)
-            throw new UserInputException($"{dataset.Prefix}: no data files in {store.Location}");
+            throw new UserInputException($"{source}: no data files in {store.Location}");
         var stats = await DataPreparationService.RunAsync(request, cancellationToken: ct);
         if (stats.Totals.Train == 0)
-            throw new UserInputException($"{dataset.Prefix}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output.Rejects})");
+            throw new UserInputException($"{source}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output.Rejects})");
         return new PreparedData(output.Folder, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation);
     }
 }
