@@ -1,0 +1,150 @@
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.Tokenization;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace ServerlessTune.Core.Tests.Modeling;
+
+/// <summary>
+/// Our loader, tokenizer, forward pass, decoding and scorer against the numbers Hugging Face Transformers
+/// computed on the same checkpoints (../shared/fixtures/hf-reference): not the code against itself.
+/// fp32 on another CPU moves log-probabilities by about 1e-6; greedy ids must be identical.
+/// </summary>
+public class HfReferenceTests(ITestOutputHelper output)
+{
+    const double Tolerance = 1e-4;
+
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public void Tokenizer_gives_the_prompt_ids_of_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        var tokenizer = TokenizerLoader.Load(reference.ModelDirectory);
+        Assert.Equal(reference.PromptIds, tokenizer.EncodePlain(reference.Prompt));
+    }
+
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public void Greedy_decoding_with_the_kv_cache_equals_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        using var chat = ChatModel.Load(reference.ModelDirectory);
+        var result = chat.Generator.Generate([chat.Tokenizer.EncodePlain(reference.Prompt)],
+            new GenerationOptions { MaxNewTokens = reference.MaxNewTokens })[0];
+        Assert.Equal(reference.GreedyIds, result.TokenIds);
+    }
+
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public void Greedy_decoding_by_full_recomputation_equals_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        using var model = Checkpoint.Load(reference.ModelDirectory);
+        using var noGrad = no_grad();
+        var ids = reference.PromptIds.Select(id => (long)id).ToList();
+        for (var step = 0; step < reference.MaxNewTokens; step++)
+        {
+            using var scope = NewDisposeScope();
+            var logits = model.forward(tensor(ids.ToArray(), 1, ids.Count));
+            ids.Add(logits[0, -1].argmax().item<long>());
+        }
+        Assert.Equal(reference.GreedyIds, ids.Skip(reference.PromptIds.Length).Select(id => (int)id));
+    }
+
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public void Log_probabilities_equal_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        using var model = Checkpoint.Load(reference.ModelDirectory);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var sequence = reference.SequenceIds;
+        var logprobs = nn.functional.log_softmax(model.forward(tensor(sequence.Select(id => (long)id).ToArray(), 1, sequence.Length))[0], -1);
+
+        var (full, shape) = reference.FullLogprobs();
+        Assert.Equal([sequence.Length, model.Config.VocabSize], shape);
+        var fullError = (logprobs - tensor(full).view(shape)).abs().max().item<float>();
+
+        var targets = tensor(sequence.Skip(1).Select(id => (long)id).ToArray()).unsqueeze(-1);
+        var ours = logprobs[..^1].gather(-1, targets).squeeze(-1).to(float64).data<double>().ToArray();
+        var targetError = MaxError(ours, reference.TargetLogprobs);
+
+        output.WriteLine($"{arch}: max |log-prob error| {targetError:E2} over {ours.Length} targets, {fullError:E2} over [{string.Join(", ", shape)}]");
+        Assert.True(targetError <= Tolerance, $"{arch}: target log-probabilities differ from Transformers by up to {targetError}");
+        Assert.True(fullError <= Tolerance, $"{arch}: logprobs.npy differs by up to {fullError}");
+    }
+
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public void Per_token_nll_of_each_eval_record_equals_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        using var model = Checkpoint.Load(reference.ModelDirectory);
+        using var noGrad = no_grad();
+        foreach (var (record, index) in reference.Eval.Select((r, i) => (r, i)))
+        {
+            using var scope = NewDisposeScope();
+            var ids = tensor(record.Ids.Select(id => (long)id).ToArray(), 1, record.Ids.Length);
+            var logprobs = nn.functional.log_softmax(model.forward(ids)[0, ..^1], -1);
+            var nll = (-logprobs.gather(-1, ids[0, 1..].unsqueeze(-1))).squeeze(-1).to(float64).data<double>().ToArray();
+            var error = MaxError(nll, record.Nll);
+            Assert.True(error <= Tolerance, $"{arch}: eval record {index}: per-token NLL differs from Transformers by up to {error}");
+        }
+    }
+
+    /// <summary>Batch size 1 and a right-padded batch of all three give Transformers' figures.</summary>
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public void Scorer_gives_the_eval_metrics_of_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        using var model = Checkpoint.Load(reference.ModelDirectory);
+        var padId = TokenizerLoader.Load(reference.ModelDirectory).PadTokenId!.Value;
+        var conversations = reference.Eval.Select(r => r.Encoding).ToList();
+        foreach (var batchSize in new[] { 1, conversations.Count })
+            AssertMetrics(reference, LanguageModelScorer.Score(model, conversations, batchSize, padId), $"{arch}, batch size {batchSize}");
+    }
+
+    /// <summary>eval/validation.jsonl as prepared records, through the language-model family of an evaluation.</summary>
+    [Theory]
+    [MemberData(nameof(HfReference.All), MemberType = typeof(HfReference))]
+    public async Task Evaluation_of_the_prepared_validation_file_gives_the_eval_metrics_of_transformers(string arch)
+    {
+        var reference = HfReference.Load(arch);
+        using (var chat = ChatModel.Load(reference.ModelDirectory, templateName: "plain"))
+        {
+            var rendered = ValidationConversations.Load(reference.ValidationFile, chat.Template, chat.Generator.Model.Config.MaxPositions);
+            Assert.Equal(reference.Eval.Select(r => r.Ids), rendered.Select(c => c.Ids));
+            Assert.Equal(reference.Eval.Select(r => r.AssistantMask), rendered.Select(c => c.AssistantMask));
+        }
+        var plan = new EvaluationPlan { ValidationFile = reference.ValidationFile, ChatTemplate = "plain", BatchSize = 2 };
+        var family = await new ModelEvaluator(plan).RunAsync(new EvaluatedModel("base", reference.ModelDirectory), EvalSettings.LanguageModel);
+        AssertMetrics(reference, family.LanguageModel!, $"{arch}, {reference.ValidationFile}");
+    }
+
+    static void AssertMetrics(HfReference reference, LanguageModelTotals totals, string what)
+    {
+        Assert.Equal(reference.EvalAssistantTokens, totals.AssistantTokens);
+        Assert.Equal(reference.EvalAllTokens, totals.AllTokens);
+        var metrics = totals.ToMetrics();
+        foreach (var (name, expected) in new[]
+                 {
+                     (MetricCatalog.Nll, reference.EvalNll), (MetricCatalog.NllAll, reference.EvalNllAll),
+                     (MetricCatalog.Top1Accuracy, reference.EvalTop1),
+                 })
+        {
+            var actual = metrics[name].Value;
+            Assert.True(Math.Abs(actual - expected) <= Tolerance, $"{what}: {name} is {actual}, Transformers gives {expected}");
+        }
+    }
+
+    static double MaxError(double[] actual, double[] expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        return actual.Zip(expected, (a, e) => Math.Abs(a - e)).Max();
+    }
+}
