@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;

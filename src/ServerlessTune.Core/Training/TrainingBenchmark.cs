@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Peft;
 using TorchSharp;
 using static TorchSharp.torch;
 

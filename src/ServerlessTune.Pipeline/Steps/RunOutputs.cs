@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
 

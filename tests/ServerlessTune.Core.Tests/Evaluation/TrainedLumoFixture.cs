@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Training;
 using ServerlessTune.Core.Tests.Training;
 using TorchSharp.PyBridge;

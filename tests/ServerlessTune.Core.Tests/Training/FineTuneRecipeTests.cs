@@ -1,4 +1,5 @@
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Core.Training;
 using TorchSharp;
