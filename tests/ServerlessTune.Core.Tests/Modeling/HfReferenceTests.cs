@@ -62,18 +62,14 @@ public class HfReferenceTests(ITestOutputHelper output)
         using var model = Checkpoint.Load(reference.ModelDirectory);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var sequence = reference.SequenceIds;
-        var logprobs = nn.functional.log_softmax(model.forward(tensor(sequence.Select(id => (long)id).ToArray(), 1, sequence.Length))[0], -1);
+        var (logprobs, targets) = LogProbabilities(model, reference.SequenceIds);
+        var targetError = MaxError(targets, reference.TargetLogprobs);
 
         var (full, shape) = reference.FullLogprobs();
-        Assert.Equal([sequence.Length, model.Config.VocabSize], shape);
+        Assert.Equal([reference.SequenceIds.Length, model.Config.VocabSize], shape);
         var fullError = (logprobs - tensor(full).view(shape)).abs().max().item<float>();
 
-        var targets = tensor(sequence.Skip(1).Select(id => (long)id).ToArray()).unsqueeze(-1);
-        var ours = logprobs[..^1].gather(-1, targets).squeeze(-1).to(float64).data<double>().ToArray();
-        var targetError = MaxError(ours, reference.TargetLogprobs);
-
-        output.WriteLine($"{arch}: max |log-prob error| {targetError:E2} over {ours.Length} targets, {fullError:E2} over [{string.Join(", ", shape)}]");
+        output.WriteLine($"{arch}: max |log-prob error| {targetError:E2} over {targets.Length} targets, {fullError:E2} over [{string.Join(", ", shape)}]");
         Assert.True(targetError <= Tolerance, $"{arch}: target log-probabilities differ from Transformers by up to {targetError}");
         Assert.True(fullError <= Tolerance, $"{arch}: logprobs.npy differs by up to {fullError}");
     }
@@ -85,15 +81,14 @@ public class HfReferenceTests(ITestOutputHelper output)
         var reference = HfReference.Load(arch);
         using var model = Checkpoint.Load(reference.ModelDirectory);
         using var noGrad = no_grad();
-        foreach (var (record, index) in reference.Eval.Select((r, i) => (r, i)))
+        var errors = reference.Eval.Select(record =>
         {
             using var scope = NewDisposeScope();
-            var ids = tensor(record.Ids.Select(id => (long)id).ToArray(), 1, record.Ids.Length);
-            var logprobs = nn.functional.log_softmax(model.forward(ids)[0, ..^1], -1);
-            var nll = (-logprobs.gather(-1, ids[0, 1..].unsqueeze(-1))).squeeze(-1).to(float64).data<double>().ToArray();
-            var error = MaxError(nll, record.Nll);
-            Assert.True(error <= Tolerance, $"{arch}: eval record {index}: per-token NLL differs from Transformers by up to {error}");
-        }
+            return MaxError(LogProbabilities(model, record.Ids).Next.Select(l => -l).ToArray(), record.Nll);
+        }).ToArray();
+        output.WriteLine($"{arch}: max |per-token NLL error| {errors.Max():E2} over {reference.Eval.Sum(r => r.Nll.Length)} tokens");
+        for (var i = 0; i < errors.Length; i++)
+            Assert.True(errors[i] <= Tolerance, $"{arch}: eval record {i}: per-token NLL differs from Transformers by up to {errors[i]}");
     }
 
     /// <summary>Batch size 1 and a right-padded batch of all three give Transformers' figures.</summary>
@@ -140,6 +135,15 @@ public class HfReferenceTests(ITestOutputHelper output)
             var actual = metrics[name].Value;
             Assert.True(Math.Abs(actual - expected) <= Tolerance, $"{what}: {name} is {actual}, Transformers gives {expected}");
         }
+    }
+
+    /// <summary>The log-softmax over the vocabulary at every position of ids [T, V], and log p(ids[t + 1]) for each t.</summary>
+    static (Tensor LogProbs, double[] Next) LogProbabilities(CausalLM model, int[] ids)
+    {
+        var input = tensor(ids.Select(id => (long)id).ToArray(), 1, ids.Length);
+        var logprobs = nn.functional.log_softmax(model.forward(input)[0], -1);
+        var next = logprobs[..^1].gather(-1, input[0, 1..].unsqueeze(-1)).squeeze(-1).to(float64).data<double>().ToArray();
+        return (logprobs, next);
     }
 
     static double MaxError(double[] actual, double[] expected)
