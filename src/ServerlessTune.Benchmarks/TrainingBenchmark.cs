@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Training;
+using ServerlessTune.Core.Modeling.Peft;
 using TorchSharp;
 using static TorchSharp.torch;
 

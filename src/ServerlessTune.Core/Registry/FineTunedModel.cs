@@ -1,4 +1,5 @@
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Training;
 
 namespace ServerlessTune.Core.Registry;

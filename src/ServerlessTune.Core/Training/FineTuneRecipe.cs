@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Core.Tests.Training;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Training;
+using ServerlessTune.Core.Tests.Training;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 

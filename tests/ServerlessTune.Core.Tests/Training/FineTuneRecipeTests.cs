@@ -1,5 +1,6 @@
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Core.Training;
 using TorchSharp;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessTune.Core.Storage;
 
-namespace ServerlessTune.Core.Training;
+namespace ServerlessTune.Core.Modeling.Peft;
 
 /// <summary>
 /// adapter_config.json as PEFT writes it for a LoRA adapter on a causal LM, so PeftModel.from_pretrained

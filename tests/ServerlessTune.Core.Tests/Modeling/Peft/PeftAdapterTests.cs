@@ -1,10 +1,12 @@
 using System.Text.Json.Nodes;
+using ServerlessTune.Core.Modeling.Peft;
+using ServerlessTune.Core.Tests.Training;
 using ServerlessTune.Core.Training;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
-namespace ServerlessTune.Core.Tests.Training;
+namespace ServerlessTune.Core.Tests.Modeling.Peft;
 
 [Collection(GlobalRngCollection.Name)]
 public class PeftAdapterTests

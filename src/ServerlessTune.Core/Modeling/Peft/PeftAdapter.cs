@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
-namespace ServerlessTune.Core.Training;
+namespace ServerlessTune.Core.Modeling.Peft;
 
 /// <summary>
 /// A LoRA adapter in PEFT's layout: adapter_config.json + adapter_model.safetensors whose tensor names are

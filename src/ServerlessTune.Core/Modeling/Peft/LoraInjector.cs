@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace ServerlessTune.Core.Training;
+namespace ServerlessTune.Core.Modeling.Peft;
 
 /// <summary>
 /// Puts LoRA adapters on the projections whose names match the target patterns and freezes everything

@@ -1,13 +1,15 @@
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Modeling.Layers;
+using ServerlessTune.Core.Modeling.Peft;
+using ServerlessTune.Core.Tests.Training;
 using ServerlessTune.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ServerlessTune.Core.Tests.Training;
+namespace ServerlessTune.Core.Tests.Modeling.Peft;
 
 [Collection(GlobalRngCollection.Name)]
-public class LoraTrainingTests
+public class LoraInjectorTests
 {
     static Tensor Ids(int seed) => randint(TinyModels.Vocab, [2, 9], generator: new torch.Generator((ulong)seed)).to(int64);
 
