@@ -13,32 +13,32 @@ namespace ServerlessTune.Serving;
 
 /// <summary>
 /// The one way to run the server: `stune serve`, the Azure serving container and the tests start it alike.
-/// Kestrel on the settings' address, the catalog loading in the background (/health answers 503 until a model is
+/// Kestrel on the options' address, the catalog loading in the background (/health answers 503 until a model is
 /// ready), logs on stderr so stdout stays free for a command's result.
 /// </summary>
 public sealed class ServingApp : IAsyncDisposable
 {
     readonly WebApplication app;
 
-    ServingApp(WebApplication app, ModelCatalog catalog, ServingSettings settings, Uri address)
+    ServingApp(WebApplication app, ModelCatalog catalog, ServingOptions options, Uri address)
     {
         this.app = app;
         Catalog = catalog;
-        Settings = settings;
+        Options = options;
         Address = address;
     }
 
     public ModelCatalog Catalog { get; }
-    /// <summary>The validated settings; ApiKey is set (generated on loopback when none was given).</summary>
-    public ServingSettings Settings { get; }
-    /// <summary>The bound address (the real port when the settings asked for 0).</summary>
+    /// <summary>The validated options; ApiKey is set (generated on loopback when none was given).</summary>
+    public ServingOptions Options { get; }
+    /// <summary>The bound address (the real port when the options asked for 0).</summary>
     public Uri Address { get; }
 
     /// <param name="store">The registry's store (a folder or a blob container the host opened); null with a model folder.</param>
-    public static async Task<ServingApp> StartAsync(ServingSettings settings, IArtifactStore? store, ILoggerFactory? loggerFactory = null,
+    public static async Task<ServingApp> StartAsync(ServingOptions options, IArtifactStore? store, ILoggerFactory? loggerFactory = null,
         CancellationToken ct = default)
     {
-        if (settings.ApiKey is null) throw new ArgumentException("validate the settings first (ServingSettings.Validated)");
+        if (options.ApiKey is null) throw new ArgumentException("validate the options first (ServingOptions.Validated)");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (loggerFactory is not null) builder.Services.AddSingleton(loggerFactory);
@@ -46,17 +46,17 @@ public sealed class ServingApp : IAsyncDisposable
             .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = settings.Limits.MaxBodyBytes;
+            k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes;
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
-        builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':') ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
+        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("stune.serve");
-        var catalog = settings.ModelFolder is { } folder
-            ? ModelCatalog.ForFolder(folder, settings.Adapter, settings.ChatTemplate, settings.Engine, log)
+        var catalog = options.ModelFolder is { } folder
+            ? ModelCatalog.ForFolder(folder, options.Adapter, options.ChatTemplate, options.Engine, log)
             : ModelCatalog.ForRegistry(store ?? throw new ArgumentNullException(nameof(store), "a registry needs a store"),
-                settings.Project, settings.PollInterval, settings.Engine, log);
-        ServingEndpoints.Map(app, catalog, settings, log);
+                options.Project, options.PollInterval, options.Engine, log);
+        ServingEndpoints.Map(app, catalog, options, log);
         catalog.Start();
         try
         {
@@ -69,7 +69,7 @@ public sealed class ServingApp : IAsyncDisposable
             throw;
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ServingApp(app, catalog, settings, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
+        return new ServingApp(app, catalog, options, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
     }
 
     public Task WaitForShutdownAsync(CancellationToken ct) => app.WaitForShutdownAsync(ct);

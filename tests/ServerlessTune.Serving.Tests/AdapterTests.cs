@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ServerlessTune.Core.Modeling;
-using ServerlessTune.Core.Training;
+using ServerlessTune.Core.Modeling.Peft;
+using ServerlessTune.Core.Tests;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Serving.Tests;
@@ -11,10 +12,10 @@ public sealed class AdapterTests
     [Fact]
     public async Task Served_logprobs_with_a_merged_adapter_equal_base_plus_adapter_within_1e_4()
     {
-        using var folders = new TempFolder();
-        var baseFolder = folders.Sub("base");
+        using var folders = new TempDir();
+        var baseFolder = folders.File("base");
         ModelInitializer.Run("llama", "tiny", baseFolder, seed: 5);
-        var adapterFolder = folders.Sub("adapter");
+        var adapterFolder = folders.File("adapter");
         using var unmerged = Checkpoint.Load(baseFolder);
         LoraInjector.Attach(unmerged, ["q_proj", "v_proj", "down_proj"], rank: 4, alpha: 8, dropout: 0);
         using (no_grad())

@@ -221,7 +221,7 @@ public sealed class ChatApiTests(TinyServer shared) : IClassFixture<TinyServer>
     public async Task A_full_queue_answers_429_with_Retry_After_and_a_disconnect_frees_the_slot()
     {
         await using var server = await TestServer.ForFolderAsync(tiny.Folder, s => s with { Slots = 1, QueueCapacity = 0 });
-        var body = new { model = "tiny", messages = new[] { new { role = "user", content = "hi" } }, stream = true, temperature = 1, max_tokens = 200, n = 1 };
+        var body = new { model = "tiny", messages = new[] { new { role = "user", content = "hi" } }, stream = true, temperature = 1, max_tokens = 200, n = 1, seed = 0 };
 
         // One slot and no queue hold one sequence: a request for two choices cannot be accepted now.
         using var busy = await server.Http.PostAsJsonAsync("/v1/chat/completions", body with { n = 2 });
@@ -229,16 +229,27 @@ public sealed class ChatApiTests(TinyServer shared) : IClassFixture<TinyServer>
         Assert.Equal("1", busy.Headers.GetValues("Retry-After").Single());
         Assert.Equal("rate_limit_exceeded", (string?)(await busy.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["error"]!["code"]);
 
-        // A client that drops its stream frees the slot: the engine holds nothing afterwards and serves the next request.
-        using var hold = new CancellationTokenSource();
-        var (response, reader) = await server.OpenStreamAsync("/v1/chat/completions", body with { max_tokens = 240 }, hold.Token);
-        await reader.ReadLineAsync(hold.Token);
-        hold.Cancel();
-        reader.Dispose();
-        response.Dispose();
+        // A client that drops its stream frees the slot. The seeded request runs to its full length when nobody
+        // leaves (the random model never samples an end token here), so only the disconnect can end it early.
+        var longRun = body with { max_tokens = 240, seed = 7 };
+        var undisturbed = await server.OkAsync("/v1/chat/completions", longRun with { stream = false });
+        Assert.Equal("length", (string?)undisturbed["choices"]![0]!["finish_reason"]);
+        Assert.Equal(240, (int)undisturbed["usage"]!["completion_tokens"]!);
         var engine = server.App.Catalog.Names[0].Model.Engine;
-        for (int i = 0; i < 100 && engine.InFlight > 0; i++) await Task.Delay(20);
+        Assert.Equal(0, engine.Cancelled);
+
+        // HttpClient drains an unread response to reuse its connection; this one closes the connection instead, as a
+        // client that goes away does.
+        using (var leaving = server.Client(new SocketsHttpHandler { MaxResponseDrainSize = 0 }))
+        {
+            var (response, reader) = await server.OpenStreamAsync("/v1/chat/completions", longRun, via: leaving);
+            await reader.ReadLineAsync();
+            reader.Dispose();
+            response.Dispose();
+        }
+        for (int i = 0; i < 500 && engine.InFlight > 0; i++) await Task.Delay(20);
         Assert.Equal(0, engine.InFlight);
+        Assert.Equal(1, engine.Cancelled); // ended by the disconnect, not by reaching its 240 tokens
         using var after = await server.Http.PostAsJsonAsync("/v1/chat/completions", body with { stream = false, max_tokens = 2 });
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }

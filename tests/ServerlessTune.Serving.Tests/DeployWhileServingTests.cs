@@ -4,9 +4,11 @@ using System.Text.Json.Nodes;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Runner;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Workflow;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Runner;
+using ServerlessTune.Core.Tests;
 
 namespace ServerlessTune.Serving.Tests;
 
@@ -28,14 +30,14 @@ public sealed class DeployWhileServingTests : IDisposable
         }
         """;
 
-    readonly TempFolder root = new();
+    readonly TempDir root = new();
 
     public void Dispose() => root.Dispose();
 
     [Fact]
     public async Task A_second_run_deploys_while_a_client_streams_no_request_fails_and_the_next_reports_the_new_version()
     {
-        var store = new LocalFolderStore(root.Sub("store"));
+        var store = new LocalFolderStore(root.File("store"));
         await AddDatasetAsync(store);
         using var launcher = new LocalProcessJobLauncher(
             new LocalTrainerCommand("dotnet", [Path.Combine(AppContext.BaseDirectory, "stune-trainer.dll"), "{spec}", "--store", "{store}"]), store.Location);
@@ -44,7 +46,7 @@ public sealed class DeployWhileServingTests : IDisposable
         var v1 = (await new ModelRegistry(store).GetAsync(Project, first.Version!))!;
         Assert.Equal("chatml", v1.ChatTemplate); // the registry records the template the run prepared and trained with
 
-        await using var server = await TestServer.StartAsync(TestServer.Settings() with { Project = Project }, store);
+        await using var server = await TestServer.StartAsync(TestServer.Options() with { Project = Project }, store);
         var models = await server.Http.GetFromJsonAsync<JsonObject>("/v1/models");
         Assert.Equal([Project, $"{Project}@{first.Version}"], models!["data"]!.AsArray().Select(m => (string)m!["id"]!).Order());
 
@@ -87,8 +89,8 @@ public sealed class DeployWhileServingTests : IDisposable
         Assert.DoesNotContain(server.App.Catalog.Names, n => n.Model.Version == first.Version);
 
         // A version that cannot load leaves the current one serving, and /health says why.
-        var broken = v1 with { Version = "29990101-000000-broken00", RunId = "run-broken", Adapter = "runs/run-broken/merged" };
-        await store.WriteAllTextAsync("runs/run-broken/merged/config.json", "{ not json");
+        var broken = v1 with { Version = "29990101-000000-broken00", RunId = "run-broken", Adapter = ArtifactLayout.Run("run-broken").Merged };
+        await store.WriteAllTextAsync($"{broken.Adapter}/config.json", "{ not json");
         var registry = new ModelRegistry(store);
         await registry.RegisterAsync(broken);
         await registry.SetAliasAsync(Project, ModelRegistry.Production, broken.Version);
@@ -105,8 +107,12 @@ public sealed class DeployWhileServingTests : IDisposable
         Assert.Equal(second.Version, (string?)still["system_fingerprint"]);
     }
 
-    static PipelineInput Input() => new(Project, Config, $"datasets/{Project}/pipeline.json", BaseModel: "models/base",
-        Timing: new PipelineTiming(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1));
+    static PipelineInput Input()
+    {
+        string source = ArtifactLayout.Dataset(Project).Config;
+        return new(Project, PipelineOptionsParser.Parse(Config, source) with { BaseModel = "models/base" }, source,
+            new TimingOptions(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1));
+    }
 
     static async Task AddDatasetAsync(IArtifactStore store)
     {
@@ -118,7 +124,7 @@ public sealed class DeployWhileServingTests : IDisposable
                 new { role = "assistant", content = $"Hold the reset button of the R{i} for {i + 5} seconds until the light blinks." },
             },
         }));
-        await store.WriteAllTextAsync($"datasets/{Project}/chats.jsonl", string.Join("\n", lines) + "\n");
+        await store.WriteAllTextAsync(ArtifactLayout.Dataset(Project).File("chats.jsonl"), string.Join("\n", lines) + "\n");
         var folder = Directory.CreateTempSubdirectory("stune-base-").FullName;
         try
         {

@@ -17,25 +17,32 @@ public sealed class TestServer : IAsyncDisposable
     TestServer(ServingApp app)
     {
         App = app;
-        Http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromMinutes(5) };
-        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        Http = Client();
+    }
+
+    /// <summary>An HTTP client with the key; <paramref name="handler"/> to change how it treats its connections.</summary>
+    public HttpClient Client(HttpMessageHandler? handler = null)
+    {
+        var http = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = App.Address, Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        return http;
     }
 
     public ServingApp App { get; }
     public HttpClient Http { get; }
 
-    public static ServingSettings Settings(Func<ServingSettings, ServingSettings>? tweak = null)
+    public static ServingOptions Options(Func<ServingOptions, ServingOptions>? tweak = null)
     {
-        var settings = new ServingSettings { Port = 0, ApiKey = Key, PollInterval = TimeSpan.FromMilliseconds(200) };
-        return tweak?.Invoke(settings) ?? settings;
+        var options = new ServingOptions { Port = 0, ApiKey = Key, PollInterval = TimeSpan.FromMilliseconds(200) };
+        return tweak?.Invoke(options) ?? options;
     }
 
-    public static Task<TestServer> ForFolderAsync(string folder, Func<ServingSettings, ServingSettings>? tweak = null) =>
-        StartAsync(Settings(tweak) with { ModelFolder = folder }, null);
+    public static Task<TestServer> ForFolderAsync(string folder, Func<ServingOptions, ServingOptions>? tweak = null) =>
+        StartAsync(Options(tweak) with { ModelFolder = folder }, null);
 
-    public static async Task<TestServer> StartAsync(ServingSettings settings, IArtifactStore? store)
+    public static async Task<TestServer> StartAsync(ServingOptions options, IArtifactStore? store)
     {
-        var app = await ServingApp.StartAsync(settings.Validated(out _), store, NullLoggerFactory.Instance);
+        var app = await ServingApp.StartAsync(options.Validated(out _), store, NullLoggerFactory.Instance);
         await app.Catalog.WaitUntilLoadedAsync(CancellationToken.None);
         return new TestServer(app);
     }
@@ -58,11 +65,14 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>Opens a streamed request and returns its response once the first event arrived, with a reader over the rest.</summary>
-    public async Task<(HttpResponseMessage Response, StreamReader Reader)> OpenStreamAsync(string path, object body, CancellationToken ct = default)
+    public async Task<(HttpResponseMessage Response, StreamReader Reader)> OpenStreamAsync(string path, object body, CancellationToken ct = default,
+        HttpClient? via = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        var response = await (via ?? Http).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        // Read the body only for the failure message: reading it otherwise would wait for the whole stream.
+        if (!response.IsSuccessStatusCode)
+            Assert.Fail($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
         return (response, reader);
     }
@@ -98,12 +108,4 @@ public static class Fixtures
     public static readonly string[] Architectures = ["gpt2", "gptj", "llama", "mistral", "qwen2", "phi3"];
 
     public static TheoryData<string> ReferenceArchitectures => new(Architectures);
-}
-
-/// <summary>A temporary folder removed after the test.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("stune-serve-test-").FullName;
-    public string Sub(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -1,11 +1,12 @@
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Tests;
 
 namespace ServerlessTune.Serving.Tests;
 
 /// <summary>A random llama tiny checkpoint with a ChatML tokenizer, written as `stune model init` writes one; shared by a test class.</summary>
 public sealed class TinyChatModel : IDisposable
 {
-    readonly TempFolder root = new();
+    readonly TempDir root = new();
 
     public TinyChatModel()
     {
@@ -13,7 +14,7 @@ public sealed class TinyChatModel : IDisposable
     }
 
     /// <summary>The folder, named "tiny" (the model name clients send).</summary>
-    public string Folder => root.Sub("tiny");
+    public string Folder => root.File("tiny");
 
     public void Dispose() => root.Dispose();
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ServerlessTune.Core.Modeling;
-using ServerlessTune.Serving.Benchmark;
+using ServerlessTune.Benchmarks;
 
 namespace ServerlessTune.Cli.Commands;
 

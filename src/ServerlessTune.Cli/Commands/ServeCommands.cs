@@ -1,6 +1,6 @@
 using System.CommandLine;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Storage;
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Serving;
 
 namespace ServerlessTune.Cli.Commands;
@@ -15,15 +15,15 @@ internal static class ServeCommands
     public static Command Create()
     {
         var store = new Option<string?>("--store") { Description = "Local folder store holding the registry (default: ./.stune)." };
-        var connection = new Option<string?>("--connection") { Description = $"Blob storage connection string (default: ${ServingSettings.StorageVariable})." };
-        var container = new Option<string?>("--container") { Description = $"Blob container with --connection (default: ${ServingSettings.ContainerVariable} or stune)." };
-        var project = new Option<string?>("--project") { Description = $"Serve this project only (default: ${ServingSettings.ProjectVariable}, else every project)." };
+        var connection = new Option<string?>("--connection") { Description = $"Blob storage connection string (default: ${ServingOptions.StorageVariable})." };
+        var container = new Option<string?>("--container") { Description = $"Blob container with --connection (default: ${ServingOptions.ContainerVariable} or stune)." };
+        var project = new Option<string?>("--project") { Description = $"Serve this project only (default: ${ServingOptions.ProjectVariable}, else every project)." };
         var model = new Option<string?>("--model") { Description = "Serve one model folder (Hugging Face layout) instead of a registry." };
         var adapter = new Option<string?>("--adapter") { Description = "LoRA adapter folder (PEFT layout) merged into --model." };
         var template = new Option<string?>("--chat-template") { Description = "Chat template of --model when its folder does not say (chatml, llama2, llama3, phi3, zephyr, plain)." };
-        var port = new Option<int?>("--port") { Description = $"Port (default: ${ServingSettings.PortVariable} or {ServingSettings.DefaultPort}; 0 picks a free one)." };
+        var port = new Option<int?>("--port") { Description = $"Port (default: ${ServingOptions.PortVariable} or {ServingOptions.DefaultPort}; 0 picks a free one)." };
         var host = new Option<string>("--host") { Description = "Address to bind; anything but loopback needs a key.", DefaultValueFactory = _ => "127.0.0.1" };
-        var apiKey = new Option<string?>("--api-key") { Description = $"The key clients send (default: ${ServingSettings.ApiKeyVariable}; made up on loopback)." };
+        var apiKey = new Option<string?>("--api-key") { Description = $"The key clients send (default: ${ServingOptions.ApiKeyVariable}; made up on loopback)." };
         var slots = new Option<int>("--slots") { Description = "Sequences decoded together per model version.", DefaultValueFactory = _ => 16 };
         var queue = new Option<int>("--queue") { Description = "Sequences that may wait for a slot before requests get 429.", DefaultValueFactory = _ => 64 };
         var context = new Option<int>("--max-context") { Description = "Positions per sequence (the KV cache is preallocated for them).", DefaultValueFactory = _ => 2048 };
@@ -33,19 +33,22 @@ internal static class ServeCommands
         };
         command.SetAction(async (parse, ct) =>
         {
-            var settings = ServingSettings.FromEnvironment(Environment.GetEnvironmentVariable);
-            settings = settings with
+            var options = ServingOptions.FromEnvironment(Environment.GetEnvironmentVariable);
+            // A store or model named on the command line replaces the environment's store.
+            bool storeFlag = parse.GetValue(store) is not null || parse.GetValue(connection) is not null || parse.GetValue(model) is not null;
+            options = options with
             {
                 Store = parse.GetValue(store),
-                Connection = parse.GetValue(connection) ?? (parse.GetValue(store) is null && parse.GetValue(model) is null ? settings.Connection : null),
-                Container = parse.GetValue(container) ?? settings.Container,
-                Project = parse.GetValue(project) ?? settings.Project,
+                Connection = storeFlag ? parse.GetValue(connection) : options.Connection,
+                BlobServiceUri = storeFlag ? null : options.BlobServiceUri,
+                Container = parse.GetValue(container) ?? options.Container,
+                Project = parse.GetValue(project) ?? options.Project,
                 ModelFolder = parse.GetValue(model),
                 Adapter = parse.GetValue(adapter),
                 ChatTemplate = parse.GetValue(template),
-                Port = parse.GetValue(port) ?? settings.Port,
+                Port = parse.GetValue(port) ?? options.Port,
                 Host = parse.GetValue(host)!,
-                ApiKey = parse.GetValue(apiKey) ?? settings.ApiKey,
+                ApiKey = parse.GetValue(apiKey) ?? options.ApiKey,
                 Slots = parse.GetValue(slots),
                 QueueCapacity = parse.GetValue(queue),
                 MaxContext = parse.GetValue(context),
@@ -53,19 +56,17 @@ internal static class ServeCommands
             bool generated;
             try
             {
-                settings = settings.Validated(out generated);
+                options = options.Validated(out generated);
             }
             catch (UsageException ex)
             {
                 Console.Error.WriteLine($"usage: {ex.Message}");
                 return 2;
             }
-            if (generated) Console.Error.WriteLine($"no --api-key given: clients must send this key: {settings.ApiKey}");
-            IArtifactStore? artifacts = settings.ModelFolder is not null ? null
-                : settings.Connection is { } c ? await BlobArtifactStore.ConnectAsync(c, settings.Container, ct)
-                : new LocalFolderStore(settings.Store ?? ".stune");
-            await using var app = await ServingApp.StartAsync(settings, artifacts, ct: ct);
-            Console.Error.WriteLine($"serving {(settings.ModelFolder ?? artifacts!.Location)} on {app.Address} (OpenAI base URL {new Uri(app.Address, "/v1")}); Ctrl-C stops");
+            if (generated) Console.Error.WriteLine($"no --api-key given: clients must send this key: {options.ApiKey}");
+            var artifacts = await OpenStoreAsync(options, ct);
+            await using var app = await ServingApp.StartAsync(options, artifacts, ct: ct);
+            Console.Error.WriteLine($"serving {(options.ModelFolder ?? artifacts!.Location)} on {app.Address} (OpenAI base URL {new Uri(app.Address, "/v1")}); Ctrl-C stops");
             try
             {
                 await app.WaitForShutdownAsync(ct);
@@ -75,6 +76,16 @@ internal static class ServeCommands
         });
         return command;
     }
+
+    /// <summary>The registry's store: none for one model folder, a blob container by connection string or by account URL
+    /// with the host's identity, else a local folder.</summary>
+    static async Task<IArtifactStore?> OpenStoreAsync(ServingOptions options, CancellationToken ct) => options switch
+    {
+        { ModelFolder: not null } => null,
+        { Connection: { } connection } => await BlobArtifactStore.ConnectAsync(connection, options.Container, ct),
+        { BlobServiceUri: { } account } => await BlobArtifactStore.ConnectAsync(new Uri(account), options.Container, ct: ct),
+        _ => new LocalFolderStore(options.Store ?? ".stune"),
+    };
 
     /// <summary>The command that serves what a run deployed to this store, for `stune run` to print.</summary>
     public static string CommandFor(string project, string storeFolder, string? blobContainer) =>

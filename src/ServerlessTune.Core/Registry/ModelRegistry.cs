@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Registry;
@@ -15,7 +16,11 @@ public sealed class ModelRegistry(IArtifactStore store)
     public const string Staging = "staging";
     static readonly string[] Aliases = [Production, Staging];
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>
     /// The version name for a run: the run's start time (sortable) and a short hash of its id (unique).
@@ -49,8 +54,8 @@ public sealed class ModelRegistry(IArtifactStore store)
     public async Task<IReadOnlyList<ModelVersion>> ListAsync(string project, CancellationToken ct = default)
     {
         var versions = new List<ModelVersion>();
-        await foreach (var item in store.ListAsync($"registry/{ArtifactPath.ValidateName(project, "project")}/versions/", ct))
-            if (item.Path.EndsWith("/model.json", StringComparison.Ordinal))
+        await foreach (var item in store.ListAsync(ArtifactLayout.Registry(project).Versions, ct))
+            if (item.Path.EndsWith("/" + RegistryPaths.ModelFile, StringComparison.Ordinal))
                 versions.Add(await ReadAsync(item.Path, ct));
         return versions;
     }
@@ -59,9 +64,10 @@ public sealed class ModelRegistry(IArtifactStore store)
     public async Task<IReadOnlyList<string>> ProjectsAsync(CancellationToken ct = default)
     {
         var projects = new List<string>();
-        await foreach (var item in store.ListAsync("registry/", ct))
-            if (item.Path.Split('/') is [_, var project, "aliases.json"])
+        await foreach (var item in store.ListAsync(ArtifactLayout.Registries, ct))
+            if (RegistryPaths.ProjectOfAliases(item.Path) is { } project)
                 projects.Add(project);
+        projects.Sort(StringComparer.Ordinal);
         return projects;
     }
 
@@ -114,9 +120,7 @@ public sealed class ModelRegistry(IArtifactStore store)
         }
     }
 
-    static string ModelPath(string project, string version) =>
-        ArtifactPath.Combine("registry", ArtifactPath.ValidateName(project, "project"), "versions", ArtifactPath.ValidateName(version, "version"), "model.json");
+    static string ModelPath(string project, string version) => ArtifactLayout.Registry(project).Version(version);
 
-    static string AliasesPath(string project) =>
-        ArtifactPath.Combine("registry", ArtifactPath.ValidateName(project, "project"), "aliases.json");
+    static string AliasesPath(string project) => ArtifactLayout.Registry(project).Aliases;
 }

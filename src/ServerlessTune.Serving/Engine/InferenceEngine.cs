@@ -31,6 +31,7 @@ public sealed class InferenceEngine : IDisposable
     readonly int capacity;
     readonly Tensor? unreachable;
     int inFlight;
+    long cancelled;
 
     public InferenceEngine(ChatModel model, EngineLimits limits, ILogger log)
     {
@@ -53,6 +54,9 @@ public sealed class InferenceEngine : IDisposable
     public int InFlight => Volatile.Read(ref inFlight);
 
     public int Capacity => capacity;
+
+    /// <summary>Sequences ended because their request was cancelled (the client went away) before they finished.</summary>
+    public long Cancelled => Interlocked.Read(ref cancelled);
 
     /// <summary>
     /// Queues sequences (a request's n choices together, or none of them); each reader yields its events and
@@ -112,6 +116,7 @@ public sealed class InferenceEngine : IDisposable
         {
             if (s.Cancellation.IsCancellationRequested)
             {
+                Interlocked.Increment(ref cancelled);
                 Drop(s, null);
                 continue;
             }
@@ -169,7 +174,10 @@ public sealed class InferenceEngine : IDisposable
     {
         // A disconnected client's slot is freed before the pass, not after it.
         foreach (var s in bySlot.OfType<Sequence>().Where(s => s.Cancellation.IsCancellationRequested).ToArray())
+        {
+            Interlocked.Increment(ref cancelled);
             Finish(s, error: new OperationCanceledException(s.Cancellation));
+        }
         int end = cache.End;
         if (end == 0) return;
         using var scope = NewDisposeScope();

@@ -13,10 +13,10 @@ namespace ServerlessTune.Serving.Http;
 /// </summary>
 public static class ServingEndpoints
 {
-    public static void Map(WebApplication app, ModelCatalog catalog, ServingSettings settings, ILogger log)
+    public static void Map(WebApplication app, ModelCatalog catalog, ServingOptions options, ILogger log)
     {
-        var key = new ApiKeyCheck(settings.ApiKey ?? throw new ArgumentException("the settings carry no API key; validate them first"));
-        var limits = settings.Limits;
+        var key = new ApiKeyCheck(options.ApiKey ?? throw new ArgumentException("the options carry no API key; validate them first"));
+        var limits = options.Limits;
         var chat = new ChatEndpoint(catalog, limits);
         var completions = new CompletionEndpoint(catalog, limits);
 

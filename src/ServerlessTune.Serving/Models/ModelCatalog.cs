@@ -4,7 +4,6 @@ using ServerlessTune.Core;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Core.Training;
 using ServerlessTune.Serving.Engine;
 using ServerlessTune.Serving.Protocol;
 
@@ -178,7 +177,7 @@ public sealed class ModelCatalog : IDisposable
     }
 
     /// <summary>A version some name should serve, and how to load it.</summary>
-    sealed record WantedVersion(string Project, string Version, string Description, ModelFiles? Files, Func<CancellationToken, Task<ChatModel>> LoadAsync)
+    sealed record WantedVersion(string Project, string Version, string Description, LocalArtifacts? Files, Func<CancellationToken, Task<ChatModel>> LoadAsync)
     {
         public string Key => $"{Project}@{Version}";
         /// <summary>{project}@{version} for registry versions; a folder has no other name.</summary>
@@ -225,7 +224,7 @@ public sealed class ModelCatalog : IDisposable
                 {
                     if (!aliases.TryGetValue(alias, out var versionName)) continue;
                     var version = await registry.GetAsync(p, versionName, ct)
-                                  ?? throw new UserInputException($"registry/{p}/aliases.json: '{alias}' names version {versionName}, which is not registered");
+                                  ?? throw new UserInputException($"{ArtifactLayout.Registry(p).Aliases}: '{alias}' names version {versionName}, which is not registered");
                     wanted.Add((name, Wanted(version)));
                 }
             }
@@ -234,7 +233,7 @@ public sealed class ModelCatalog : IDisposable
 
         WantedVersion Wanted(ModelVersion v)
         {
-            var files = new ModelFiles(store);
+            var files = new LocalArtifacts(store);
             return new WantedVersion(v.Project, v.Version, $"{v.BaseModel} + {v.Adapter}", files, LoadAsync)
             {
                 VersionedName = $"{v.Project}@{v.Version}",
@@ -243,10 +242,10 @@ public sealed class ModelCatalog : IDisposable
 
             async Task<ChatModel> LoadAsync(CancellationToken ct)
             {
-                var tuned = await files.FolderAsync(v.Adapter, ct);
-                bool isAdapter = File.Exists(Path.Combine(tuned, PeftAdapterConfig.FileName));
-                var baseFolder = isAdapter ? await files.FolderAsync(v.BaseModel, ct) : null;
-                return await Task.Run(() => isAdapter ? ChatModel.Load(baseFolder!, tuned, v.ChatTemplate) : ChatModel.Load(tuned, null, v.ChatTemplate), ct);
+                var tuned = await FineTunedModel.AtAsync(store, v.Adapter, ct);
+                var folder = await files.FolderAsync(tuned.Prefix, ct);
+                var baseFolder = tuned.IsAdapter ? await files.FolderAsync(v.BaseModel, ct) : null;
+                return await Task.Run(() => baseFolder is null ? ChatModel.Load(folder, null, v.ChatTemplate) : ChatModel.Load(baseFolder, folder, v.ChatTemplate), ct);
             }
         }
     }

@@ -72,4 +72,73 @@ public class KvCacheTests
             }
         }
     }
+
+    [Theory]
+    [MemberData(nameof(ModelFixtures.TinyArchitectures), MemberType = typeof(ModelFixtures))]
+    public void Next_token_logits_are_the_last_position_of_forward(string arch)
+    {
+        using var model = ModelFixtures.TinyModel(arch);
+        using var noGrad = no_grad();
+        using var ids = RandomIds(2, 12, seed: 3);
+        using var full = model.forward(ids);
+        using var last = model.NextTokenLogits(ids);
+        Assert.Equal([2, full.shape[2]], last.shape);
+        var diff = MaxDiff(last, full[.., -1, ..]);
+        Assert.True(diff < Tolerance, $"{arch}: last-position logits differ by {diff}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelFixtures.TinyArchitectures), MemberType = typeof(ModelFixtures))]
+    public void A_slot_cache_decodes_rows_of_different_lengths_as_each_prompt_alone(string arch)
+    {
+        using var model = ModelFixtures.TinyModel(arch);
+        using var noGrad = no_grad();
+        using var cache = new SlotKvCache(model.Config, model.DType, slots: 3, positions: 32);
+        long[] lengths = [4, 9, 7];
+        var prompts = lengths.Select((n, i) => RandomIds(1, n, seed: 200 + i)).ToArray();
+        var prefilled = new Tensor[3];
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(i, cache.Acquire());
+            cache.Select(i, 1);
+            prefilled[i] = model.NextTokenLogits(prompts[i], cache: cache);
+        }
+        // The middle sequence leaves: its row runs as scratch, and the others must not notice.
+        cache.Release(1);
+        Assert.Equal(3, cache.End);
+        using var next = RandomIds(3, 4, seed: 11);
+        var decoded = new List<Tensor>();
+        for (int step = 0; step < 4; step++)
+        {
+            cache.Select(0, cache.End);
+            decoded.Add(model.NextTokenLogits(next.narrow(1, step, 1), cache: cache));
+        }
+        Assert.Equal([lengths[0] + 4, 0, lengths[2] + 4], Enumerable.Range(0, 3).Select(cache.LengthOf));
+
+        foreach (var i in new[] { 0, 2 })
+        {
+            using var alone = model.forward(cat([prompts[i], next[i].unsqueeze(0)], 1));
+            var diff = MaxDiff(prefilled[i][0], alone[0, lengths[i] - 1]);
+            for (int step = 0; step < 4; step++)
+                diff = Math.Max(diff, MaxDiff(decoded[step][i], alone[0, lengths[i] + step]));
+            Assert.True(diff < Tolerance, $"{arch}: slot {i} differs from its prompt alone by {diff}");
+        }
+        // A freed slot is reused first, empty.
+        Assert.Equal(1, cache.Acquire());
+        Assert.Equal(0, cache.LengthOf(1));
+    }
+
+    [Fact]
+    public void A_slot_cache_refuses_a_pass_beyond_its_positions_and_an_attention_mask()
+    {
+        using var model = ModelFixtures.TinyModel("llama");
+        using var noGrad = no_grad();
+        using var cache = new SlotKvCache(model.Config, model.DType, slots: 1, positions: 8);
+        cache.Acquire();
+        cache.Select(0, 1);
+        using var ids = RandomIds(1, 9, seed: 5);
+        Assert.Throws<ArgumentException>(() => model.NextTokenLogits(ids, cache: cache));
+        using var mask = ones(1, 4, dtype: int64);
+        Assert.Throws<ArgumentException>(() => model.NextTokenLogits(ids.narrow(1, 0, 4), mask, cache));
+    }
 }

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Security.Cryptography;
+using ServerlessTune.Serving.Engine;
+using ServerlessTune.Serving.Protocol;
+
+namespace ServerlessTune.Serving;
+
+/// <summary>
+/// Everything a serving host reads, from flags or the environment, in one place. `stune serve` fills it from
+/// its flags over the environment; the Azure serving container from the environment alone (the names below are
+/// the ones infra/ sets).
+/// </summary>
+public sealed record ServingOptions
+{
+    public const string StorageVariable = "STUNE_STORAGE";
+    public const string BlobServiceUriVariable = "STUNE_STORAGE__blobServiceUri";
+    public const string ContainerVariable = "STUNE_CONTAINER";
+    public const string ApiKeyVariable = "STUNE_API_KEY";
+    public const string ProjectVariable = "STUNE_PROJECT";
+    public const string PortVariable = "PORT";
+    public const string DefaultContainer = "stune";
+    public const int DefaultPort = 8000;
+
+    /// <summary>A local folder store (the default of `stune run`: ./.stune).</summary>
+    public string? Store { get; init; }
+    /// <summary>A blob connection string (STUNE_STORAGE); the host opens the container.</summary>
+    public string? Connection { get; init; }
+    /// <summary>A blob account URL reached with a managed identity (STUNE_STORAGE__blobServiceUri).</summary>
+    public string? BlobServiceUri { get; init; }
+    public string Container { get; init; } = DefaultContainer;
+    /// <summary>Serve only this project's aliases (STUNE_PROJECT); null = every project in the registry.</summary>
+    public string? Project { get; init; }
+    /// <summary>Serve one model folder instead of a registry.</summary>
+    public string? ModelFolder { get; init; }
+    public string? Adapter { get; init; }
+    public string? ChatTemplate { get; init; }
+
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; init; } = DefaultPort;
+    public string? ApiKey { get; init; }
+
+    /// <summary>Sequences decoded together per loaded version.</summary>
+    public int Slots { get; init; } = 16;
+    /// <summary>Sequences that may wait for a slot; beyond that a request gets 429.</summary>
+    public int QueueCapacity { get; init; } = 64;
+    /// <summary>Positions per slot (bounded by the model's context): the KV cache is preallocated for them.</summary>
+    public int MaxContext { get; init; } = 2048;
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+    public ServingLimits Limits { get; init; } = new();
+
+    public EngineLimits Engine => new(Slots, QueueCapacity, MaxContext);
+
+    /// <summary>The environment's values; flags given on a command line go over them with `with`.</summary>
+    public static ServingOptions FromEnvironment(Func<string, string?> env)
+    {
+        var port = env(PortVariable) is { Length: > 0 } p
+            ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new UsageException($"{PortVariable}: '{p}' is not a port number")
+            : DefaultPort;
+        return new ServingOptions
+        {
+            Connection = env(StorageVariable) is { Length: > 0 } c ? c : null,
+            BlobServiceUri = env(BlobServiceUriVariable) is { Length: > 0 } u ? u : null,
+            Container = env(ContainerVariable) is { Length: > 0 } container ? container : DefaultContainer,
+            ApiKey = env(ApiKeyVariable) is { Length: > 0 } k ? k : null,
+            Project = env(ProjectVariable) is { Length: > 0 } project ? project : null,
+            Port = port,
+        };
+    }
+
+    public bool IsLoopback => Host == "localhost" || (IPAddress.TryParse(Host, out var ip) && IPAddress.IsLoopback(ip));
+
+    /// <summary>
+    /// Checks the combination before anything starts. Every endpoint needs a key: without one, a loopback server
+    /// makes up a random key (the host prints it, as Jupyter does); any other address refuses to start.
+    /// </summary>
+    public ServingOptions Validated(out bool keyGenerated)
+    {
+        keyGenerated = false;
+        if (ModelFolder is not null && (Store is not null || Connection is not null || BlobServiceUri is not null))
+            throw new UsageException("--model serves one folder; it cannot be combined with --store or --connection");
+        if (ModelFolder is null && Adapter is not null) throw new UsageException("--adapter needs --model");
+        if (Connection is not null && Store is not null) throw new UsageException("give --store or --connection, not both");
+        if (Connection is not null && BlobServiceUri is not null)
+            throw new UsageException($"set {StorageVariable} or {BlobServiceUriVariable}, not both");
+        if (BlobServiceUri is not null && !(Uri.TryCreate(BlobServiceUri, UriKind.Absolute, out var account) && account.Scheme == Uri.UriSchemeHttps))
+            throw new UsageException($"{BlobServiceUriVariable}: '{BlobServiceUri}' is not an https URL");
+        if (Slots < 1 || QueueCapacity < 0 || MaxContext < 2)
+            throw new UsageException("slots must be at least 1, the queue at least 0 and the context at least 2");
+        if (Port is < 0 or > 65535) throw new UsageException($"--port {Port} is not a port number");
+        if (ApiKey is { Length: > 0 }) return this;
+        if (!IsLoopback)
+            throw new UsageException($"--host {Host} is not loopback: give --api-key or set {ApiKeyVariable} (every endpoint needs a key)");
+        keyGenerated = true;
+        return this with { ApiKey = "sk-stune-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) };
+    }
+}
+
+/// <summary>A command-line or serving-options mistake (exit code 2), as opposed to bad input data.</summary>
+public sealed class UsageException(string message) : Exception(message);
