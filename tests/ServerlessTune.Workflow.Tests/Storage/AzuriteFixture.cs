@@ -53,9 +53,13 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return (await BlobArtifactStore.ConnectAsync(ConnectionString, name), name);
     }
 
+    // Node starts Azurite in about a second alone, but far slower on a machine busy with parallel test runs.
+    static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(2);
+
     async Task WaitUntilListeningAsync(int port)
     {
-        for (int attempt = 0; attempt < 300; attempt++)
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < StartLimit)
         {
             if (_process!.HasExited)
                 throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} before listening on port {port}");
@@ -67,7 +71,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             }
             catch (SocketException) { await Task.Delay(100); }
         }
-        throw new InvalidOperationException($"Azurite did not listen on port {port} within 30 s");
+        throw new InvalidOperationException($"Azurite did not listen on port {port} within {StartLimit.TotalSeconds:F0} s");
     }
 
     static int FreeLoopbackPort()
