@@ -5,6 +5,8 @@ import { resourceTags, roles } from 'types.bicep'
 param name string
 param location string
 param tags resourceTags
+@description('The azure.yaml service azd deploys to this resource (its azd-service-name tag).')
+param serviceName string
 param storageAccountName string
 param blobEndpoint string
 param queueEndpoint string
@@ -40,7 +42,7 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
 resource app 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   kind: 'functionapp,linux'
   identity: { type: 'SystemAssigned' }
   properties: {

@@ -29,6 +29,8 @@ param servingApiKey string
 param hostedFineTuning bool = false
 @description('Region of the Azure OpenAI account (fine-tuning is offered in some regions only).')
 param openAiLocation string = location
+@description('Storage endpoint suffix: the deploying cloud\'s. A parameter so that every endpoint the apps are given is a plain value before deployment.')
+param storageEndpointSuffix string = environment().suffixes.storage
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName }
@@ -60,6 +62,7 @@ module storage 'storage.bicep' = {
     tags: tags
     artifactsContainer: artifactsContainer
     deploymentContainer: 'deployments'
+    endpointSuffix: storageEndpointSuffix
   }
 }
 
@@ -68,7 +71,7 @@ module registry 'registry.bicep' = {
   params: { name: names.registry, location: location, tags: tags }
 }
 
-module environment 'container-environment.bicep' = {
+module containerEnvironment 'container-environment.bicep' = {
   name: 'environment'
   params: {
     name: names.environment
@@ -84,8 +87,9 @@ module trainer 'trainer-job.bicep' = {
   params: {
     name: names.job
     location: location
-    tags: union(tags, { 'azd-service-name': 'trainer' })
-    environmentId: environment.outputs.id
+    tags: tags
+    serviceName: 'trainer'
+    environmentId: containerEnvironment.outputs.id
     image: empty(trainerImage) ? placeholderImage : trainerImage
     gpuProfile: gpuProfile
     registryName: names.registry
@@ -100,8 +104,9 @@ module serving 'serving-app.bicep' = {
   params: {
     name: names.serving
     location: location
-    tags: union(tags, { 'azd-service-name': 'serving' })
-    environmentId: environment.outputs.id
+    tags: tags
+    serviceName: 'serving'
+    environmentId: containerEnvironment.outputs.id
     image: empty(servingImage) ? placeholderImage : servingImage
     profile: servingProfile
     maxReplicas: servingMaxReplicas
@@ -120,7 +125,8 @@ module functions 'function-app.bicep' = {
   params: {
     name: names.functions
     location: location
-    tags: union(tags, { 'azd-service-name': 'functions' })
+    tags: tags
+    serviceName: 'functions'
     storageAccountName: names.storage
     blobEndpoint: storage.outputs.blobEndpoint
     queueEndpoint: storage.outputs.queueEndpoint

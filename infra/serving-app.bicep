@@ -5,6 +5,8 @@ import { resourceTags, servingProfileType, sizes, profileNames, roles } from 'ty
 param name string
 param location string
 param tags resourceTags
+@description('The azure.yaml service azd deploys to this resource (its azd-service-name tag).')
+param serviceName string
 param environmentId string
 param image string
 param profile servingProfileType
@@ -40,7 +42,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
 resource app 'Microsoft.App/containerApps@2025-07-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   identity: { type: 'SystemAssigned' }
   properties: {
     environmentId: environmentId

@@ -7,6 +7,8 @@ param location string
 param tags resourceTags
 param artifactsContainer string
 param deploymentContainer string
+@description('The storage endpoint suffix of the cloud (core.windows.net in public Azure).')
+param endpointSuffix string
 
 // Identity only: nothing in the product signs with an account key (the Functions host, its Flex deployment
 // container, the Durable task hub, the blob trigger, the job and the serving app all use Entra ID), so shared
@@ -51,10 +53,10 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
 }
 
 output name string = account.name
-// Built from the name so the endpoints are known before the account exists (and in the tests' snapshot).
-output blobEndpoint string = 'https://${account.name}.blob.${environment().suffixes.storage}/'
-output queueEndpoint string = 'https://${account.name}.queue.${environment().suffixes.storage}/'
-output tableEndpoint string = 'https://${account.name}.table.${environment().suffixes.storage}/'
+// Built from the name, so the endpoints are known before the account exists (and in the tests' snapshot).
+output blobEndpoint string = 'https://${account.name}.blob.${endpointSuffix}/'
+output queueEndpoint string = 'https://${account.name}.queue.${endpointSuffix}/'
+output tableEndpoint string = 'https://${account.name}.table.${endpointSuffix}/'
 output artifactsContainerName string = artifacts.name
 output deploymentContainerName string = deployments.name
 output systemTopicName string = systemTopic.name

@@ -7,6 +7,8 @@ import { resourceTags, gpuProfileType, sizes, profileNames, roles } from 'types.
 param name string
 param location string
 param tags resourceTags
+@description('The azure.yaml service azd deploys to this resource (its azd-service-name tag).')
+param serviceName string
 param environmentId string
 param image string
 param gpuProfile gpuProfileType
@@ -33,7 +35,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
 resource job 'Microsoft.App/jobs@2025-07-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   identity: { type: 'SystemAssigned' }
   properties: {
     environmentId: environmentId

@@ -1,0 +1,106 @@
+using Azure.Core;
+using Microsoft.Extensions.Configuration;
+using ServerlessTune.Core.Hosting;
+using ServerlessTune.Functions;
+
+namespace ServerlessTune.Infra.Tests;
+
+public sealed class SettingsTests
+{
+    [Theory]
+    [MemberData(nameof(Deployments.Both), MemberType = typeof(Deployments))]
+    public void Every_setting_the_code_reads_is_set_for_its_app_and_none_is_a_secret(string deployment)
+    {
+        Assert.Empty(SettingsCheck.Problems(Deployments.Named(deployment)));
+    }
+
+    [Fact]
+    public void Removing_any_setting_the_code_reads_from_infra_is_reported_by_name()
+    {
+        foreach (var (service, names) in SettingsCheck.Apps())
+        {
+            foreach (string name in names.Required)
+            {
+                var broken = Deployments.Default.Clone();
+                var settings = Deployment.SettingsArray(broken.Service(service)!);
+                settings.Remove(settings.Single(s => s!["name"]!.GetValue<string>() == name));
+
+                Assert.Equal([$"{service}: {name} is read by the code but infra/ does not set it"], SettingsCheck.Problems(broken));
+            }
+        }
+        // The job's code needs nothing from its environment in Azure; the other two need several names each.
+        Assert.True(FunctionSettings.Names.Required.Count >= 5 && ServingEnvironment.Names.Required.Count >= 4);
+    }
+
+    [Fact]
+    public void A_key_a_dead_setting_or_a_plain_secret_in_infra_is_reported()
+    {
+        var broken = Deployments.Default.Clone();
+        var functions = Deployment.SettingsArray(broken.Service("functions")!);
+        functions.Add(Setting(StoreEnvironment.Connection, "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=c2VjcmV0"));
+        functions.Add(Setting("STUNE_JOB_IMAGE", "example.azurecr.io/stune-trainer:1"));
+        var serving = Deployment.SettingsArray(broken.Service("serving")!);
+        var key = serving.Single(s => s!["name"]!.GetValue<string>() == ServingEnvironment.ApiKey)!.AsObject();
+        key.Remove("secretRef");
+        key["value"] = "not-so-secret";
+
+        Assert.Equal(
+        [
+            "functions: STUNE_JOB_IMAGE is set by infra/ but no code of this app reads it",
+            $"functions: {StoreEnvironment.Connection} carries a key where the app's managed identity works",
+            $"functions: {StoreEnvironment.Connection} holds a secret (key or SAS) in a plain value",
+            $"serving: {ServingEnvironment.ApiKey} is a secret in a plain value, not a secret reference",
+        ], SettingsCheck.Problems(broken).Order());
+    }
+
+    [Fact]
+    public void The_Functions_app_starts_on_the_settings_infra_gives_it_and_sends_the_job_to_its_own_container()
+    {
+        var settings = FunctionSettings.From(Configuration(Deployments.Default.Service("functions")!));
+        var artifacts = settings.ArtifactContainer(NoCredential.Instance);
+        var job = settings.TrainingJob(artifacts);
+
+        var account = Assert.Single(Deployments.Default.OfType("Microsoft.Storage/storageAccounts"));
+        Assert.Equal($"https://{Deployment.Text(account, "name")}.blob.core.windows.net/artifacts", job.StoreLocation);
+        Assert.Equal(Deployment.Text(Deployments.Default.Service("trainer")!, "name"), job.JobName);
+        Assert.Equal((Deployment.SubscriptionId, Deployment.ResourceGroup), (job.SubscriptionId, job.ResourceGroup));
+    }
+
+    [Fact]
+    public void FunctionSettings_Names_lists_exactly_what_From_requires()
+    {
+        var values = FunctionSettings.Names.Required.ToDictionary(n => n, n => n == StoreEnvironment.AccountUrl ? "https://a.blob.core.windows.net/" : "x");
+        FunctionSettings.From(Configuration(values));
+        foreach (string name in FunctionSettings.Names.Required)
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => FunctionSettings.From(Configuration(values.Where(v => v.Key != name))));
+            Assert.Contains(name, error.Message);
+        }
+    }
+
+    [Fact]
+    public void The_local_settings_sample_works_with_the_Functions_app()
+    {
+        var sample = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "local.settings.sample.json")))!;
+        var values = sample["Values"]!.AsObject().Select(v => KeyValuePair.Create(v.Key, v.Value!.GetValue<string>()));
+        Assert.Equal("artifacts", FunctionSettings.From(Configuration(values)).Container);
+    }
+
+    static System.Text.Json.Nodes.JsonObject Setting(string name, string value) => new() { ["name"] = name, ["value"] = value };
+
+    static IConfiguration Configuration(System.Text.Json.Nodes.JsonObject resource) =>
+        Configuration(Deployment.Settings(resource).Select(s => KeyValuePair.Create(s.Name, s.Value ?? "")));
+
+    // As the Functions host hands app settings to the worker: environment variables, `__` read as `:`.
+    static IConfiguration Configuration(IEnumerable<KeyValuePair<string, string>> settings) => new ConfigurationBuilder()
+        .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(EnvironmentNames.ConfigurationKey(s.Key), (string?)s.Value)))
+        .Build();
+
+    /// <summary>Opening a container by URL takes a credential; nothing here asks it for a token.</summary>
+    sealed class NoCredential : TokenCredential
+    {
+        public static readonly NoCredential Instance = new();
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => throw new InvalidOperationException("no token in tests");
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) => throw new InvalidOperationException("no token in tests");
+    }
+}
