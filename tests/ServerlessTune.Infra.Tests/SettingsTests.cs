@@ -56,7 +56,7 @@ public sealed class SettingsTests
     [Fact]
     public void The_Functions_app_starts_on_the_settings_infra_gives_it_and_sends_the_job_to_its_own_container()
     {
-        var settings = FunctionSettings.From(Configuration(Deployments.Default.Service("functions")!));
+        var settings = FunctionSettingsOf(Deployments.Default);
         var artifacts = settings.ArtifactContainer(NoCredential.Instance);
         var job = settings.TrainingJob(artifacts);
 
@@ -85,6 +85,10 @@ public sealed class SettingsTests
         var values = sample["Values"]!.AsObject().Select(v => KeyValuePair.Create(v.Key, v.Value!.GetValue<string>()));
         Assert.Equal("artifacts", FunctionSettings.From(Configuration(values)).Container);
     }
+
+    /// <summary>FunctionSettings as the Functions app reads them from the app settings infra/ gives it.</summary>
+    public static FunctionSettings FunctionSettingsOf(Deployment deployment) =>
+        FunctionSettings.From(Configuration(deployment.Service("functions")!));
 
     static System.Text.Json.Nodes.JsonObject Setting(string name, string value) => new() { ["name"] = name, ["value"] = value };
 
