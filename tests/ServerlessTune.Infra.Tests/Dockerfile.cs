@@ -20,6 +20,13 @@ public sealed record Dockerfile(IReadOnlyList<Dockerfile.Stage> Stages)
 
     public Stage Final => Stages[^1];
 
+    /// <summary>The stage a build for <paramref name="target"/> produces (the last one without a target).</summary>
+    public Stage Target(string? target) => target is null ? Final : Stages.Single(s => s.Name == target);
+
+    /// <summary>A stage's instructions after those of the stages it is built FROM, in the order they apply.</summary>
+    public IReadOnlyList<Instruction> Effective(Stage stage) =>
+        Stages.SingleOrDefault(s => s.Name == stage.Image) is { } parent ? [.. Effective(parent), .. stage.Instructions] : stage.Instructions;
+
     public static Dockerfile Parse(string text)
     {
         var instructions = new List<Instruction>();

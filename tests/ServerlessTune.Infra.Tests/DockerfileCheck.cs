@@ -1,17 +1,20 @@
 using System.Text.RegularExpressions;
-using System.Xml.Linq;
 
 namespace ServerlessTune.Infra.Tests;
 
 /// <summary>
-/// An image the product deploys: base images pinned, no secret in ARG or ENV, a non-root user, the CUDA build of
-/// the .NET project it publishes, and an ENTRYPOINT whose assembly that project's build output has.
+/// An image the product deploys (a Dockerfile and the target azure.yaml builds): base images pinned, no secret in
+/// ARG or ENV, a non-root user, the CUDA build of the .NET project it publishes, and an ENTRYPOINT whose assembly
+/// that project's build output has, where the image copies it.
 /// </summary>
 public static partial class DockerfileCheck
 {
     /// <param name="outputOf">The build output folder of a project file in the repository.</param>
-    public static IReadOnlyList<string> Problems(string path, Dockerfile file, Func<string, string> outputOf)
+    public static IReadOnlyList<string> Problems(string path, Dockerfile file, string? target, Func<string, string> outputOf)
     {
+        if (target is not null && file.Stages.All(s => s.Name != target)) return [$"{path}: no stage {target}"];
+        var image = file.Target(target);
+        var effective = file.Effective(image);
         var problems = new List<string>();
         var stageNames = file.Stages.Select(s => s.Name).OfType<string>().ToHashSet();
         foreach (var stage in file.Stages.Where(s => !stageNames.Contains(s.Image) && !Pinned().IsMatch(s.Image)))
@@ -21,8 +24,8 @@ public static partial class DockerfileCheck
             foreach (string name in VariableNames(instruction).Where(n => SecretName().IsMatch(n)))
                 problems.Add($"{path}:{instruction.Line}: {instruction.Keyword} {name} puts a secret in the image");
 
-        string? user = file.Final.All("USER").LastOrDefault()?.Arguments.Split(':')[0];
-        if (user is null or "root" or "0") problems.Add($"{path}: the final stage runs as root (no USER, or USER {user})");
+        string? user = effective.LastOrDefault(i => i.Keyword == "USER")?.Arguments.Split(':')[0];
+        if (user is null or "root" or "0") problems.Add($"{path}: {image.Name ?? "the final stage"} runs as root (no USER, or USER {user})");
 
         var publish = file.Stages.SelectMany(s => s.All("RUN")).Select(r => r.Words()).FirstOrDefault(w => w.Take(2).SequenceEqual(["dotnet", "publish"]));
         if (publish is null) return [.. problems, $"{path}: no `dotnet publish` step"];
@@ -30,23 +33,21 @@ public static partial class DockerfileCheck
         string project = publish[2];
         string publishDir = publish[Array.IndexOf(publish, "-o") + 1];
 
-        var entrypoint = file.Final.All("ENTRYPOINT").LastOrDefault()?.ExecForm();
+        var entrypoint = effective.LastOrDefault(i => i.Keyword == "ENTRYPOINT")?.ExecForm();
         if (entrypoint is not ["dotnet", var assemblyPath, ..])
             return [.. problems, $"{path}: ENTRYPOINT is not the exec form [\"dotnet\", \"<assembly>.dll\", ...]"];
         string assembly = Path.GetFileName(assemblyPath);
-        string expected = AssemblyName(Path.Combine(Repository.Root, project)) + ".dll";
-        if (assembly != expected) problems.Add($"{path}: ENTRYPOINT runs {assembly}, but {project} builds {expected}");
         if (!File.Exists(Path.Combine(outputOf(project), assembly))) problems.Add($"{path}: {assembly} is not in the build output of {project}");
-        if (CopiedTo(file.Final, publishDir) != Path.GetDirectoryName(assemblyPath))
-            problems.Add($"{path}: {assemblyPath} is not where the final stage copies the publish output ({publishDir})");
+        if (CopiedTo(effective, publishDir) != Path.GetDirectoryName(assemblyPath))
+            problems.Add($"{path}: {assemblyPath} is not where the image copies the publish output ({publishDir})");
         return problems;
     }
 
-    /// <summary>Where the final stage's COPY --from of the publish folder lands (a relative target is under WORKDIR).</summary>
-    static string? CopiedTo(Dockerfile.Stage stage, string publishDir)
+    /// <summary>Where the image's COPY --from of the publish folder lands (a relative target is under WORKDIR).</summary>
+    static string? CopiedTo(IReadOnlyList<Dockerfile.Instruction> instructions, string publishDir)
     {
         string workdir = "/";
-        foreach (var instruction in stage.Instructions)
+        foreach (var instruction in instructions)
         {
             if (instruction.Keyword == "WORKDIR") workdir = instruction.Arguments;
             if (instruction.Keyword != "COPY" || !instruction.Arguments.StartsWith("--from=")) continue;
@@ -57,10 +58,6 @@ public static partial class DockerfileCheck
         }
         return null;
     }
-
-    static string AssemblyName(string projectFile) =>
-        XDocument.Load(projectFile).Descendants("AssemblyName").Select(e => e.Value).FirstOrDefault()
-        ?? Path.GetFileNameWithoutExtension(projectFile);
 
     // ARG NAME[=default]; ENV NAME=value ... or ENV NAME value.
     static IEnumerable<string> VariableNames(Dockerfile.Instruction instruction) => instruction.Arguments.Contains('=')
