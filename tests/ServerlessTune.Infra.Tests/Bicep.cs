@@ -16,8 +16,6 @@ public static class Bicep
             RedirectStandardError = true,
         };
         foreach (string arg in args) start.ArgumentList.Add(arg);
-        // No telemetry and no update check: the CLI must not reach for the network.
-        start.Environment["BICEP_TELEMETRY_ENABLED"] = "false";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -66,8 +66,11 @@ public sealed class JobLaunchTests
     }
 
     /// <summary>The launcher's settings exactly as the Functions app builds them from infra's app settings.</summary>
-    public static ContainerAppsJobOptions Options() => SettingsTests.FunctionSettingsOf(Deployments.Default)
-        .TrainingJob(SettingsTests.FunctionSettingsOf(Deployments.Default).ArtifactContainer(new FixedToken()));
+    public static ContainerAppsJobOptions Options()
+    {
+        var settings = SettingsTests.FunctionSettingsOf(Deployments.Default);
+        return settings.TrainingJob(settings.ArtifactContainer(new FixedToken()));
+    }
 
     sealed class FixedToken : TokenCredential
     {
