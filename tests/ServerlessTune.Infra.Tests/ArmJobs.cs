@@ -15,14 +15,14 @@ public sealed class ArmJobs(JsonObject job) : HttpMessageHandler
 
     public List<Request> Requests { get; } = [];
 
-    string JobPath => Deployment.Id(job);
+    string JobPath => Snapshot.Id(job);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         string path = request.RequestUri!.AbsolutePath;
         var body = request.Content is null ? null : JsonNode.Parse(await request.Content.ReadAsStringAsync(cancellationToken));
         Requests.Add(new Request(request.Method, path, body));
-        string execution = $"{Deployment.Text(job, "name")}-x1";
+        string execution = $"{Snapshot.Text(job, "name")}-x1";
         JsonNode? answer = (request.Method.Method, path) switch
         {
             ("GET", var p) when p == JobPath => Deployed(),
@@ -41,7 +41,7 @@ public sealed class ArmJobs(JsonObject job) : HttpMessageHandler
     {
         var deployed = job.DeepClone().AsObject();
         deployed["properties"]!["provisioningState"] = "Succeeded";
-        Deployment.Container(deployed)["resources"]!["ephemeralStorage"] = "8Gi";
+        Snapshot.Container(deployed)["resources"]!["ephemeralStorage"] = "8Gi";
         return deployed;
     }
 }

@@ -18,11 +18,11 @@ public sealed partial class AzdTests
         var yaml = AzureYaml.Load();
         foreach (var service in yaml.Services)
         {
-            var resource = Deployments.Default.Service(service.Name);
+            var resource = Snapshots.Default.Service(service.Name);
             Assert.True(resource is not null, $"azure.yaml service {service.Name}: no resource tagged azd-service-name={service.Name}");
-            Assert.Contains(Deployment.Text(resource, "type"), HostTypes[service.Host]);
+            Assert.Contains(Snapshot.Text(resource, "type"), HostTypes[service.Host]);
         }
-        var tagged = Deployments.Default.Resources.Select(r => r["tags"]?["azd-service-name"]?.GetValue<string>()).OfType<string>();
+        var tagged = Snapshots.Default.Resources.Select(r => r["tags"]?["azd-service-name"]?.GetValue<string>()).OfType<string>();
         Assert.Equal(yaml.Services.Select(s => s.Name).Order(), tagged.Order());
         Assert.Equal(["functions", "serving", "trainer"], yaml.Services.Select(s => s.Name).Order());
     }
@@ -39,7 +39,7 @@ public sealed partial class AzdTests
             Assert.Equal(Repository.Root.TrimEnd('/'), Path.GetFullPath(Path.Combine(service.ProjectFolder, service.Context!)).TrimEnd('/'));
         }
         // azd pushes to the registry the deployment names, and hands each built image back as a parameter.
-        Assert.Contains("AZURE_CONTAINER_REGISTRY_ENDPOINT", Deployments.Default.Outputs.Keys);
+        Assert.Contains("AZURE_CONTAINER_REGISTRY_ENDPOINT", Snapshots.Default.Outputs.Keys);
         var parameters = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Infra, "main.parameters.json")))!["parameters"]!.AsObject();
         foreach (var service in containers)
             Assert.Contains(parameters, p => p.Value!["value"]!.GetValue<string>().StartsWith($"${{SERVICE_{service.Name.ToUpperInvariant()}_IMAGE_NAME"));
@@ -48,7 +48,7 @@ public sealed partial class AzdTests
     [Fact]
     public void The_parameters_file_names_only_parameters_main_bicep_declares()
     {
-        var declared = Param().Matches(File.ReadAllText(Deployments.MainTemplate)).Select(m => m.Groups[1].Value).ToHashSet();
+        var declared = Param().Matches(File.ReadAllText(Snapshots.MainTemplate)).Select(m => m.Groups[1].Value).ToHashSet();
         var parameters = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Infra, "main.parameters.json")))!["parameters"]!.AsObject();
         Assert.All(parameters.Select(p => p.Key), name => Assert.Contains(name, declared));
     }

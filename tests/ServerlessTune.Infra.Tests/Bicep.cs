@@ -33,21 +33,21 @@ public static class Bicep
     /// expression that does not need a live resource (names, ids, parameters, conditions). Runtime values
     /// (reference(), listKeys()) stay ARM expressions.
     /// </summary>
-    public static Deployment Snapshot(string template, IReadOnlyDictionary<string, string> parameters) =>
-        SnapshotOf(template, string.Concat(parameters.Select(p => $"param {p.Key} = {p.Value}\n")), null);
+    public static Snapshot Evaluate(string template, IReadOnlyDictionary<string, string> parameters) =>
+        EvaluateIn(template, string.Concat(parameters.Select(p => $"param {p.Key} = {p.Value}\n")), null);
 
     /// <summary>The snapshot of a parameters file of the repository, with the environment it reads.</summary>
-    public static Deployment SnapshotOfParameters(string paramsFile, IReadOnlyDictionary<string, string> environment)
+    public static Snapshot EvaluateParameters(string paramsFile, IReadOnlyDictionary<string, string> environment)
     {
         var lines = File.ReadAllLines(paramsFile);
         string template = Path.Combine(Path.GetDirectoryName(paramsFile)!, UsingPath(lines));
-        return SnapshotOf(template, string.Join('\n', lines.Where(l => !l.StartsWith("using "))), environment);
+        return EvaluateIn(template, string.Join('\n', lines.Where(l => !l.StartsWith("using "))), environment);
     }
 
     static string UsingPath(string[] lines) =>
         lines.Single(l => l.StartsWith("using ")).Split('\'')[1];
 
-    static Deployment SnapshotOf(string template, string body, IReadOnlyDictionary<string, string>? environment)
+    static Snapshot EvaluateIn(string template, string body, IReadOnlyDictionary<string, string>? environment)
     {
         string folder = Directory.CreateTempSubdirectory("stune-bicep-").FullName;
         try
@@ -56,9 +56,9 @@ public static class Bicep
             // A parameters file names its template by a relative path.
             File.WriteAllText(paramsFile, $"using '{Path.GetRelativePath(folder, template)}'\n{body}\n");
             var result = Run(folder, environment, "snapshot", paramsFile, "--mode", "overwrite",
-                "--subscription-id", Deployment.SubscriptionId, "--resource-group", Deployment.ResourceGroup, "--location", "eastus");
+                "--subscription-id", Snapshot.SubscriptionId, "--resource-group", Snapshot.ResourceGroup, "--location", "eastus");
             Assert.True(result.ExitCode == 0, $"bicep snapshot {template} failed:\n{result.Stderr}{result.Stdout}");
-            return Deployment.Parse(File.ReadAllText(Path.Combine(folder, "ci.snapshot.json")));
+            return Snapshot.Parse(File.ReadAllText(Path.Combine(folder, "ci.snapshot.json")));
         }
         finally
         {

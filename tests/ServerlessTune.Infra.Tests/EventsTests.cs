@@ -14,9 +14,9 @@ public sealed class EventsTests
     [Fact]
     public void Blob_created_events_under_the_trigger_path_go_to_the_trigger_s_webhook_with_the_extension_key()
     {
-        var subscription = Assert.Single(Deployments.Events.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions"));
-        var functions = Deployments.Default.Service("functions")!;
-        var container = Deployment.Settings(functions).Single(s => s.Name == StoreEnvironment.Container).Value;
+        var subscription = Assert.Single(Snapshots.Events.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions"));
+        var functions = Snapshots.Default.Service("functions")!;
+        var container = Snapshot.Settings(functions).Single(s => s.Name == StoreEnvironment.Container).Value;
         var trigger = Trigger();
         string path = trigger["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "blobTrigger")!["path"]!.GetValue<string>();
         string prefix = path[(path.IndexOf('/') + 1)..path.IndexOf('{')];
@@ -30,7 +30,7 @@ public sealed class EventsTests
         Assert.Equal("WebHook", destination["endpointType"]!.GetValue<string>());
         string endpoint = destination["properties"]!["endpointUrl"]!.GetValue<string>();
         // As ARM will evaluate it at deployment: the app's host name, the trigger's name, the host's blobs_extension key.
-        string app = Regex.Escape(Deployment.Id(functions));
+        string app = Regex.Escape(Snapshot.Id(functions));
         string name = Regex.Escape(trigger["name"]!.GetValue<string>());
         Assert.Matches(
             $@"^\[format\('https://\{{0\}}/runtime/webhooks/blobs\?functionName=Host\.Functions\.\{{1\}}&code=\{{2\}}', " +
@@ -41,15 +41,15 @@ public sealed class EventsTests
     [Fact]
     public void The_subscription_is_on_the_topic_of_the_account_the_trigger_reads()
     {
-        var subscription = Assert.Single(Deployments.Events.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions"));
-        var topic = Assert.Single(Deployments.Default.OfType("Microsoft.EventGrid/systemTopics"));
-        Assert.StartsWith(Deployment.Id(topic) + "/eventSubscriptions/", Deployment.Id(subscription));
+        var subscription = Assert.Single(Snapshots.Events.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions"));
+        var topic = Assert.Single(Snapshots.Default.OfType("Microsoft.EventGrid/systemTopics"));
+        Assert.StartsWith(Snapshot.Id(topic) + "/eventSubscriptions/", Snapshot.Id(subscription));
 
         string connection = Assert.Single(FunctionsHost.Connections()).Name;
-        string blobUri = Deployment.Settings(Deployments.Default.Service("functions")!).Single(s => s.Name == $"{connection}__blobServiceUri").Value!;
-        var account = Assert.Single(Deployments.Default.OfType("Microsoft.Storage/storageAccounts"));
-        Assert.Equal(new Uri(blobUri).Host.Split('.')[0], Deployment.Text(account, "name"));
-        Assert.Equal(Deployment.Id(account), topic["properties"]!["source"]!.GetValue<string>());
+        string blobUri = Snapshot.Settings(Snapshots.Default.Service("functions")!).Single(s => s.Name == $"{connection}__blobServiceUri").Value!;
+        var account = Assert.Single(Snapshots.Default.OfType("Microsoft.Storage/storageAccounts"));
+        Assert.Equal(new Uri(blobUri).Host.Split('.')[0], Snapshot.Text(account, "name"));
+        Assert.Equal(Snapshot.Id(account), topic["properties"]!["source"]!.GetValue<string>());
         Assert.Equal("Microsoft.Storage.StorageAccounts", topic["properties"]!["topicType"]!.GetValue<string>());
     }
 }

@@ -22,7 +22,7 @@ public static partial class FunctionsHost
     {
         var bindings = Metadata().SelectMany(f => f!["bindings"]!.AsArray()).Select(b => b!.AsObject()).ToList();
         var connections = bindings.Where(b => b["connection"] is not null)
-            .Select(b => new Connection(Deployment.Text(b, "connection"), Queue: true, Table: false)).ToList();
+            .Select(b => new Connection(Snapshot.Text(b, "connection"), Queue: true, Table: false)).ToList();
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "host.json")))!;
         if (host["extensions"]?["durableTask"]?["storageProvider"]?["connectionName"]?.GetValue<string>() is { } hub)
             connections.Add(new Connection(hub, Queue: true, Table: true));

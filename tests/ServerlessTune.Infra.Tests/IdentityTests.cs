@@ -4,10 +4,10 @@ namespace ServerlessTune.Infra.Tests;
 public sealed class IdentityTests
 {
     [Theory]
-    [MemberData(nameof(Deployments.Both), MemberType = typeof(Deployments))]
+    [MemberData(nameof(Snapshots.Both), MemberType = typeof(Snapshots))]
     public void Storage_takes_no_shared_key_and_the_deployment_reads_no_key(string name)
     {
-        var deployment = Deployments.Named(name);
+        var deployment = Snapshots.Named(name);
         var account = Assert.Single(deployment.OfType("Microsoft.Storage/storageAccounts"))["properties"]!;
         Assert.False(account["allowSharedKeyAccess"]!.GetValue<bool>());
         Assert.False(account["allowBlobPublicAccess"]!.GetValue<bool>());
@@ -19,7 +19,7 @@ public sealed class IdentityTests
     [Fact]
     public void Every_consumer_of_a_key_based_service_uses_its_identity_instead()
     {
-        var deployment = Deployments.Default;
+        var deployment = Snapshots.Default;
         var functions = deployment.Service("functions")!["properties"]!["functionAppConfig"]!;
         Assert.Equal("SystemAssignedIdentity", functions["deployment"]!["storage"]!["authentication"]!["type"]!.GetValue<string>());
         var environment = Assert.Single(deployment.OfType("Microsoft.App/managedEnvironments"))["properties"]!;
@@ -36,7 +36,7 @@ public sealed class IdentityTests
     [Fact]
     public void The_serving_app_scales_to_zero_on_the_profile_the_parameter_names()
     {
-        foreach (var (deployment, profile) in new[] { (Deployments.Default, "Consumption"), (Deployments.Hosted, "gpu-a100") })
+        foreach (var (deployment, profile) in new[] { (Snapshots.Default, "Consumption"), (Snapshots.Hosted, "gpu-a100") })
         {
             var serving = deployment.Service("serving")!["properties"]!;
             Assert.Equal(0, serving["template"]!["scale"]!["minReplicas"]!.GetValue<int>());

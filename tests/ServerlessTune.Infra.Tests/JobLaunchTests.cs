@@ -17,7 +17,7 @@ public sealed class JobLaunchTests
     /// <summary>Every request of a start, a status poll and a stop, against the default deployment's job.</summary>
     public static IReadOnlyList<ArmJobs.Request> LaunchRequests()
     {
-        var arm = new ArmJobs(Deployments.Default.Service("trainer")!);
+        var arm = new ArmJobs(Snapshots.Default.Service("trainer")!);
         var launcher = new ContainerAppsJobLauncher(new HttpClient(arm), new FixedToken(), Options());
         var job = launcher.StartAsync(Spec, SpecPath).GetAwaiter().GetResult();
         Assert.Equal(JobState.Running, launcher.GetStatusAsync(job).GetAwaiter().GetResult().State);
@@ -28,12 +28,12 @@ public sealed class JobLaunchTests
     [Fact]
     public void A_start_sends_the_declared_container_with_the_runs_arguments()
     {
-        var declared = Deployment.Container(Deployments.Default.Service("trainer")!);
+        var declared = Snapshot.Container(Snapshots.Default.Service("trainer")!);
         var start = Assert.Single(LaunchRequests(), r => r.Path.EndsWith("/start"));
         var sent = Assert.Single(start.Body!["containers"]!.AsArray())!.AsObject();
 
-        Assert.Equal(Deployment.Text(declared, "name"), Deployment.Text(sent, "name"));
-        Assert.Equal(Deployment.Text(declared, "image"), Deployment.Text(sent, "image"));
+        Assert.Equal(Snapshot.Text(declared, "name"), Snapshot.Text(sent, "name"));
+        Assert.Equal(Snapshot.Text(declared, "image"), Snapshot.Text(sent, "image"));
         Assert.True(JsonNode.DeepEquals(declared["resources"], sent["resources"]), $"declared {declared["resources"]}, sent {sent["resources"]}");
         Assert.True(JsonNode.DeepEquals(declared["env"], sent["env"]), $"declared {declared["env"]}, sent {sent["env"]}");
         // The size is the GPU profile's whole replica, as infra/types.bicep sizes it.
@@ -57,18 +57,18 @@ public sealed class JobLaunchTests
     [Fact]
     public void The_job_runs_on_a_GPU_profile_its_environment_offers()
     {
-        var job = Deployments.Default.Service("trainer")!;
-        var environment = Assert.Single(Deployments.Default.OfType("Microsoft.App/managedEnvironments"));
+        var job = Snapshots.Default.Service("trainer")!;
+        var environment = Assert.Single(Snapshots.Default.OfType("Microsoft.App/managedEnvironments"));
         var profile = Assert.Single(environment["properties"]!["workloadProfiles"]!.AsArray(),
             p => p!["name"]!.GetValue<string>() == job["properties"]!["workloadProfileName"]!.GetValue<string>())!;
         Assert.StartsWith("Consumption-GPU-", profile["workloadProfileType"]!.GetValue<string>());
-        Assert.Equal(Deployment.Id(environment), job["properties"]!["environmentId"]!.GetValue<string>());
+        Assert.Equal(Snapshot.Id(environment), job["properties"]!["environmentId"]!.GetValue<string>());
     }
 
     /// <summary>The launcher's settings exactly as the Functions app builds them from infra's app settings.</summary>
     public static ContainerAppsJobOptions Options()
     {
-        var settings = SettingsTests.FunctionSettingsOf(Deployments.Default);
+        var settings = SettingsTests.FunctionSettingsOf(Snapshots.Default);
         return settings.TrainingJob(settings.ArtifactContainer(new FixedToken()));
     }
 

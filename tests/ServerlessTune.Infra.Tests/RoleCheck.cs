@@ -33,7 +33,7 @@ public static partial class RoleCheck
         var other => throw new InvalidOperationException($"no known operation for {other}"),
     };
 
-    public static IReadOnlyList<string> Problems(Deployment deployment, IReadOnlyList<ArmJobs.Request> launcherRequests)
+    public static IReadOnlyList<string> Problems(Snapshot deployment, IReadOnlyList<ArmJobs.Request> launcherRequests)
     {
         var problems = new List<string>();
         var assignments = deployment.RoleAssignments.ToList();
@@ -41,13 +41,13 @@ public static partial class RoleCheck
 
         void Need(JsonObject holder, string what, string scope, params string[] anyOf)
         {
-            string id = Deployment.Id(holder);
+            string id = Snapshot.Id(holder);
             if (!assignments.Any(a => a.Holder == id && anyOf.Contains(a.Role) && Covers(a.Scope, scope)))
-                problems.Add($"{Deployment.Text(holder, "name")} needs {what} on {scope}");
+                problems.Add($"{Snapshot.Text(holder, "name")} needs {what} on {scope}");
         }
 
         var functions = deployment.Service("functions")!;
-        var settings = Deployment.Settings(functions).ToDictionary(s => s.Name, s => s.Value ?? "");
+        var settings = Snapshot.Settings(functions).ToDictionary(s => s.Name, s => s.Value ?? "");
         foreach (var connection in FunctionsHost.Connections())
         {
             string account = AccountOf(deployment, settings[$"{connection.Name}__blobServiceUri"]);
@@ -57,7 +57,7 @@ public static partial class RoleCheck
         }
         Need(functions, "blob data owner (AzureWebJobsStorage)", AccountId(deployment, settings["AzureWebJobsStorage__accountName"]), BlobDataOwner);
         if (settings.GetValueOrDefault("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") == "Authorization=AAD")
-            Need(functions, "telemetry publishing", Deployment.Id(Assert.Single(deployment.OfType("Microsoft.Insights/components"))), MonitoringMetricsPublisher);
+            Need(functions, "telemetry publishing", Snapshot.Id(Assert.Single(deployment.OfType("Microsoft.Insights/components"))), MonitoringMetricsPublisher);
         problems.AddRange(JobOperations(deployment, functions, launcherRequests));
         if (settings.GetValueOrDefault("AZURE_OPENAI_ENDPOINT") is { } endpoint)
         {
@@ -66,15 +66,15 @@ public static partial class RoleCheck
             if (account is null) problems.Add($"AZURE_OPENAI_ENDPOINT {endpoint} names no Azure OpenAI account of the deployment");
             else
             {
-                Need(functions, "fine-tuning jobs and files", Deployment.Id(account), OpenAIContributor);
-                Need(functions, "model deployments", Deployment.Id(account), CognitiveServicesContributor);
+                Need(functions, "fine-tuning jobs and files", Snapshot.Id(account), OpenAIContributor);
+                Need(functions, "model deployments", Snapshot.Id(account), CognitiveServicesContributor);
             }
         }
 
         foreach (string service in new[] { "trainer", "serving" })
         {
             var app = deployment.Service(service)!;
-            string container = service == "trainer" ? JobLaunchTests.Options().StoreLocation : StoreOf(Deployment.Settings(app));
+            string container = service == "trainer" ? JobLaunchTests.Options().StoreLocation : StoreOf(Snapshot.Settings(app));
             Need(app, "blob data on its store", ContainerId(deployment, container), BlobDataOwner, BlobDataContributor);
             foreach (var registry in app["properties"]!["configuration"]!["registries"]!.AsArray())
                 Need(app, "image pull", RegistryOf().Match(registry!["server"]!.GetValue<string>()).Groups[1].Value, AcrPull);
@@ -83,11 +83,11 @@ public static partial class RoleCheck
     }
 
     /// <summary>The Functions identity's role on the job allows every operation the launcher performs, and no wildcard.</summary>
-    static IEnumerable<string> JobOperations(Deployment deployment, JsonObject functions, IReadOnlyList<ArmJobs.Request> requests)
+    static IEnumerable<string> JobOperations(Snapshot deployment, JsonObject functions, IReadOnlyList<ArmJobs.Request> requests)
     {
-        string job = Deployment.Id(deployment.Service("trainer")!);
-        var allowed = deployment.RoleAssignments.Where(a => a.Holder == Deployment.Id(functions) && Covers(a.Scope, job))
-            .SelectMany(a => deployment.OfType("Microsoft.Authorization/roleDefinitions").Where(d => Deployment.Text(d, "name") == a.Role))
+        string job = Snapshot.Id(deployment.Service("trainer")!);
+        var allowed = deployment.RoleAssignments.Where(a => a.Holder == Snapshot.Id(functions) && Covers(a.Scope, job))
+            .SelectMany(a => deployment.OfType("Microsoft.Authorization/roleDefinitions").Where(d => Snapshot.Text(d, "name") == a.Role))
             .SelectMany(d => d["properties"]!["permissions"]!.AsArray().SelectMany(p => p!["actions"]!.AsArray()).Select(a => a!.GetValue<string>()))
             .ToList();
         foreach (string wildcard in allowed.Where(a => a.Contains('*')))
@@ -99,16 +99,16 @@ public static partial class RoleCheck
     static bool Covers(string assigned, string needed) =>
         string.Equals(assigned, needed, StringComparison.OrdinalIgnoreCase) || needed.StartsWith(assigned + "/", StringComparison.OrdinalIgnoreCase);
 
-    static string StoreOf(IReadOnlyList<Deployment.Setting> settings) =>
+    static string StoreOf(IReadOnlyList<Snapshot.Setting> settings) =>
         settings.Single(s => s.Name == StoreEnvironment.AccountUrl).Value + settings.Single(s => s.Name == StoreEnvironment.Container).Value;
 
     /// <summary>The storage account resource an endpoint URL (https://account.blob.suffix/...) names.</summary>
-    static string AccountOf(Deployment deployment, string url) => AccountId(deployment, new Uri(url).Host.Split('.')[0]);
+    static string AccountOf(Snapshot deployment, string url) => AccountId(deployment, new Uri(url).Host.Split('.')[0]);
 
-    static string AccountId(Deployment deployment, string name) =>
-        Deployment.Id(Assert.Single(deployment.OfType("Microsoft.Storage/storageAccounts"), a => Deployment.Text(a, "name") == name));
+    static string AccountId(Snapshot deployment, string name) =>
+        Snapshot.Id(Assert.Single(deployment.OfType("Microsoft.Storage/storageAccounts"), a => Snapshot.Text(a, "name") == name));
 
-    static string ContainerId(Deployment deployment, string containerUrl)
+    static string ContainerId(Snapshot deployment, string containerUrl)
     {
         var url = new Uri(containerUrl);
         return $"{AccountOf(deployment, containerUrl)}/blobServices/default/containers/{url.AbsolutePath.Trim('/')}";

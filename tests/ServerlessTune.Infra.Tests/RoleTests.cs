@@ -3,16 +3,16 @@ namespace ServerlessTune.Infra.Tests;
 public sealed class RoleTests
 {
     [Theory]
-    [MemberData(nameof(Deployments.Both), MemberType = typeof(Deployments))]
+    [MemberData(nameof(Snapshots.Both), MemberType = typeof(Snapshots))]
     public void Every_identity_holds_the_roles_its_code_needs(string deployment)
     {
-        Assert.Empty(RoleCheck.Problems(Deployments.Named(deployment), JobLaunchTests.LaunchRequests()));
+        Assert.Empty(RoleCheck.Problems(Snapshots.Named(deployment), JobLaunchTests.LaunchRequests()));
     }
 
     [Fact]
     public void A_missing_role_or_a_launcher_call_the_role_does_not_allow_is_reported()
     {
-        var broken = Deployments.Default.Clone();
+        var broken = Snapshots.Default.Clone();
         var resources = broken.Json["predictedResources"]!.AsArray();
         var queue = resources.Single(r => r!["type"]!.GetValue<string>() == "Microsoft.Authorization/roleAssignments"
             && r["properties"]!["roleDefinitionId"]!.GetValue<string>().EndsWith(RoleCheck.QueueDataContributor));
@@ -23,18 +23,18 @@ public sealed class RoleTests
         var problems = RoleCheck.Problems(broken, JobLaunchTests.LaunchRequests());
 
         Assert.Equal(2, problems.Count);
-        Assert.Contains(problems, p => p.StartsWith(Deployment.Text(broken.Service("functions")!, "name") + " needs queue data (STUNE_STORAGE)"));
+        Assert.Contains(problems, p => p.StartsWith(Snapshot.Text(broken.Service("functions")!, "name") + " needs queue data (STUNE_STORAGE)"));
         Assert.Contains("the Functions app cannot Microsoft.App/jobs/start/action on the job, which its launcher calls", problems);
     }
 
     [Fact]
     public void The_hosted_path_adds_an_identity_only_Azure_OpenAI_account_and_the_default_deployment_has_none()
     {
-        var account = Assert.Single(Deployments.Hosted.OfType("Microsoft.CognitiveServices/accounts"));
-        Assert.Equal("OpenAI", Deployment.Text(account, "kind"));
+        var account = Assert.Single(Snapshots.Hosted.OfType("Microsoft.CognitiveServices/accounts"));
+        Assert.Equal("OpenAI", Snapshot.Text(account, "kind"));
         Assert.True(account["properties"]!["disableLocalAuth"]!.GetValue<bool>());
-        Assert.Empty(Deployments.Default.OfType("Microsoft.CognitiveServices/accounts"));
-        Assert.DoesNotContain(Deployment.Settings(Deployments.Default.Service("functions")!), s => s.Name.StartsWith("AZURE_OPENAI"));
-        Assert.Contains(Deployment.Settings(Deployments.Hosted.Service("functions")!), s => s.Name == "AZURE_OPENAI_ENDPOINT");
+        Assert.Empty(Snapshots.Default.OfType("Microsoft.CognitiveServices/accounts"));
+        Assert.DoesNotContain(Snapshot.Settings(Snapshots.Default.Service("functions")!), s => s.Name.StartsWith("AZURE_OPENAI"));
+        Assert.Contains(Snapshot.Settings(Snapshots.Hosted.Service("functions")!), s => s.Name == "AZURE_OPENAI_ENDPOINT");
     }
 }

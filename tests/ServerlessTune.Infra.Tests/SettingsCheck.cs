@@ -24,14 +24,14 @@ public static partial class SettingsCheck
     static readonly string[] KeyBased =
         [StoreEnvironment.Connection, TrainerStore.ConnectionVariable, "AzureWebJobsStorage", "AZURE_OPENAI_API_KEY"];
 
-    public static IReadOnlyList<string> Problems(Deployment deployment) =>
+    public static IReadOnlyList<string> Problems(Snapshot deployment) =>
         Apps().SelectMany(app => Problems(deployment, app.Key, app.Value)).ToList();
 
-    public static IReadOnlyList<string> Problems(Deployment deployment, string service, EnvironmentNames names)
+    public static IReadOnlyList<string> Problems(Snapshot deployment, string service, EnvironmentNames names)
     {
         var resource = deployment.Service(service);
         if (resource is null) return [$"{service}: no resource in infra/ is tagged azd-service-name={service}"];
-        var settings = Deployment.Settings(resource);
+        var settings = Snapshot.Settings(resource);
         var problems = new List<string>();
         problems.AddRange(settings.GroupBy(s => s.Name).Where(g => g.Count() > 1).Select(g => $"{service}: {g.Key} is set {g.Count()} times"));
         problems.AddRange(names.Required.Where(n => settings.All(s => s.Name != n))

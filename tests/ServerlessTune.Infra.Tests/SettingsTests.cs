@@ -8,10 +8,10 @@ namespace ServerlessTune.Infra.Tests;
 public sealed class SettingsTests
 {
     [Theory]
-    [MemberData(nameof(Deployments.Both), MemberType = typeof(Deployments))]
+    [MemberData(nameof(Snapshots.Both), MemberType = typeof(Snapshots))]
     public void Every_setting_the_code_reads_is_set_for_its_app_and_none_is_a_secret(string deployment)
     {
-        Assert.Empty(SettingsCheck.Problems(Deployments.Named(deployment)));
+        Assert.Empty(SettingsCheck.Problems(Snapshots.Named(deployment)));
     }
 
     [Fact]
@@ -22,8 +22,8 @@ public sealed class SettingsTests
         {
             foreach (string name in names.Required)
             {
-                var broken = Deployments.Default.Clone();
-                var settings = Deployment.SettingsArray(broken.Service(service)!);
+                var broken = Snapshots.Default.Clone();
+                var settings = Snapshot.SettingsArray(broken.Service(service)!);
                 settings.Remove(settings.Single(s => s!["name"]!.GetValue<string>() == name));
 
                 Assert.Equal([$"{service}: {name} is read by the code but infra/ does not set it"], SettingsCheck.Problems(broken));
@@ -39,11 +39,11 @@ public sealed class SettingsTests
     [Fact]
     public void A_key_a_dead_setting_or_a_plain_secret_in_infra_is_reported()
     {
-        var broken = Deployments.Default.Clone();
-        var functions = Deployment.SettingsArray(broken.Service("functions")!);
+        var broken = Snapshots.Default.Clone();
+        var functions = Snapshot.SettingsArray(broken.Service("functions")!);
         functions.Add(Setting(StoreEnvironment.Connection, "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=c2VjcmV0"));
         functions.Add(Setting("STUNE_JOB_IMAGE", "example.azurecr.io/stune-trainer:1"));
-        var serving = Deployment.SettingsArray(broken.Service("serving")!);
+        var serving = Snapshot.SettingsArray(broken.Service("serving")!);
         var key = serving.Single(s => s!["name"]!.GetValue<string>() == ServingEnvironment.ApiKey)!.AsObject();
         key.Remove("secretRef");
         key["value"] = "not-so-secret";
@@ -60,14 +60,14 @@ public sealed class SettingsTests
     [Fact]
     public void The_Functions_app_starts_on_the_settings_infra_gives_it_and_sends_the_job_to_its_own_container()
     {
-        var settings = FunctionSettingsOf(Deployments.Default);
+        var settings = FunctionSettingsOf(Snapshots.Default);
         var artifacts = settings.ArtifactContainer(NoCredential.Instance);
         var job = settings.TrainingJob(artifacts);
 
-        var account = Assert.Single(Deployments.Default.OfType("Microsoft.Storage/storageAccounts"));
-        Assert.Equal($"https://{Deployment.Text(account, "name")}.blob.core.windows.net/artifacts", job.StoreLocation);
-        Assert.Equal(Deployment.Text(Deployments.Default.Service("trainer")!, "name"), job.JobName);
-        Assert.Equal((Deployment.SubscriptionId, Deployment.ResourceGroup), (job.SubscriptionId, job.ResourceGroup));
+        var account = Assert.Single(Snapshots.Default.OfType("Microsoft.Storage/storageAccounts"));
+        Assert.Equal($"https://{Snapshot.Text(account, "name")}.blob.core.windows.net/artifacts", job.StoreLocation);
+        Assert.Equal(Snapshot.Text(Snapshots.Default.Service("trainer")!, "name"), job.JobName);
+        Assert.Equal((Snapshot.SubscriptionId, Snapshot.ResourceGroup), (job.SubscriptionId, job.ResourceGroup));
     }
 
     [Fact]
@@ -91,13 +91,13 @@ public sealed class SettingsTests
     }
 
     /// <summary>FunctionSettings as the Functions app reads them from the app settings infra/ gives it.</summary>
-    public static FunctionSettings FunctionSettingsOf(Deployment deployment) =>
+    public static FunctionSettings FunctionSettingsOf(Snapshot deployment) =>
         FunctionSettings.From(Configuration(deployment.Service("functions")!));
 
     static System.Text.Json.Nodes.JsonObject Setting(string name, string value) => new() { ["name"] = name, ["value"] = value };
 
     static IConfiguration Configuration(System.Text.Json.Nodes.JsonObject resource) =>
-        Configuration(Deployment.Settings(resource).Select(s => KeyValuePair.Create(s.Name, s.Value ?? "")));
+        Configuration(Snapshot.Settings(resource).Select(s => KeyValuePair.Create(s.Name, s.Value ?? "")));
 
     // As the Functions host hands app settings to the worker: environment variables, `__` read as `:`.
     static IConfiguration Configuration(IEnumerable<KeyValuePair<string, string>> settings) => new ConfigurationBuilder()

@@ -1,21 +1,21 @@
 namespace ServerlessTune.Infra.Tests;
 
 /// <summary>The deployments the checks read, evaluated once per test run (each snapshot takes a few seconds).</summary>
-public static class Deployments
+public static class Snapshots
 {
     // A value for the one parameter without a default (azd asks the user for it); 32 characters, as required.
     const string ApiKey = "'ci-0123456789abcdef0123456789abcd'";
     // What environment().suffixes.storage is in public Azure; a snapshot has no cloud to ask.
     const string PublicCloudStorage = "'core.windows.net'";
 
-    static readonly Lazy<Deployment> DefaultSnapshot = new(() => Bicep.Snapshot(MainTemplate, new Dictionary<string, string>
+    static readonly Lazy<Snapshot> DefaultSnapshot = new(() => Bicep.Evaluate(MainTemplate, new Dictionary<string, string>
     {
         ["environmentName"] = "'ci'",
         ["servingApiKey"] = ApiKey,
         ["storageEndpointSuffix"] = PublicCloudStorage,
     }));
 
-    static readonly Lazy<Deployment> HostedSnapshot = new(() => Bicep.Snapshot(MainTemplate, new Dictionary<string, string>
+    static readonly Lazy<Snapshot> HostedSnapshot = new(() => Bicep.Evaluate(MainTemplate, new Dictionary<string, string>
     {
         ["environmentName"] = "'ci'",
         ["servingApiKey"] = ApiKey,
@@ -25,21 +25,21 @@ public static class Deployments
     }));
 
     // azd hands main.bicep's outputs to the postdeploy hook as environment variables; so does this.
-    static readonly Lazy<Deployment> EventsSnapshot = new(() =>
-        Bicep.SnapshotOfParameters(Path.Combine(Repository.Infra, "dataset-events.bicepparam"), Default.Outputs));
+    static readonly Lazy<Snapshot> EventsSnapshot = new(() =>
+        Bicep.EvaluateParameters(Path.Combine(Repository.Infra, "dataset-events.bicepparam"), Default.Outputs));
 
     public static string MainTemplate => Path.Combine(Repository.Infra, "main.bicep");
 
     /// <summary>`azd up` with the defaults: CPU serving, no Azure OpenAI.</summary>
-    public static Deployment Default => DefaultSnapshot.Value;
+    public static Snapshot Default => DefaultSnapshot.Value;
 
     /// <summary>Hosted fine-tuning on, serving on a GPU profile other than the job's.</summary>
-    public static Deployment Hosted => HostedSnapshot.Value;
+    public static Snapshot Hosted => HostedSnapshot.Value;
 
     /// <summary>The dataset subscription the postdeploy hook deploys, fed the outputs of <see cref="Default"/>.</summary>
-    public static Deployment Events => EventsSnapshot.Value;
+    public static Snapshot Events => EventsSnapshot.Value;
 
     public static IEnumerable<object[]> Both() => [[nameof(Default)], [nameof(Hosted)]];
 
-    public static Deployment Named(string name) => name == nameof(Hosted) ? Hosted : Default;
+    public static Snapshot Named(string name) => name == nameof(Hosted) ? Hosted : Default;
 }

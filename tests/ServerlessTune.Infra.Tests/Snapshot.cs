@@ -4,16 +4,16 @@ using System.Text.RegularExpressions;
 namespace ServerlessTune.Infra.Tests;
 
 /// <summary>The resources a `bicep snapshot` predicts, with the few views the checks need.</summary>
-public sealed partial class Deployment(JsonObject snapshot)
+public sealed partial class Snapshot(JsonObject snapshot)
 {
     public const string SubscriptionId = "00000000-0000-0000-0000-0000000000c1";
     public const string ResourceGroup = "rg-stune-ci";
 
     public JsonObject Json { get; } = snapshot;
 
-    public static Deployment Parse(string json) => new(JsonNode.Parse(json)!.AsObject());
+    public static Snapshot Parse(string json) => new(JsonNode.Parse(json)!.AsObject());
 
-    public Deployment Clone() => new(Json.DeepClone().AsObject());
+    public Snapshot Clone() => new(Json.DeepClone().AsObject());
 
     public IEnumerable<JsonObject> Resources => Json["predictedResources"]!.AsArray().Select(r => r!.AsObject());
 
