@@ -1,7 +1,8 @@
 // The GPU Container Apps job that runs `stune-trainer`: training and model evaluation, one image. The pipeline
-// starts one execution per run (ARM jobs/start); ContainerAppsJobLauncher copies this template's container
-// (image, resources, environment) into the start request and adds the run's arguments, so this file is the
-// one place that sizes the job.
+// starts one execution per run and job kind (ARM jobs/start: the training job, then the evaluation job);
+// ContainerAppsJobLauncher copies this template's container (image, resources, environment) into the start
+// request and adds that job's arguments (its spec path, which names the kind, and the store), so this file is
+// the one place that sizes both kinds.
 import { resourceTags, gpuProfileType, sizes, profileNames, roles } from 'types.bicep'
 
 param name string

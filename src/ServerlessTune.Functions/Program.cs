@@ -1,17 +1,17 @@
 using Azure.Identity;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+using ServerlessTune.Azure.Jobs;
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Functions;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Storage;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-var settings = FunctionSettings.From(builder.Configuration);
+var options = FunctionAppOptions.From(builder.Configuration);
 
 var credential = new DefaultAzureCredential();
-var artifacts = settings.ArtifactContainer(credential);
+var artifacts = options.ArtifactContainer(credential);
 builder.Services.AddPipelineServices(new BlobArtifactStore(artifacts),
-    new ContainerAppsJobLauncher(new HttpClient(), credential, settings.TrainingJob(artifacts)));
+    new ContainerAppsJobLauncher(new HttpClient(), credential, options.Job(artifacts)));
 builder.Build().Run();

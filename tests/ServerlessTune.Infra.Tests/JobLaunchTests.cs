@@ -1,57 +1,107 @@
 using System.Text.Json.Nodes;
 using Azure.Core;
-using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Storage;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Azure.Jobs;
+using ServerlessTune.Azure.Storage;
+using ServerlessTune.Core.Jobs;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Workflow.Jobs;
 
 namespace ServerlessTune.Infra.Tests;
 
-/// <summary>What the Functions app's launcher sends when it starts the job, against what infra/ declares for it.</summary>
+/// <summary>
+/// What the Functions app's launcher sends when the workflow starts a job of each kind (training, evaluation),
+/// against what infra/ declares for the one job both kinds run in, and what the job program reads.
+/// </summary>
 public sealed class JobLaunchTests
 {
-    const string SpecPath = "runs/run-7/spec.json";
+    const string RunId = "run-7";
 
-    static readonly JobSpec Spec = new() { RunId = "run-7", BaseModel = "models/base", Data = "prepared/run-7", Output = "runs/run-7" };
+    public static TheoryData<string> Kinds => new(JobKinds.All);
 
-    /// <summary>Every request of a start, a status poll and a stop, against the default deployment's job.</summary>
-    public static IReadOnlyList<ArmJobs.Request> LaunchRequests()
+    /// <summary>A job of each kind, with what its step asks of it.</summary>
+    static JobSpec Spec(string kind) => kind == JobKinds.Train
+        ? new JobSpec { Kind = kind, RunId = RunId, BaseModel = "models/base", Data = $"prepared/{RunId}" }
+        : new JobSpec
+        {
+            Kind = kind, RunId = RunId, Project = "harbor-fiber", Data = $"prepared/{RunId}",
+            Evaluation = new EvaluationSpec(
+                [new StoredModel("base", "models/base", null, "models/base"), new StoredModel("candidate", "models/base", $"runs/{RunId}/adapter", RunId)],
+                new EvalOptions()),
+        };
+
+    /// <param name="Requests">Every ARM request: per kind a start, a status poll and a stop.</param>
+    /// <param name="StoredSpecs">What the job program finds at each spec path in the store, by path.</param>
+    public sealed record Launch(IReadOnlyList<ArmJobs.Request> Requests, IReadOnlyDictionary<string, string> StoredSpecs)
     {
-        var arm = new ArmJobs(Snapshots.Default.Service("trainer")!);
-        var launcher = new ContainerAppsJobLauncher(new HttpClient(arm), new FixedToken(), Options());
-        var job = launcher.StartAsync(Spec, SpecPath).GetAwaiter().GetResult();
-        Assert.Equal(JobState.Running, launcher.GetStatusAsync(job).GetAwaiter().GetResult().State);
-        launcher.StopAsync(job).GetAwaiter().GetResult();
-        return arm.Requests;
+        /// <summary>The start request of the job of this kind: its arguments name that kind's spec.</summary>
+        public JsonObject SentContainer(string kind)
+        {
+            string specPath = ArtifactLayout.Run(RunId).Job(kind).Spec;
+            var start = Assert.Single(Requests, r => r.Path.EndsWith("/start") && Args(Container(r))[0] == specPath);
+            return Container(start);
+        }
+
+        static JsonObject Container(ArmJobs.Request start) => Assert.Single(start.Body!["containers"]!.AsArray())!.AsObject();
     }
 
-    [Fact]
-    public void A_start_sends_the_declared_container_with_the_runs_arguments()
+    /// <summary>Starts, polls and stops a job of each kind through the workflow's job records, against the default deployment's job.</summary>
+    public static async Task<Launch> LaunchAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("stune-infra-");
+        try
+        {
+            var store = new LocalFolderStore(folder.FullName);
+            var arm = new ArmJobs(Snapshots.Default.Service("trainer")!);
+            var jobs = new RunJobs(store, new ContainerAppsJobLauncher(new HttpClient(arm), new FixedToken(), Options()));
+            var specs = new Dictionary<string, string>();
+            foreach (string kind in JobKinds.All)
+            {
+                var job = await jobs.StartAsync(Spec(kind), relaunch: false);
+                Assert.Equal(JobState.Running, (await jobs.GetStatusAsync(job)).State);
+                await jobs.StopAsync(job);
+                string specPath = ArtifactLayout.Run(RunId).Job(kind).Spec;
+                specs[specPath] = await store.ReadAllTextAsync(specPath);
+            }
+            return new Launch(arm.Requests, specs);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_start_sends_the_declared_container_with_the_jobs_arguments(string kind)
     {
         var declared = Snapshot.Container(Snapshots.Default.Service("trainer")!);
-        var start = Assert.Single(LaunchRequests(), r => r.Path.EndsWith("/start"));
-        var sent = Assert.Single(start.Body!["containers"]!.AsArray())!.AsObject();
+        var sent = (await LaunchAsync()).SentContainer(kind);
 
         Assert.Equal(Snapshot.Text(declared, "name"), Snapshot.Text(sent, "name"));
         Assert.Equal(Snapshot.Text(declared, "image"), Snapshot.Text(sent, "image"));
         Assert.True(JsonNode.DeepEquals(declared["resources"], sent["resources"]), $"declared {declared["resources"]}, sent {sent["resources"]}");
         Assert.True(JsonNode.DeepEquals(declared["env"], sent["env"]), $"declared {declared["env"]}, sent {sent["env"]}");
-        // The size is the GPU profile's whole replica, as infra/types.bicep sizes it.
+        // The size is the GPU profile's whole replica, as infra/types.bicep sizes it; evaluation gets the same.
         Assert.Equal("""{"cpu":8,"memory":"56Gi"}""", sent["resources"]!.ToJsonString());
-        Assert.Equal([SpecPath, TrainerStore.ContainerUrlOption, Options().StoreLocation], sent["args"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal([ArtifactLayout.Run(RunId).Job(kind).Spec, TrainerStore.ContainerUrlOption, Options().StoreLocation], Args(sent));
     }
 
-    [Fact]
-    public async Task The_trainer_reads_what_the_launcher_sends()
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task The_job_program_reads_what_the_launcher_sends(string kind)
     {
-        var start = Assert.Single(LaunchRequests(), r => r.Path.EndsWith("/start"));
-        var sent = start.Body!["containers"]![0]!;
+        var launch = await LaunchAsync();
+        var sent = launch.SentContainer(kind);
         foreach (var env in sent["env"]!.AsArray())
             Assert.True(TrainerStore.Names.Reads(env!["name"]!.GetValue<string>()), $"the launcher sets {env["name"]}, which the trainer does not read");
-        var args = sent["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray();
-        // The trainer's own opener accepts the URL (it opens no connection until the job reads).
-        var store = await TrainerStore.OpenAsync(folder: null, container: null, containerUrl: args[2]);
-        Assert.IsType<BlobArtifactStore>(store);
+        var args = Args(sent);
+        // stune-trainer <spec path> --container-url <url>: the trainer's own opener accepts the URL (it opens no
+        // connection until the job reads), and the spec there is the job of this kind, as JobRunner parses it.
+        Assert.Equal(3, args.Length);
+        Assert.Equal(TrainerStore.ContainerUrlOption, args[1]);
+        Assert.IsType<BlobArtifactStore>(await TrainerStore.OpenAsync(folder: null, container: null, containerUrl: args[2]));
+        Assert.Equal(kind, JobSpec.Parse(launch.StoredSpecs[args[0]], args[0]).Kind);
     }
 
     [Fact]
@@ -68,9 +118,11 @@ public sealed class JobLaunchTests
     /// <summary>The launcher's settings exactly as the Functions app builds them from infra's app settings.</summary>
     public static ContainerAppsJobOptions Options()
     {
-        var settings = SettingsTests.FunctionSettingsOf(Snapshots.Default);
-        return settings.TrainingJob(settings.ArtifactContainer(new FixedToken()));
+        var options = SettingsTests.FunctionAppOptionsOf(Snapshots.Default);
+        return options.Job(options.ArtifactContainer(new FixedToken()));
     }
+
+    static string[] Args(JsonObject container) => container["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToArray();
 
     sealed class FixedToken : TokenCredential
     {

@@ -4,13 +4,13 @@ public sealed class RoleTests
 {
     [Theory]
     [MemberData(nameof(Snapshots.Both), MemberType = typeof(Snapshots))]
-    public void Every_identity_holds_the_roles_its_code_needs(string deployment)
+    public async Task Every_identity_holds_the_roles_its_code_needs(string deployment)
     {
-        Assert.Empty(RoleCheck.Problems(Snapshots.Named(deployment), JobLaunchTests.LaunchRequests()));
+        Assert.Empty(RoleCheck.Problems(Snapshots.Named(deployment), (await JobLaunchTests.LaunchAsync()).Requests));
     }
 
     [Fact]
-    public void A_missing_role_or_a_launcher_call_the_role_does_not_allow_is_reported()
+    public async Task A_missing_role_or_a_launcher_call_the_role_does_not_allow_is_reported()
     {
         var broken = Snapshots.Default.Clone();
         var resources = broken.Json["predictedResources"]!.AsArray();
@@ -20,7 +20,7 @@ public sealed class RoleTests
         var actions = broken.OfType("Microsoft.Authorization/roleDefinitions").Single()["properties"]!["permissions"]![0]!["actions"]!.AsArray();
         actions.Remove(actions.Single(a => a!.GetValue<string>() == "Microsoft.App/jobs/start/action"));
 
-        var problems = RoleCheck.Problems(broken, JobLaunchTests.LaunchRequests());
+        var problems = RoleCheck.Problems(broken, (await JobLaunchTests.LaunchAsync()).Requests);
 
         Assert.Equal(2, problems.Count);
         Assert.Contains(problems, p => p.StartsWith(Snapshot.Text(broken.Service("functions")!, "name") + " needs queue data (STUNE_STORAGE)"));

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Functions;
-using ServerlessTune.Pipeline.Storage;
 
 namespace ServerlessTune.Infra.Tests;
 
@@ -15,7 +15,7 @@ public static partial class SettingsCheck
     /// <summary>The apps azd deploys (azure.yaml services) and the names their code reads.</summary>
     public static IReadOnlyDictionary<string, EnvironmentNames> Apps() => new Dictionary<string, EnvironmentNames>
     {
-        ["functions"] = Union(FunctionSettings.Names, FunctionsHost.Names()),
+        ["functions"] = Union(FunctionAppOptions.Names, FunctionsHost.Names()),
         ["trainer"] = TrainerStore.Names,
         ["serving"] = ServingEnvironment.Names,
     };

@@ -31,9 +31,9 @@ public sealed class SettingsTests
             }
         }
         // The trainer needs nothing from its environment in Azure (its arguments carry the store). The Functions
-        // host adds three names to FunctionSettings': its own storage account and the queue and table endpoints
+        // host adds three names to FunctionAppOptions': its own storage account and the queue and table endpoints
         // of the STUNE_STORAGE connection (the blob trigger and the Durable task hub).
-        Assert.Equal(FunctionSettings.Names.Required.Count + 3 + ServingEnvironment.Names.Required.Count, removed);
+        Assert.Equal(FunctionAppOptions.Names.Required.Count + 3 + ServingEnvironment.Names.Required.Count, removed);
     }
 
     [Fact]
@@ -60,9 +60,8 @@ public sealed class SettingsTests
     [Fact]
     public void The_Functions_app_starts_on_the_settings_infra_gives_it_and_sends_the_job_to_its_own_container()
     {
-        var settings = FunctionSettingsOf(Snapshots.Default);
-        var artifacts = settings.ArtifactContainer(NoCredential.Instance);
-        var job = settings.TrainingJob(artifacts);
+        var options = FunctionAppOptionsOf(Snapshots.Default);
+        var job = options.Job(options.ArtifactContainer(NoCredential.Instance));
 
         var account = Assert.Single(Snapshots.Default.OfType("Microsoft.Storage/storageAccounts"));
         Assert.Equal($"https://{Snapshot.Text(account, "name")}.blob.core.windows.net/artifacts", job.StoreLocation);
@@ -71,13 +70,13 @@ public sealed class SettingsTests
     }
 
     [Fact]
-    public void FunctionSettings_Names_lists_exactly_what_From_requires()
+    public void FunctionAppOptions_Names_lists_exactly_what_From_requires()
     {
-        var values = FunctionSettings.Names.Required.ToDictionary(n => n, n => n == StoreEnvironment.AccountUrl ? "https://a.blob.core.windows.net/" : "x");
-        FunctionSettings.From(Configuration(values));
-        foreach (string name in FunctionSettings.Names.Required)
+        var values = FunctionAppOptions.Names.Required.ToDictionary(n => n, n => n == StoreEnvironment.AccountUrl ? "https://a.blob.core.windows.net/" : "x");
+        FunctionAppOptions.From(Configuration(values));
+        foreach (string name in FunctionAppOptions.Names.Required)
         {
-            var error = Assert.Throws<InvalidOperationException>(() => FunctionSettings.From(Configuration(values.Where(v => v.Key != name))));
+            var error = Assert.Throws<InvalidOperationException>(() => FunctionAppOptions.From(Configuration(values.Where(v => v.Key != name))));
             Assert.Contains(name, error.Message);
         }
     }
@@ -87,12 +86,12 @@ public sealed class SettingsTests
     {
         var sample = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "local.settings.sample.json")))!;
         var values = sample["Values"]!.AsObject().Select(v => KeyValuePair.Create(v.Key, v.Value!.GetValue<string>()));
-        Assert.Equal("artifacts", FunctionSettings.From(Configuration(values)).Container);
+        Assert.Equal("artifacts", FunctionAppOptions.From(Configuration(values)).Container);
     }
 
-    /// <summary>FunctionSettings as the Functions app reads them from the app settings infra/ gives it.</summary>
-    public static FunctionSettings FunctionSettingsOf(Snapshot deployment) =>
-        FunctionSettings.From(Configuration(deployment.Service("functions")!));
+    /// <summary>FunctionAppOptions as the Functions app reads them from the app settings infra/ gives it.</summary>
+    public static FunctionAppOptions FunctionAppOptionsOf(Snapshot deployment) =>
+        FunctionAppOptions.From(Configuration(deployment.Service("functions")!));
 
     static System.Text.Json.Nodes.JsonObject Setting(string name, string value) => new() { ["name"] = name, ["value"] = value };
 

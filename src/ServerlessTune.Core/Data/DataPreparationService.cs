@@ -59,9 +59,9 @@ public static class DataPreparationService
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = cts.Token;
-        var train = new ArtifactStreamWriter(request.OutputStore, prefix, "train.jsonl", ct);
-        var validation = new ArtifactStreamWriter(request.OutputStore, prefix, "validation.jsonl", ct);
-        var rejects = new ArtifactStreamWriter(request.OutputStore, prefix, "rejects.jsonl", ct);
+        var train = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.TrainFile, ct);
+        var validation = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.ValidationFile, ct);
+        var rejects = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.RejectsFile, ct);
         var stats = new StatsCollector(request.Inputs);
         var inputFiles = new InputFile[request.Inputs.Count];
 
@@ -85,8 +85,8 @@ public static class DataPreparationService
             var result = stats.Build(version, options, processors[0].Encoder);
             if (!result.AccountingHolds)
                 throw new InvalidOperationException("record accounting does not balance: " + JsonSerializer.Serialize(result.Totals));
-            outputs.Add(await WriteJsonAsync(request.OutputStore, prefix, "stats.json", result, ct));
-            await WriteJsonAsync(request.OutputStore, prefix, "manifest.json", new PrepareManifest(version, Generator, inputFiles, outputs), ct);
+            outputs.Add(await WriteJsonAsync(request.OutputStore, prefix, PreparedPaths.StatsFile, result, ct));
+            await WriteJsonAsync(request.OutputStore, prefix, PreparedPaths.ManifestFile, new PrepareManifest(version, Generator, inputFiles, outputs), ct);
             return result;
         }
         catch (Exception ex)
