@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Functions;
+using ServerlessTune.Workflow.Steps;
 
 namespace ServerlessTune.Infra.Tests;
 
@@ -12,10 +13,13 @@ namespace ServerlessTune.Infra.Tests;
 /// </summary>
 public static partial class SettingsCheck
 {
-    /// <summary>The apps azd deploys (azure.yaml services) and the names their code reads.</summary>
+    /// <summary>
+    /// The apps azd deploys (azure.yaml services) and the names their code reads. The Functions app runs the
+    /// workflow's steps, so it reads what they read too (the hub download's HF_ENDPOINT and HF_TOKEN).
+    /// </summary>
     public static IReadOnlyDictionary<string, EnvironmentNames> Apps() => new Dictionary<string, EnvironmentNames>
     {
-        ["functions"] = Union(FunctionAppOptions.Names, FunctionsHost.Names()),
+        ["functions"] = Union(FunctionAppOptions.Names, FunctionsHost.Names(), HubModelDownloader.Names),
         ["trainer"] = TrainerStore.Names,
         ["serving"] = ServingEnvironment.Names,
     };
@@ -47,10 +51,10 @@ public static partial class SettingsCheck
         return problems;
     }
 
-    static EnvironmentNames Union(EnvironmentNames a, EnvironmentNames b)
+    static EnvironmentNames Union(params EnvironmentNames[] lists)
     {
-        var required = a.Required.Union(b.Required).ToList();
-        return new EnvironmentNames(required, a.Optional.Union(b.Optional).Except(required).ToList());
+        var required = lists.SelectMany(l => l.Required).Distinct().ToList();
+        return new EnvironmentNames(required, lists.SelectMany(l => l.Optional).Distinct().Except(required).ToList());
     }
 
     [GeneratedRegex(@"listKeys\(|listSecrets\(|AccountKey=|SharedAccessSignature=|[?&]sig=", RegexOptions.IgnoreCase)]

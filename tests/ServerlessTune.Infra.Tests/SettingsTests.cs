@@ -2,6 +2,7 @@ using Azure.Core;
 using Microsoft.Extensions.Configuration;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Functions;
+using ServerlessTune.Workflow.Steps;
 
 namespace ServerlessTune.Infra.Tests;
 
@@ -43,6 +44,7 @@ public sealed class SettingsTests
         var functions = Snapshot.SettingsArray(broken.Service("functions")!);
         functions.Add(Setting(StoreEnvironment.Connection, "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=c2VjcmV0"));
         functions.Add(Setting("STUNE_JOB_IMAGE", "example.azurecr.io/stune-trainer:1"));
+        functions.Add(Setting(HubModelDownloader.TokenVariable, "hf_plain"));
         var serving = Snapshot.SettingsArray(broken.Service("serving")!);
         var key = serving.Single(s => s!["name"]!.GetValue<string>() == ServingEnvironment.ApiKey)!.AsObject();
         key.Remove("secretRef");
@@ -50,6 +52,7 @@ public sealed class SettingsTests
 
         Assert.Equal(
         [
+            $"functions: {HubModelDownloader.TokenVariable} is a secret in a plain value, not a secret reference",
             "functions: STUNE_JOB_IMAGE is set by infra/ but no code of this app reads it",
             $"functions: {StoreEnvironment.Connection} carries a key where the app's managed identity works",
             $"functions: {StoreEnvironment.Connection} holds a secret (key or SAS) in a plain value",
