@@ -1,23 +1,36 @@
+// The Flex Consumption Functions app: the durable pipeline (orchestrator, PrepareData, Gate, Deploy), the
+// dataset blob trigger and the HTTP API. Everything it reaches, it reaches with its system-assigned identity.
+import { resourceTags, roles } from 'types.bicep'
+
 param name string
 param location string
-param tags object
+param tags resourceTags
+@description('The azure.yaml service azd deploys to this resource (its azd-service-name tag).')
+param serviceName string
 param storageAccountName string
+param blobEndpoint string
+param queueEndpoint string
+param tableEndpoint string
 param artifactsContainer string
-param applicationInsightsConnectionString string
+param deploymentContainer string
+param insightsName string
 param trainerJobName string
-param trainerContainerName string
-param trainerImage string
-param artifactsUrl string
+@description('The Azure OpenAI account for hosted fine-tuning; empty when that path is off.')
+param openAiEndpoint string
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
 }
 
-resource trainerJob 'Microsoft.App/jobs@2024-03-01' existing = {
+resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: insightsName
+}
+
+resource trainerJob 'Microsoft.App/jobs@2025-07-01' existing = {
   name: trainerJobName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: '${name}-plan'
   location: location
   tags: tags
@@ -26,10 +39,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-resource app 'Microsoft.Web/sites@2024-04-01' = {
+resource app 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   kind: 'functionapp,linux'
   identity: { type: 'SystemAssigned' }
   properties: {
@@ -39,7 +52,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}deployments'
+          value: '${blobEndpoint}${deploymentContainer}'
           authentication: { type: 'SystemAssignedIdentity' }
         }
       }
@@ -48,53 +61,98 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
-      appSettings: [
-        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-        { name: 'STUNE_STORAGE__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
-        { name: 'STUNE_STORAGE__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
-        { name: 'STUNE_STORAGE__tableServiceUri', value: storage.properties.primaryEndpoints.table }
-        { name: 'STUNE_STORAGE__credential', value: 'managedidentity' }
-        { name: 'STUNE_CONTAINER', value: artifactsContainer }
-        { name: 'STUNE_JOB_SUBSCRIPTION_ID', value: subscription().subscriptionId }
-        { name: 'STUNE_JOB_RESOURCE_GROUP', value: resourceGroup().name }
-        { name: 'STUNE_JOB_NAME', value: trainerJobName }
-        { name: 'STUNE_JOB_CONTAINER', value: trainerContainerName }
-        { name: 'STUNE_JOB_IMAGE', value: trainerImage }
-        { name: 'STUNE_JOB_STORE', value: artifactsUrl }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
-        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
-      ]
+      appSettings: concat(
+        [
+          // The host's own storage (keys, leases, timers), by identity.
+          { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+          { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+          // STUNE_STORAGE is the connection of the blob trigger, the Durable task hub (host.json) and the
+          // artifact store: the blob trigger needs blob and queue, the task hub blob, queue and table.
+          { name: 'STUNE_STORAGE__blobServiceUri', value: blobEndpoint }
+          { name: 'STUNE_STORAGE__queueServiceUri', value: queueEndpoint }
+          { name: 'STUNE_STORAGE__tableServiceUri', value: tableEndpoint }
+          { name: 'STUNE_STORAGE__credential', value: 'managedidentity' }
+          { name: 'STUNE_CONTAINER', value: artifactsContainer }
+          { name: 'STUNE_JOB_SUBSCRIPTION_ID', value: subscription().subscriptionId }
+          { name: 'STUNE_JOB_RESOURCE_GROUP', value: resourceGroup().name }
+          { name: 'STUNE_JOB_NAME', value: trainerJob.name }
+          // Not a secret (an ingestion endpoint and resource id); with local auth off, telemetry is sent
+          // with the app's identity.
+          { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+          { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
+        ],
+        // The SDK's name; no AZURE_OPENAI_API_KEY: the account takes Entra ID only.
+        empty(openAiEndpoint) ? [] : [{ name: 'AZURE_OPENAI_ENDPOINT', value: openAiEndpoint }]
+      )
     }
   }
 }
 
-// Blob data (artifacts, deployment package), queues and tables (Durable Task hub, blob trigger).
+// The host's storage and the task hub create blobs, queues and tables of their own names, so these are
+// granted on the account; Blob Data Owner is what the Functions host documents for AzureWebJobsStorage.
 var storageRoles = [
-  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
-  '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
-  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
+  roles.storageBlobDataOwner
+  roles.storageQueueDataContributor
+  roles.storageTableDataContributor
 ]
 
-resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
-  name: guid(storage.id, app.id, role)
-  scope: storage
+resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in storageRoles: {
+    name: guid(storage.id, app.id, role)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: app.identity.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource telemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, app.id, roles.monitoringMetricsPublisher)
+  scope: insights
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: app.identity.principalId
     principalType: 'ServicePrincipal'
   }
-}]
+}
 
-// Starting and stopping executions of the training job, and nothing else in the resource group.
+// What ContainerAppsJobLauncher calls on the job, and nothing more: read the job's template, start an
+// execution, read it, stop it. No wildcard: Microsoft.App/jobs/*/action would include listSecrets.
+resource jobOperator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'serverlesstune-job-operator')
+  properties: {
+    roleName: 'ServerlessTune job operator ${uniqueString(resourceGroup().id)}'
+    description: 'Start, follow and stop executions of the ServerlessTune training and evaluation job.'
+    type: 'CustomRole'
+    assignableScopes: [resourceGroup().id]
+    permissions: [
+      {
+        actions: [
+          'Microsoft.App/jobs/read'
+          'Microsoft.App/jobs/start/action'
+          'Microsoft.App/jobs/execution/read'
+          'Microsoft.App/jobs/executions/read'
+          'Microsoft.App/jobs/stop/execution/action'
+          'Microsoft.App/jobs/stop/action'
+        ]
+        notActions: []
+      }
+    ]
+  }
+}
+
 resource jobAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(trainerJob.id, app.id, 'contributor')
+  name: guid(trainerJob.id, app.id, jobOperator.id)
   scope: trainerJob
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b24988ac-6180-42a0-ab88-20f3382be4e4')
+    roleDefinitionId: jobOperator.id
     principalId: app.identity.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
 output name string = app.name
+output id string = app.id
+output principalId string = app.identity.principalId

@@ -1,21 +1,26 @@
-param name string
-param location string
-param tags object
+// Log Analytics (Container Apps logs) and Application Insights (Functions telemetry, identity only).
+import { resourceTags } from 'types.bicep'
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
-  name: '${name}-logs'
+param workspaceName string
+param insightsName string
+param location string
+param tags resourceTags
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' = {
+  name: workspaceName
   location: location
   tags: tags
   properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 }
 }
 
 resource insights 'Microsoft.Insights/components@2020-02-02' = {
-  name: '${name}-insights'
+  name: insightsName
   location: location
   tags: tags
   kind: 'web'
+  // Local (instrumentation key) ingestion off: senders authenticate with Entra ID (Monitoring Metrics Publisher).
   properties: { Application_Type: 'web', WorkspaceResourceId: workspace.id, DisableLocalAuth: true }
 }
 
-output workspaceName string = workspace.name
-output applicationInsightsConnectionString string = insights.properties.ConnectionString
+output workspaceId string = workspace.id
+output insightsConnectionString string = insights.properties.ConnectionString

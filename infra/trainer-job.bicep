@@ -1,79 +1,88 @@
+// The GPU Container Apps job that runs `stune-trainer`: training and model evaluation, one image. The pipeline
+// starts one execution per run and job kind (ARM jobs/start: the training job, then the evaluation job);
+// ContainerAppsJobLauncher copies this template's container (image, resources, environment) into the start
+// request and adds that job's arguments (its spec path, which names the kind, and the store), so this file is
+// the one place that sizes both kinds.
+import { resourceTags, gpuProfileType, sizes, profileNames, roles } from 'types.bicep'
+
 param name string
 param location string
-param tags object
+param tags resourceTags
+@description('The azure.yaml service azd deploys to this resource (its azd-service-name tag).')
+param serviceName string
+param environmentId string
 param image string
-param gpuProfileType string
-param logAnalyticsWorkspaceName string
+param gpuProfile gpuProfileType
+param registryName string
 param storageAccountName string
-param artifactsUrl string
+param artifactsContainer string
 
-var containerName = 'trainer'
-
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
-  name: logAnalyticsWorkspaceName
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = {
+  name: registryName
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
-}
 
-resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
-  name: '${name}-env'
-  location: location
-  tags: tags
-  properties: {
-    appLogsConfiguration: {
-      destination: 'log-analytics'
-      logAnalyticsConfiguration: {
-        customerId: workspace.properties.customerId
-        sharedKey: workspace.listKeys().primarySharedKey
-      }
+  resource blobs 'blobServices' existing = {
+    name: 'default'
+
+    resource artifacts 'containers' existing = {
+      name: artifactsContainer
     }
-    workloadProfiles: [
-      { name: 'Consumption', workloadProfileType: 'Consumption' }
-      { name: 'gpu', workloadProfileType: gpuProfileType }
-    ]
   }
 }
 
-// Started once per run by the pipeline (ARM jobs/start with this run's spec); never on a schedule.
-resource job 'Microsoft.App/jobs@2024-03-01' = {
+resource job 'Microsoft.App/jobs@2025-07-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   identity: { type: 'SystemAssigned' }
   properties: {
-    environmentId: environment.id
-    workloadProfileName: 'gpu'
+    environmentId: environmentId
+    workloadProfileName: profileNames[gpuProfile]
     configuration: {
       triggerType: 'Manual'
+      // Twelve hours for a run; a failed replica is retried once and resumes from its last checkpoint.
       replicaTimeout: 43200
       replicaRetryLimit: 1
       manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 }
+      registries: [{ server: registry.properties.loginServer, identity: 'system' }]
     }
     template: {
       containers: [
         {
-          name: containerName
+          name: 'trainer'
           image: image
-          env: [ { name: 'STUNE_STORE', value: artifactsUrl } ]
-          resources: { cpu: json('8'), memory: '56Gi' }
+          // The store and the spec come as arguments with each start; the job's identity opens the store.
+          env: []
+          resources: { cpu: json(sizes[gpuProfile].cpu), memory: sizes[gpuProfile].memory }
         }
       ]
     }
   }
 }
 
-// The trainer reads data and writes checkpoints and adapters in the artifact container.
-resource blobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, job.id, 'blob-data-contributor')
-  scope: storage
+resource pull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, job.id, roles.acrPull)
+  scope: registry
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+    principalId: job.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Reads datasets and base models, writes checkpoints, adapters, metrics and evaluation results: the artifacts
+// container only.
+resource artifactsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobs::artifacts.id, job.id, roles.storageBlobDataContributor)
+  scope: storage::blobs::artifacts
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
     principalId: job.identity.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
 output name string = job.name
-output containerName string = containerName

@@ -1,30 +1,49 @@
+using Azure.Core;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using ServerlessTune.Azure.Jobs;
+using ServerlessTune.Core.Hosting;
 
 namespace ServerlessTune.Functions;
 
-/// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/).</summary>
-/// <param name="Job">The Container Apps job that runs training and model evaluation.</param>
-public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions Job)
+/// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/function-app.bicep).</summary>
+public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container,
+    string JobSubscriptionId, string JobResourceGroup, string JobName)
 {
+    public const string JobSubscriptionIdName = "STUNE_JOB_SUBSCRIPTION_ID";
+    public const string JobResourceGroupName = "STUNE_JOB_RESOURCE_GROUP";
+    public const string JobNameName = "STUNE_JOB_NAME";
+
+    public static readonly EnvironmentNames Names = new(
+        Required: [StoreEnvironment.AccountUrl, StoreEnvironment.Container, JobSubscriptionIdName, JobResourceGroupName, JobNameName],
+        Optional: [StoreEnvironment.Connection]);
+
     public static FunctionAppOptions From(IConfiguration configuration)
     {
-        string Required(string key) => configuration[key] is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"app setting {key} is missing (see local.settings.sample.json)");
+        string? Value(string name) => configuration[EnvironmentNames.ConfigurationKey(name)] is { Length: > 0 } value ? value : null;
+        string Required(string name) => Value(name)
+            ?? throw new InvalidOperationException($"app setting {name} is missing (see local.settings.sample.json)");
 
         // The blob trigger's connection "STUNE_STORAGE" is either a connection string or, with identity,
         // STUNE_STORAGE__blobServiceUri; the store uses the same settings so both see the same account.
-        string? connection = configuration["STUNE_STORAGE"];
-        Uri? accountUrl = configuration["STUNE_STORAGE:blobServiceUri"] is { Length: > 0 } url ? new Uri(url) : null;
+        string? connection = Value(StoreEnvironment.Connection);
+        Uri? accountUrl = Value(StoreEnvironment.AccountUrl) is { } url ? new Uri(url) : null;
         if (connection is null && accountUrl is null)
-            throw new InvalidOperationException("app setting STUNE_STORAGE (connection string) or STUNE_STORAGE__blobServiceUri is missing");
-        return new FunctionAppOptions(connection, accountUrl, Required("STUNE_CONTAINER"), new ContainerAppsJobOptions(
-            SubscriptionId: Required("STUNE_JOB_SUBSCRIPTION_ID"),
-            ResourceGroup: Required("STUNE_JOB_RESOURCE_GROUP"),
-            JobName: Required("STUNE_JOB_NAME"),
-            ContainerName: Required("STUNE_JOB_CONTAINER"),
-            Image: Required("STUNE_JOB_IMAGE"),
-            StoreLocation: Required("STUNE_JOB_STORE")));
+            throw new InvalidOperationException($"app setting {StoreEnvironment.Connection} (connection string) or {StoreEnvironment.AccountUrl} is missing");
+        return new FunctionAppOptions(connection, accountUrl, Required(StoreEnvironment.Container),
+            Required(JobSubscriptionIdName), Required(JobResourceGroupName), Required(JobNameName));
     }
+
+    /// <summary>The artifact container: by connection string (Azurite, keys) or by account URL with the app's identity.</summary>
+    public BlobContainerClient ArtifactContainer(TokenCredential credential) => StorageConnection is { } connection
+        ? new BlobContainerClient(connection, Container)
+        : new BlobContainerClient(new Uri(StorageAccountUrl!, Container), credential);
+
+    /// <summary>
+    /// The Container Apps job that runs training and model evaluation (one job, one image). It opens the same
+    /// container as this app (by its URL, with the job's identity); its image, size and environment are the
+    /// job's own (infra/trainer-job.bicep), read when an execution starts.
+    /// </summary>
+    public ContainerAppsJobOptions Job(BlobContainerClient artifacts) =>
+        new(JobSubscriptionId, JobResourceGroup, JobName, StoreLocation: artifacts.Uri.AbsoluteUri);
 }

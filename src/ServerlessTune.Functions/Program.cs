@@ -1,5 +1,4 @@
 using Azure.Identity;
-using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 using ServerlessTune.Azure.Jobs;
@@ -11,10 +10,8 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 var options = FunctionAppOptions.From(builder.Configuration);
 
-// Artifacts: a connection string (Azurite, keys) or the account URL with the app's managed identity.
-var container = options.StorageConnection is { } connection
-    ? new BlobContainerClient(connection, options.Container)
-    : new BlobContainerClient(new Uri(options.StorageAccountUrl!, options.Container), new DefaultAzureCredential());
-builder.Services.AddPipelineServices(new BlobArtifactStore(container), new ContainerAppsJobLauncher(
-    new HttpClient(), new DefaultAzureCredential(), options.Job));
+var credential = new DefaultAzureCredential();
+var artifacts = options.ArtifactContainer(credential);
+builder.Services.AddPipelineServices(new BlobArtifactStore(artifacts),
+    new ContainerAppsJobLauncher(new HttpClient(), credential, options.Job(artifacts)));
 builder.Build().Run();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using ServerlessTune.Core.Hosting;
 using ServerlessTune.Serving.Engine;
 using ServerlessTune.Serving.Protocol;
 
@@ -7,17 +8,11 @@ namespace ServerlessTune.Serving;
 
 /// <summary>
 /// Everything a serving host reads, from flags or the environment, in one place. `stune serve` fills it from
-/// its flags over the environment; the Azure serving container from the environment alone (the names below are
-/// the ones infra/ sets).
+/// its flags over the environment; the Azure serving container from the environment alone (the names are
+/// Core/Hosting's ServingEnvironment and StoreEnvironment, which infra/ sets).
 /// </summary>
 public sealed record ServingOptions
 {
-    public const string StorageVariable = "STUNE_STORAGE";
-    public const string BlobServiceUriVariable = "STUNE_STORAGE__blobServiceUri";
-    public const string ContainerVariable = "STUNE_CONTAINER";
-    public const string ApiKeyVariable = "STUNE_API_KEY";
-    public const string ProjectVariable = "STUNE_PROJECT";
-    public const string PortVariable = "PORT";
     public const string DefaultContainer = "stune";
     public const int DefaultPort = 8000;
 
@@ -54,16 +49,16 @@ public sealed record ServingOptions
     /// <summary>The environment's values; flags given on a command line go over them with `with`.</summary>
     public static ServingOptions FromEnvironment(Func<string, string?> env)
     {
-        var port = env(PortVariable) is { Length: > 0 } p
-            ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new UsageException($"{PortVariable}: '{p}' is not a port number")
+        var port = env(ServingEnvironment.Port) is { Length: > 0 } p
+            ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new UsageException($"{ServingEnvironment.Port}: '{p}' is not a port number")
             : DefaultPort;
         return new ServingOptions
         {
-            Connection = env(StorageVariable) is { Length: > 0 } c ? c : null,
-            BlobServiceUri = env(BlobServiceUriVariable) is { Length: > 0 } u ? u : null,
-            Container = env(ContainerVariable) is { Length: > 0 } container ? container : DefaultContainer,
-            ApiKey = env(ApiKeyVariable) is { Length: > 0 } k ? k : null,
-            Project = env(ProjectVariable) is { Length: > 0 } project ? project : null,
+            Connection = env(StoreEnvironment.Connection) is { Length: > 0 } c ? c : null,
+            BlobServiceUri = env(StoreEnvironment.AccountUrl) is { Length: > 0 } u ? u : null,
+            Container = env(StoreEnvironment.Container) is { Length: > 0 } container ? container : DefaultContainer,
+            ApiKey = env(ServingEnvironment.ApiKey) is { Length: > 0 } k ? k : null,
+            Project = env(ServingEnvironment.Project) is { Length: > 0 } project ? project : null,
             Port = port,
         };
     }
@@ -82,15 +77,15 @@ public sealed record ServingOptions
         if (ModelFolder is null && Adapter is not null) throw new UsageException("--adapter needs --model");
         if (Connection is not null && Store is not null) throw new UsageException("give --store or --connection, not both");
         if (Connection is not null && BlobServiceUri is not null)
-            throw new UsageException($"set {StorageVariable} or {BlobServiceUriVariable}, not both");
+            throw new UsageException($"set {StoreEnvironment.Connection} or {StoreEnvironment.AccountUrl}, not both");
         if (BlobServiceUri is not null && !(Uri.TryCreate(BlobServiceUri, UriKind.Absolute, out var account) && account.Scheme == Uri.UriSchemeHttps))
-            throw new UsageException($"{BlobServiceUriVariable}: '{BlobServiceUri}' is not an https URL");
+            throw new UsageException($"{StoreEnvironment.AccountUrl}: '{BlobServiceUri}' is not an https URL");
         if (Slots < 1 || QueueCapacity < 0 || MaxContext < 2)
             throw new UsageException("slots must be at least 1, the queue at least 0 and the context at least 2");
         if (Port is < 0 or > 65535) throw new UsageException($"--port {Port} is not a port number");
         if (ApiKey is { Length: > 0 }) return this;
         if (!IsLoopback)
-            throw new UsageException($"--host {Host} is not loopback: give --api-key or set {ApiKeyVariable} (every endpoint needs a key)");
+            throw new UsageException($"--host {Host} is not loopback: give --api-key or set {ServingEnvironment.ApiKey} (every endpoint needs a key)");
         keyGenerated = true;
         return this with { ApiKey = "sk-stune-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) };
     }

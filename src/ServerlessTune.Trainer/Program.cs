@@ -18,7 +18,7 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--store" when i + 1 < args.Length: storeRoot = args[++i]; break;
         case "--container" when i + 1 < args.Length: container = args[++i]; break;
-        case "--container-url" when i + 1 < args.Length: containerUrl = args[++i]; break;
+        case TrainerStore.ContainerUrlOption when i + 1 < args.Length: containerUrl = args[++i]; break;
         case "--work" when i + 1 < args.Length: work = args[++i]; break;
         case var a when !a.StartsWith("--") && spec is null: spec = a; break;
         default:

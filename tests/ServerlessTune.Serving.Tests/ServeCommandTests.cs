@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using ServerlessTune.Core.Hosting;
 
 namespace ServerlessTune.Serving.Tests;
 
@@ -17,7 +18,7 @@ public sealed partial class ServeCommandTests(TinyChatModel tiny) : IClassFixtur
         Assert.Equal("", result.Stdout);
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("--host 0.0.0.0 is not loopback", line);
-        Assert.Contains(ServingOptions.ApiKeyVariable, line);
+        Assert.Contains(ServingEnvironment.ApiKey, line);
     }
 
     [Fact]
@@ -56,11 +57,11 @@ public sealed partial class ServeCommandTests(TinyChatModel tiny) : IClassFixtur
     {
         var environment = new Dictionary<string, string>
         {
-            [ServingOptions.StorageVariable] = "UseDevelopmentStorage=true",
-            [ServingOptions.ContainerVariable] = "artifacts",
-            [ServingOptions.ApiKeyVariable] = "sk-from-env",
-            [ServingOptions.ProjectVariable] = "acme",
-            [ServingOptions.PortVariable] = "8080",
+            [StoreEnvironment.Connection] = "UseDevelopmentStorage=true",
+            [StoreEnvironment.Container] = "artifacts",
+            [ServingEnvironment.ApiKey] = "sk-from-env",
+            [ServingEnvironment.Project] = "acme",
+            [ServingEnvironment.Port] = "8080",
         };
         var options = ServingOptions.FromEnvironment(environment.GetValueOrDefault);
         Assert.Equal(("UseDevelopmentStorage=true", "artifacts", "sk-from-env", "acme", 8080),
@@ -68,14 +69,14 @@ public sealed partial class ServeCommandTests(TinyChatModel tiny) : IClassFixtur
 
         var identity = ServingOptions.FromEnvironment(new Dictionary<string, string>
         {
-            [ServingOptions.BlobServiceUriVariable] = "https://acct.blob.core.windows.net",
+            [StoreEnvironment.AccountUrl] = "https://acct.blob.core.windows.net",
         }.GetValueOrDefault);
         Assert.Equal("https://acct.blob.core.windows.net", identity.BlobServiceUri);
         Assert.Equal((ServingOptions.DefaultContainer, ServingOptions.DefaultPort, null), (identity.Container, identity.Port, identity.ApiKey));
 
         Assert.Throws<UsageException>(() => ServingOptions.FromEnvironment(new Dictionary<string, string>
         {
-            [ServingOptions.PortVariable] = "eighty",
+            [ServingEnvironment.Port] = "eighty",
         }.GetValueOrDefault));
         Assert.Throws<UsageException>(() => (identity with { ApiKey = "k", BlobServiceUri = "http://acct" }).Validated(out _));
     }

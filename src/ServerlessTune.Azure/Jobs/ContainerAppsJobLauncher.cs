@@ -3,28 +3,27 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Azure.Jobs;
 
-/// <param name="StoreLocation">The trainer's STUNE_STORE: the artifact container's URL (read with the job's managed identity) or a mounted folder.</param>
+/// <param name="StoreLocation">The artifact container's URL; the job opens it with its managed identity.</param>
 public sealed record ContainerAppsJobOptions(
     string SubscriptionId,
     string ResourceGroup,
     string JobName,
-    string ContainerName,
-    string Image,
-    /// <summary>URL of the artifacts container; the job opens it with its managed identity.</summary>
     string StoreLocation,
-    double Cpu = 4,
-    string Memory = "16Gi",
     string ApiVersion = "2024-03-01",
     string ManagementEndpoint = "https://management.azure.com");
 
 /// <summary>
-/// Starts one execution of an Azure Container Apps job per run and job kind through the ARM REST API, overriding the
-/// container's arguments and environment with this run's job spec, and reads the execution's status.
+/// Starts one execution of an Azure Container Apps job per run and job kind (training and evaluation run in the
+/// same job and image) through the ARM REST API, with this job's arguments, and reads the execution's status.
+/// A start's template replaces the job's container, so it is the job's own container (image, resources,
+/// environment: infra/trainer-job.bicep decides them) plus the arguments; the spec the arguments name says which
+/// kind of job to run; nothing about the job's size or image is configured twice.
 /// (Azure.ResourceManager.AppContainers is not available here; the REST surface it wraps is small.)
 /// </summary>
 public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential credential, ContainerAppsJobOptions options) : IJobLauncher
@@ -33,18 +32,10 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
 
     public async Task<JobHandle> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
     {
-        var template = new JsonObject
-        {
-            ["containers"] = new JsonArray(new JsonObject
-            {
-                ["name"] = options.ContainerName,
-                ["image"] = options.Image,
-                // The job reaches the run's container with its managed identity; no key travels with it.
-                ["args"] = new JsonArray(specPath, "--container-url", options.StoreLocation),
-                ["env"] = new JsonArray(Env("STUNE_JOB_SPEC", spec.ToJson())),
-                ["resources"] = new JsonObject { ["cpu"] = options.Cpu, ["memory"] = options.Memory },
-            }),
-        };
+        var container = await JobContainerAsync(ct);
+        // The job reaches the run's container with its managed identity; no key travels with it.
+        container["args"] = new JsonArray(specPath, TrainerStore.ContainerUrlOption, options.StoreLocation);
+        var template = new JsonObject { ["containers"] = new JsonArray(container) };
         using var response = await SendAsync(HttpMethod.Post, $"{JobUrl()}/start", template, ct);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
         string execution = body?["name"]?.GetValue<string>()
@@ -71,6 +62,24 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
         using var _ = await SendAsync(HttpMethod.Post, $"{ExecutionUrl(job)}/stop", null, ct);
     }
 
+    /// <summary>The one container of the job's template, as a start request takes it.</summary>
+    async Task<JsonObject> JobContainerAsync(CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Get, JobUrl(), null, ct);
+        var job = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
+        if (job?["properties"]?["template"]?["containers"] is not JsonArray { Count: 1 } containers || containers[0] is not JsonObject declared)
+            throw new InvalidDataException($"job {options.JobName}: its template must have exactly one container");
+        var resources = declared["resources"];
+        return new JsonObject
+        {
+            ["name"] = declared["name"]?.DeepClone(),
+            ["image"] = declared["image"]?.DeepClone(),
+            ["env"] = declared["env"]?.DeepClone() ?? new JsonArray(),
+            // cpu and memory only: the job reports ephemeralStorage too, which a start request cannot set.
+            ["resources"] = new JsonObject { ["cpu"] = resources?["cpu"]?.DeepClone(), ["memory"] = resources?["memory"]?.DeepClone() },
+        };
+    }
+
     async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct)
     {
         var token = await credential.GetTokenAsync(new TokenRequestContext([$"{options.ManagementEndpoint}/.default"]), ct);
@@ -94,6 +103,4 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
     string ExecutionUrl(JobHandle job) => $"{JobUrl()}/executions/{Segment(job.ExecutionId)}";
 
     static string Segment(string value) => Uri.EscapeDataString(ArtifactPath.ValidateName(value, "Azure resource name"));
-
-    static JsonObject Env(string name, string value) => new() { ["name"] = name, ["value"] = value };
 }

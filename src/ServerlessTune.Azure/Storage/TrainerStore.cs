@@ -1,6 +1,7 @@
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Hosting;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Azure.Storage;
@@ -14,6 +15,13 @@ public static class TrainerStore
 {
     public const string ConnectionVariable = "STUNE_STORAGE_CONNECTION";
     public const string FolderVariable = "STUNE_STORE";
+    public const string ContainerUrlOption = "--container-url";
+
+    /// <summary>
+    /// What the trainer reads from its environment. In Azure it needs none of them: the launcher passes the
+    /// spec path and the container URL as arguments, and the job's managed identity opens the container.
+    /// </summary>
+    public static readonly EnvironmentNames Names = new(Required: [], Optional: [FolderVariable, ConnectionVariable]);
 
     public static async Task<IArtifactStore> OpenAsync(string? folder, string? container, string? containerUrl, CancellationToken ct = default)
     {
@@ -22,7 +30,7 @@ public static class TrainerStore
         if (containerUrl is not null)
         {
             if (!Uri.TryCreate(containerUrl, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http"))
-                throw new UserInputException($"--container-url '{containerUrl}': not an http(s) URL");
+                throw new UserInputException($"{ContainerUrlOption} '{containerUrl}': not an http(s) URL");
             return new BlobArtifactStore(new BlobContainerClient(url, new DefaultAzureCredential()));
         }
         if (container is null)

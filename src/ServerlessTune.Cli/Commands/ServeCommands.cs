@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ServerlessTune.Core.Hosting;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Serving;
@@ -15,15 +16,15 @@ internal static class ServeCommands
     public static Command Create()
     {
         var store = new Option<string?>("--store") { Description = "Local folder store holding the registry (default: ./.stune)." };
-        var connection = new Option<string?>("--connection") { Description = $"Blob storage connection string (default: ${ServingOptions.StorageVariable})." };
-        var container = new Option<string?>("--container") { Description = $"Blob container with --connection (default: ${ServingOptions.ContainerVariable} or stune)." };
-        var project = new Option<string?>("--project") { Description = $"Serve this project only (default: ${ServingOptions.ProjectVariable}, else every project)." };
+        var connection = new Option<string?>("--connection") { Description = $"Blob storage connection string (default: ${StoreEnvironment.Connection})." };
+        var container = new Option<string?>("--container") { Description = $"Blob container with --connection (default: ${StoreEnvironment.Container} or stune)." };
+        var project = new Option<string?>("--project") { Description = $"Serve this project only (default: ${ServingEnvironment.Project}, else every project)." };
         var model = new Option<string?>("--model") { Description = "Serve one model folder (Hugging Face layout) instead of a registry." };
         var adapter = new Option<string?>("--adapter") { Description = "LoRA adapter folder (PEFT layout) merged into --model." };
         var template = new Option<string?>("--chat-template") { Description = "Chat template of --model when its folder does not say (chatml, llama2, llama3, phi3, zephyr, plain)." };
-        var port = new Option<int?>("--port") { Description = $"Port (default: ${ServingOptions.PortVariable} or {ServingOptions.DefaultPort}; 0 picks a free one)." };
+        var port = new Option<int?>("--port") { Description = $"Port (default: ${ServingEnvironment.Port} or {ServingOptions.DefaultPort}; 0 picks a free one)." };
         var host = new Option<string>("--host") { Description = "Address to bind; anything but loopback needs a key.", DefaultValueFactory = _ => "127.0.0.1" };
-        var apiKey = new Option<string?>("--api-key") { Description = $"The key clients send (default: ${ServingOptions.ApiKeyVariable}; made up on loopback)." };
+        var apiKey = new Option<string?>("--api-key") { Description = $"The key clients send (default: ${ServingEnvironment.ApiKey}; made up on loopback)." };
         var slots = new Option<int>("--slots") { Description = "Sequences decoded together per model version.", DefaultValueFactory = _ => 16 };
         var queue = new Option<int>("--queue") { Description = "Sequences that may wait for a slot before requests get 429.", DefaultValueFactory = _ => 64 };
         var context = new Option<int>("--max-context") { Description = "Positions per sequence (the KV cache is preallocated for them).", DefaultValueFactory = _ => 2048 };

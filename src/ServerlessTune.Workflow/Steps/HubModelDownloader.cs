@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Hosting;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Workflow.Steps;
@@ -15,6 +16,11 @@ namespace ServerlessTune.Workflow.Steps;
 public sealed partial class HubModelDownloader(HttpClient http, IArtifactStore store, string endpoint, string? token)
 {
     public const string DefaultEndpoint = "https://huggingface.co";
+    public const string EndpointVariable = "HF_ENDPOINT";
+    public const string TokenVariable = "HF_TOKEN";
+
+    /// <summary>What it reads from the environment of the host that resolves base models (the Functions app, `stune run`).</summary>
+    public static readonly EnvironmentNames Names = new(Required: [], Optional: [EndpointVariable, TokenVariable]);
 
     static readonly string[] OptionalFiles =
     [
@@ -24,7 +30,7 @@ public sealed partial class HubModelDownloader(HttpClient http, IArtifactStore s
     static readonly string[] TokenizerFiles = ["tokenizer.json", "vocab.json", "tokenizer.model"];
 
     public static HubModelDownloader FromEnvironment(HttpClient http, IArtifactStore store) =>
-        new(http, store, Environment.GetEnvironmentVariable("HF_ENDPOINT") ?? DefaultEndpoint, Environment.GetEnvironmentVariable("HF_TOKEN"));
+        new(http, store, Environment.GetEnvironmentVariable(EndpointVariable) ?? DefaultEndpoint, Environment.GetEnvironmentVariable(TokenVariable));
 
     /// <summary>A repository id, optionally with a revision ("org/name" or "org/name@revision"; main by default); null when it is not one.</summary>
     public static (string Repository, string Revision)? Parse(string spec) =>

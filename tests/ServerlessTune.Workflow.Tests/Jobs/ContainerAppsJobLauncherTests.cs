@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Azure.Core;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Core.Jobs;
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
 
 namespace ServerlessTune.Workflow.Tests.Jobs;
@@ -11,7 +12,7 @@ public sealed class ContainerAppsJobLauncherTests
 {
     static readonly ContainerAppsJobOptions Options = new(
         SubscriptionId: "0b3c7e2a-1111-4c5d-9e8f-123456789abc", ResourceGroup: "rg-stune", JobName: "stune-trainer",
-        ContainerName: "trainer", Image: "stunecr.azurecr.io/stune-trainer:1.0", StoreLocation: "https://stuneartifacts.blob.core.windows.net/artifacts");
+        StoreLocation: "https://stuneartifacts.blob.core.windows.net/artifacts");
 
     static readonly JobSpec Spec = new()
     {
@@ -29,15 +30,11 @@ public sealed class ContainerAppsJobLauncherTests
             scopes.AddRange(context.Scopes);
             return new AccessToken("recorded-token", DateTimeOffset.UtcNow.AddHours(1));
         });
-        // The spec travels whole in the environment; the recording stands in "SPEC" for it.
-        var handler = new ReplayHandler(recorded["exchanges"]!.AsArray(), body =>
-        {
-            body["containers"]![0]!["env"]![0]!["value"] = Spec.ToJson();
-            return body;
-        });
+        // The start request is the job's own container (as Jobs - Get returned it) with the run's arguments.
+        var handler = new ReplayHandler(recorded["exchanges"]!.AsArray());
         var launcher = new ContainerAppsJobLauncher(new HttpClient(handler), credential, Options);
 
-        var job = await launcher.StartAsync(Spec, "runs/run-42/spec.json");
+        var job = await launcher.StartAsync(Spec, ArtifactLayout.Run("run-42").Job(JobKinds.Train).Spec);
         var running = await launcher.GetStatusAsync(job);
         var failed = await launcher.GetStatusAsync(job);
         var stop = await Assert.ThrowsAsync<HttpRequestException>(() => launcher.StopAsync(job));
