@@ -52,22 +52,24 @@ public static class FineTuningFile
     }
 
     /// <summary>Throws UserInputException naming the first record that breaks a rule; returns the number of examples.</summary>
+    /// <param name="file">The file on disk.</param>
+    /// <param name="source">What errors name it by (its place in the store).</param>
     /// <param name="minExamples"><see cref="MinTrainingExamples"/> for a training file, 1 for a validation file.</param>
-    public static int Validate(string path, HostedBaseModel model, int minExamples)
+    public static int Validate(string file, string source, HostedBaseModel model, int minExamples)
     {
-        long size = new FileInfo(path).Length;
+        long size = new FileInfo(file).Length;
         if (size > MaxBytes)
-            throw new UserInputException($"{path}: {size} bytes, more than the {MaxBytes} a fine-tuning file may hold");
+            throw new UserInputException($"{source}: {size} bytes, more than the {MaxBytes} a fine-tuning file may hold");
         var tokenizer = TokenizerLoader.Load(model.Tokenizer);
         int examples = 0;
-        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true));
-        foreach (var record in JsonRecords.ReadLines(reader, path))
+        using var reader = new StreamReader(file, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        foreach (var record in JsonRecords.ReadLines(reader, source))
         {
             ValidateExample(record, model, tokenizer);
             examples++;
         }
         if (examples < minExamples)
-            throw new UserInputException($"{path}: {examples} example(s); the fine-tuning API needs at least {minExamples}");
+            throw new UserInputException($"{source}: {examples} example(s); the fine-tuning API needs at least {minExamples}");
         return examples;
     }
 
