@@ -1,11 +1,14 @@
 using Microsoft.Extensions.Configuration;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 
 namespace ServerlessTune.Functions;
 
 /// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/).</summary>
 /// <param name="Job">The Container Apps job that runs training and model evaluation.</param>
-public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions Job)
+/// <param name="Hosted">Hosted fine-tuning (Azure OpenAI, OpenAI); every one of its settings is optional (<see cref="HostedSettings.Names"/>).</param>
+public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions Job,
+    HostedSettings Hosted)
 {
     public static FunctionAppOptions From(IConfiguration configuration)
     {
@@ -25,6 +28,7 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
             JobName: Required("STUNE_JOB_NAME"),
             ContainerName: Required("STUNE_JOB_CONTAINER"),
             Image: Required("STUNE_JOB_IMAGE"),
-            StoreLocation: Required("STUNE_JOB_STORE")));
+            StoreLocation: Required("STUNE_JOB_STORE")),
+            HostedSettings.From(name => configuration[name]));
     }
 }

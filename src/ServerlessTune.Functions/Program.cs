@@ -2,6 +2,7 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Functions;
@@ -15,6 +16,8 @@ var options = FunctionAppOptions.From(builder.Configuration);
 var container = options.StorageConnection is { } connection
     ? new BlobContainerClient(connection, options.Container)
     : new BlobContainerClient(new Uri(options.StorageAccountUrl!, options.Container), new DefaultAzureCredential());
-builder.Services.AddPipelineServices(new BlobArtifactStore(container), new ContainerAppsJobLauncher(
-    new HttpClient(), new DefaultAzureCredential(), options.Job));
+var store = new BlobArtifactStore(container);
+var identity = new DefaultAzureCredential();
+builder.Services.AddPipelineServices(store, new ContainerAppsJobLauncher(new HttpClient(), identity, options.Job),
+    new HostedModels(store, options.Hosted, identity));
 builder.Build().Run();

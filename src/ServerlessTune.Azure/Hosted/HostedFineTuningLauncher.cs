@@ -21,12 +21,11 @@ namespace ServerlessTune.Azure.Hosted;
 /// </summary>
 public sealed class HostedFineTuningLauncher(IArtifactStore store, HostedClients clients) : IJobLauncher
 {
-    public const string LauncherName = "hosted";
     /// <summary>How many of the newest jobs are searched for one this run started already.</summary>
     const int JobsSearched = 100;
     static readonly TimeSpan FileWait = TimeSpan.FromMinutes(10);
 
-    public string Name => LauncherName;
+    public string Name => HostedJobRecord.Launcher;
 
     public async Task<JobHandle> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
     {

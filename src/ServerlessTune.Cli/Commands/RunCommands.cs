@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
 using ServerlessTune.Core.PipelineConfig;
@@ -54,7 +55,8 @@ internal static class RunCommands
             int uploaded = await UploadDatasetAsync(artifacts, folder, projectName, ct);
             Console.Error.WriteLine($"project {projectName}: {uploaded} file(s) from {folder.FullName} -> {artifacts.Location}");
             var input = new PipelineInput(projectName, options with { BaseModel = options.BaseModel ?? OfflineBaseModel }, optionsSource);
-            var result = await new PipelineRunner(artifacts, launcher).RunAsync(input, new StderrStatus(), ct: ct);
+            var runner = new PipelineRunner(artifacts, launcher, new PipelineRunnerOptions { Hosted = HostedModels.FromEnvironment(artifacts) });
+            var result = await runner.RunAsync(input, new StderrStatus(), ct: ct);
 
             Console.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(Summary(result), Indented) : Text(result));
             return result.Status switch

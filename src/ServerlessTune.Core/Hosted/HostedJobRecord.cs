@@ -16,6 +16,9 @@ public sealed record HostedCheckpoint(string Id, int Step, string Model, double?
 /// </summary>
 public sealed record HostedJobRecord
 {
+    /// <summary>The launcher name hosted jobs' handles carry.</summary>
+    public const string Launcher = "hosted";
+
     public required string BaseModel { get; init; }
     public string? TrainingFile { get; init; }
     public string? ValidationFile { get; init; }

@@ -7,7 +7,15 @@ namespace ServerlessTune.Core.Hosted;
 /// A model to call through chat completions: on Azure OpenAI a deployment name, on OpenAI a model id (base or
 /// fine-tuned).
 /// </summary>
-public sealed record HostedTarget(string Provider, string Name);
+public sealed record HostedTarget(string Provider, string Name)
+{
+    /// <summary>
+    /// The Azure OpenAI deployment a project's model of one role is served from: {project}-candidate while a run
+    /// evaluates it, {project}-production (or -staging) once deployed. One per role, updated in place to each new model.
+    /// </summary>
+    public static string DeploymentName(string project, string role) =>
+        $"{project[..Math.Min(project.Length, 63 - role.Length - 1)]}-{role}";
+}
 
 /// <summary>
 /// What the workflow needs from a hosted fine-tuning service (Azure OpenAI or OpenAI): training jobs, chat answers for
