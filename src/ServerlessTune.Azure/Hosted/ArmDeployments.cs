@@ -19,7 +19,7 @@ public sealed partial class ArmDeployments(HostedSettings settings, TokenCredent
     public const string ApiVersion = "2024-10-01";
     static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(30);
 
-    readonly HttpPipeline _pipeline = HttpPipelineBuilder.Build(new ArmOptions(transport),
+    readonly HttpPipeline _pipeline = HttpPipelineBuilder.Build(new ArmOptions(settings, transport),
         new BearerTokenAuthenticationPolicy(credential, $"{settings.Management.GetLeftPart(UriPartial.Authority)}/.default"));
 
     /// <summary>Creates or updates <paramref name="deployment"/> to serve <paramref name="model"/> and waits until it succeeded.</summary>
@@ -42,7 +42,7 @@ public sealed partial class ArmDeployments(HostedSettings settings, TokenCredent
                 throw new InvalidOperationException($"deployment {deployment} of {model}: provisioning {state}");
             if (DateTimeOffset.UtcNow > deadline)
                 throw new TimeoutException($"deployment {deployment} of {model}: still {state} after {MaxWait.TotalMinutes} minutes");
-            await Task.Delay(settings.DeploymentPoll ?? TimeSpan.FromSeconds(5), ct);
+            await Task.Delay(settings.DeploymentInterval, ct);
             state = await SendAsync(RequestMethod.Get, url, null, ct);
         }
     }
@@ -86,9 +86,10 @@ public sealed partial class ArmDeployments(HostedSettings settings, TokenCredent
 
     sealed class ArmOptions : ClientOptions
     {
-        public ArmOptions(HttpClient? transport)
+        public ArmOptions(HostedSettings settings, HttpClient? transport)
         {
             Retry.MaxRetries = HostedClients.MaxRetries;
+            Retry.Delay = settings.FirstRetryDelay;
             if (transport is not null) Transport = new HttpClientTransport(transport);
         }
     }

@@ -32,22 +32,23 @@ public sealed class HostedClients(HostedSettings settings, TokenCredential crede
 
     static OpenAIClient CreateOpenAI(HostedSettings settings, HttpClient? transport)
     {
-        var options = Configure(new OpenAIClientOptions(), transport);
+        var options = Configure(new OpenAIClientOptions(), settings, transport);
         if (settings.OpenAIEndpoint is { } endpoint) options.Endpoint = endpoint;
         return new OpenAIClient(new ApiKeyCredential(settings.OpenAIKey!), options);
     }
 
     static OpenAIClient CreateAzure(HostedSettings settings, TokenCredential credential, HttpClient? transport)
     {
-        var options = Configure(new AzureOpenAIClientOptions(), transport);
+        var options = Configure(new AzureOpenAIClientOptions(), settings, transport);
+        options.AddPolicy(new AzureFineTuningRoutes(settings.AzureEndpoint!), PipelinePosition.PerCall);
         return settings.AzureKey is { } key
             ? new AzureOpenAIClient(settings.AzureEndpoint!, new ApiKeyCredential(key), options)
             : new AzureOpenAIClient(settings.AzureEndpoint!, credential, options);
     }
 
-    static T Configure<T>(T options, HttpClient? transport) where T : ClientPipelineOptions
+    static T Configure<T>(T options, HostedSettings settings, HttpClient? transport) where T : ClientPipelineOptions
     {
-        options.RetryPolicy = new ClientRetryPolicy(MaxRetries);
+        options.RetryPolicy = new HostedRetryPolicy(MaxRetries, settings.FirstRetryDelay);
         if (transport is not null) options.Transport = new HttpClientPipelineTransport(transport);
         return options;
     }

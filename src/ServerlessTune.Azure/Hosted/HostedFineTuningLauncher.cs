@@ -15,7 +15,7 @@ namespace ServerlessTune.Azure.Hosted;
 /// <summary>
 /// A training job on the hosted fine-tuning API, polled by the orchestrator like the trainer's. Starting writes the
 /// prepared splits as the API's JSONL (runs/{runId}/jobs/train/upload/), validates them before anything is uploaded,
-/// uploads them once, records the file ids, then creates the job, unless the service already has one for that
+/// uploads them, records each file id, then creates the job, unless the service already has one for that
 /// training file (a worker died between the create and its record): creation is idempotent per run. Each poll reads
 /// the job, its new events (metrics into metrics.jsonl, the latest message into the run's status) and its checkpoints.
 /// </summary>
@@ -35,17 +35,22 @@ public sealed class HostedFineTuningLauncher(IArtifactStore store, HostedClients
         if (record.JobId is { } known) return Handle(spec.RunId, known);
         var client = clients.For(model.Provider);
 
-        if (record.TrainingFile is null)
+        if (record.TrainingFile is null || record.ValidationFile is null)
         {
             var (train, validation) = await WriteUploadsAsync(spec, model, ct);
             var files = client.GetOpenAIFileClient();
-            record = record with
+            // Each id is recorded as soon as the service has the file, and before the job exists: a retry uploads
+            // only what is missing and finds the job these files started instead of creating a second one.
+            if (record.TrainingFile is null)
             {
-                TrainingFile = await UploadAsync(files, train, $"stune-{spec.RunId}-train.jsonl", ct),
-                ValidationFile = validation is null ? null : await UploadAsync(files, validation, $"stune-{spec.RunId}-validation.jsonl", ct),
-            };
-            // Before the job exists: a retry finds the job these files started instead of creating a second one.
-            await record.WriteAsync(store, spec.RunId, ct);
+                record = record with { TrainingFile = await UploadAsync(files, train, $"stune-{spec.RunId}-train.jsonl", ct) };
+                await record.WriteAsync(store, spec.RunId, ct);
+            }
+            if (validation is not null && record.ValidationFile is null)
+            {
+                record = record with { ValidationFile = await UploadAsync(files, validation, $"stune-{spec.RunId}-validation.jsonl", ct) };
+                await record.WriteAsync(store, spec.RunId, ct);
+            }
         }
 
         var fineTuning = client.GetFineTuningClient();
@@ -123,13 +128,13 @@ public sealed class HostedFineTuningLauncher(IArtifactStore store, HostedClients
         return ((await SplitAsync(PreparedPaths.TrainFile, FineTuningFile.MinTrainingExamples))!, await SplitAsync(PreparedPaths.ValidationFile, 1));
     }
 
-    /// <summary>Uploads once (a file of this name uploaded by an earlier try is reused) and waits until the service processed it.</summary>
-    static async Task<string> UploadAsync(OpenAIFileClient files, BinaryData content, string name, CancellationToken ct)
+    /// <summary>
+    /// Uploads a file and waits until the service processed it. (No lookup of an earlier upload by name:
+    /// Azure.AI.OpenAI 2.9.0-beta.1 sends the file list to {endpoint}/files, without /openai and its api-version.)
+    /// </summary>
+    async Task<string> UploadAsync(OpenAIFileClient files, BinaryData content, string name, CancellationToken ct)
     {
-        OpenAIFile? file = null;
-        foreach (var existing in (await HostedClients.CallAsync("list files", () => files.GetFilesAsync(FilePurpose.FineTune, ct))).Value)
-            if (existing.Filename == name) file = existing;
-        file ??= (await HostedClients.CallAsync($"upload {name}", () =>
+        OpenAIFile file = (await HostedClients.CallAsync($"upload {name}", () =>
             files.UploadFileAsync(content, name, FileUploadPurpose.FineTune))).Value;
 
         var deadline = DateTimeOffset.UtcNow + FileWait;
@@ -143,7 +148,7 @@ public sealed class HostedFineTuningLauncher(IArtifactStore store, HostedClients
             if (status is "error" or "failed")
                 throw new UserInputException($"{name}: the service refused the file: {Text(raw.RootElement, "status_details") ?? status}");
             if (DateTimeOffset.UtcNow > deadline) throw new TimeoutException($"{name}: still {status} after {FileWait.TotalMinutes} minutes");
-            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            await Task.Delay(clients.Settings.FileInterval, ct);
         }
     }
 
@@ -183,23 +188,28 @@ public sealed class HostedFineTuningLauncher(IArtifactStore store, HostedClients
         return events;
     }
 
-    /// <summary>Metrics events become metrics.jsonl lines in the trainer's own shape, so progress and the report's curves read them alike.</summary>
+    /// <summary>
+    /// Metrics events become metrics.jsonl lines in the trainer's own shape, so progress and the report's curves read
+    /// them alike. Steps already in the file are skipped: a poll that died before its record was written reads the
+    /// same events again.
+    /// </summary>
     async Task AppendMetricsAsync(string runId, IReadOnlyList<FineTuningEvent> events, CancellationToken ct)
     {
+        string path = ArtifactLayout.Run(runId).Metrics;
+        int written = (await MetricsFile.ReadAsync(store, path, ct)).Where(r => r.Kind == MetricRecord.TrainKind).Max(r => r.Step) ?? 0;
         var lines = new StringBuilder();
         foreach (var item in events)
         {
             if (item.Kind != FineTuningJobEventKind.Metrics || item.Data is null) continue;
             using var data = JsonDocument.Parse(item.Data);
             var root = data.RootElement;
-            if (Number(root, "step") is not { } step) continue;
+            if (Number(root, "step") is not { } step || step <= written) continue;
             if (Number(root, "train_loss") is { } loss)
                 lines.Append(MetricsWriter.Line(new MetricRecord { Kind = MetricRecord.TrainKind, Step = (int)step, TotalSteps = (int?)Number(root, "total_steps"), Loss = loss })).Append('\n');
             if ((Number(root, "full_valid_loss") ?? Number(root, "valid_loss")) is { } valid)
                 lines.Append(MetricsWriter.Line(new MetricRecord { Kind = MetricRecord.EvalKind, Step = (int)step, ValLoss = valid })).Append('\n');
         }
         if (lines.Length == 0) return;
-        string path = ArtifactLayout.Run(runId).Metrics;
         string before = await store.ExistsAsync(path, ct) ? await store.ReadAllTextAsync(path, ct) : "";
         await store.WriteAllTextAsync(path, before + lines, ct);
     }

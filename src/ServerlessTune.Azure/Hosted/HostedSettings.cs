@@ -14,6 +14,8 @@ namespace ServerlessTune.Azure.Hosted;
 /// <param name="AzureAccountId">STUNE_OPENAI_ACCOUNT_ID: /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.CognitiveServices/accounts/{a}.</param>
 /// <param name="BaseDeployment">STUNE_OPENAI_BASE_DEPLOYMENT: the Azure deployment of the base model; null = one named like the model.</param>
 /// <param name="DeploymentPoll">How often a deployment's provisioning state is read while it is made.</param>
+/// <param name="FilePoll">How often an uploaded file's status is read until the service has processed it.</param>
+/// <param name="RetryDelay">The first back-off before a transient failure (408, 429 without retry-after, 5xx) is tried again; it doubles per try.</param>
 public sealed record HostedSettings(
     Uri? OpenAIEndpoint = null,
     string? OpenAIKey = null,
@@ -23,7 +25,9 @@ public sealed record HostedSettings(
     string? BaseDeployment = null,
     string DeploymentSku = "Standard",
     Uri? ManagementEndpoint = null,
-    TimeSpan? DeploymentPoll = null)
+    TimeSpan? DeploymentPoll = null,
+    TimeSpan? FilePoll = null,
+    TimeSpan? RetryDelay = null)
 {
     public const string OpenAIBaseUrlName = "OPENAI_BASE_URL";
     public const string OpenAIKeyName = "OPENAI_API_KEY";
@@ -45,6 +49,10 @@ public sealed record HostedSettings(
     public static readonly Uri DefaultManagementEndpoint = new("https://management.azure.com");
 
     public Uri Management => ManagementEndpoint ?? DefaultManagementEndpoint;
+    public TimeSpan DeploymentInterval => DeploymentPoll ?? TimeSpan.FromSeconds(5);
+    public TimeSpan FileInterval => FilePoll ?? TimeSpan.FromSeconds(2);
+    /// <summary>The SDKs' own default first back-off.</summary>
+    public TimeSpan FirstRetryDelay => RetryDelay ?? TimeSpan.FromSeconds(0.8);
 
     /// <param name="read">An environment variable or app setting by name (null or empty when unset).</param>
     public static HostedSettings From(Func<string, string?> read)
