@@ -29,25 +29,9 @@ public static class FineTuningFile
     public static int Write(string preparedFile, Stream output)
     {
         var records = PreparedChatFile.Read(preparedFile);
-        using var writer = new Utf8JsonWriter(output, RecordJson.WriterOptions);
         foreach (var record in records)
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("messages");
-            foreach (var message in record.Messages)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("role", message.Role);
-                writer.WriteString("content", message.Content);
-                // The API takes a weight on assistant messages only; elsewhere it has no meaning for training either.
-                if (message.Role == ChatMessage.Assistant && message.Weight is { } weight) writer.WriteNumber("weight", weight);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-            writer.Flush();
-            output.WriteByte((byte)'\n');
-        }
+            // The API takes a weight on assistant messages only; elsewhere it has no meaning for training either.
+            output.Write(RecordJson.Chat(record.Messages.Select(m => m.Role == ChatMessage.Assistant ? m : m with { Weight = null })));
         return records.Count;
     }
 
