@@ -17,6 +17,8 @@ param insightsName string
 param trainerJobName string
 @description('The Azure OpenAI account for hosted fine-tuning; empty when that path is off.')
 param openAiEndpoint string
+@description('That account\'s resource id, through which the hosted path makes model deployments; empty when the path is off.')
+param openAiAccountId string
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
@@ -82,7 +84,10 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
           { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         ],
         // The SDK's name; no AZURE_OPENAI_API_KEY: the account takes Entra ID only.
-        empty(openAiEndpoint) ? [] : [{ name: 'AZURE_OPENAI_ENDPOINT', value: openAiEndpoint }]
+        empty(openAiEndpoint) ? [] : [
+          { name: 'AZURE_OPENAI_ENDPOINT', value: openAiEndpoint }
+          { name: 'STUNE_OPENAI_ACCOUNT_ID', value: openAiAccountId }
+        ]
       )
     }
   }

@@ -137,6 +137,7 @@ module functions 'function-app.bicep' = {
     trainerJobName: names.job
     // The account's custom subdomain decides its endpoint, so the app can be told before the account exists.
     openAiEndpoint: hostedFineTuning ? 'https://${names.openAi}.openai.azure.com/' : ''
+    openAiAccountId: hostedFineTuning ? resourceId('Microsoft.CognitiveServices/accounts', names.openAi) : ''
   }
   dependsOn: [monitoring, trainer]
 }

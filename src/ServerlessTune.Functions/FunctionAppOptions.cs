@@ -1,14 +1,16 @@
 using Azure.Core;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Core.Hosting;
 
 namespace ServerlessTune.Functions;
 
 /// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/function-app.bicep).</summary>
+/// <param name="Hosted">Hosted fine-tuning (Azure OpenAI, OpenAI); every one of its settings is optional (<see cref="HostedSettings.Names"/>).</param>
 public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container,
-    string JobSubscriptionId, string JobResourceGroup, string JobName)
+    string JobSubscriptionId, string JobResourceGroup, string JobName, HostedSettings Hosted)
 {
     public const string JobSubscriptionIdName = "STUNE_JOB_SUBSCRIPTION_ID";
     public const string JobResourceGroupName = "STUNE_JOB_RESOURCE_GROUP";
@@ -16,7 +18,7 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
 
     public static readonly EnvironmentNames Names = new(
         Required: [StoreEnvironment.AccountUrl, StoreEnvironment.Container, JobSubscriptionIdName, JobResourceGroupName, JobNameName],
-        Optional: [StoreEnvironment.Connection]);
+        Optional: [StoreEnvironment.Connection, .. HostedSettings.Names]);
 
     public static FunctionAppOptions From(IConfiguration configuration)
     {
@@ -31,7 +33,7 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
         if (connection is null && accountUrl is null)
             throw new InvalidOperationException($"app setting {StoreEnvironment.Connection} (connection string) or {StoreEnvironment.AccountUrl} is missing");
         return new FunctionAppOptions(connection, accountUrl, Required(StoreEnvironment.Container),
-            Required(JobSubscriptionIdName), Required(JobResourceGroupName), Required(JobNameName));
+            Required(JobSubscriptionIdName), Required(JobResourceGroupName), Required(JobNameName), HostedSettings.From(Value));
     }
 
     /// <summary>The artifact container: by connection string (Azurite, keys) or by account URL with the app's identity.</summary>

@@ -30,6 +30,9 @@ public sealed class PipelineFunctions(ResolveBaseModelStep resolve, PrepareStep 
     [Function(PipelineNames.StartEvaluation)]
     public Task<JobHandle> StartEvaluation([ActivityTrigger] EvaluateInput input) => evaluate.StartAsync(input);
 
+    [Function(PipelineNames.EvaluateHosted)]
+    public Task EvaluateHosted([ActivityTrigger] EvaluateInput input) => evaluate.EvaluateHostedAsync(input);
+
     [Function(PipelineNames.GetJobStatus)]
     public Task<JobProgress> GetJobStatus([ActivityTrigger] JobHandle job) => jobs.GetStatusAsync(job);
 

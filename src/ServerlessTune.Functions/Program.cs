@@ -1,6 +1,7 @@
 using Azure.Identity;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Functions;
@@ -12,6 +13,7 @@ var options = FunctionAppOptions.From(builder.Configuration);
 
 var credential = new DefaultAzureCredential();
 var artifacts = options.ArtifactContainer(credential);
-builder.Services.AddPipelineServices(new BlobArtifactStore(artifacts),
-    new ContainerAppsJobLauncher(new HttpClient(), credential, options.Job(artifacts)));
+var store = new BlobArtifactStore(artifacts);
+builder.Services.AddPipelineServices(store, new ContainerAppsJobLauncher(new HttpClient(), credential, options.Job(artifacts)),
+    new HostedModels(store, options.Hosted, credential));
 builder.Build().Run();

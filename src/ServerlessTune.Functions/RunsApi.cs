@@ -6,6 +6,7 @@ using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Workflow;
 using ServerlessTune.Workflow.Api;
+using ServerlessTune.Workflow.Jobs;
 
 namespace ServerlessTune.Functions;
 
@@ -13,7 +14,7 @@ namespace ServerlessTune.Functions;
 /// The HTTP API over runs: start, status, list, terminate, approve. Every function needs a function key;
 /// request reading and validation live in <see cref="RunRequests"/>, and every refusal is a JSON {"error"}.
 /// </summary>
-public sealed class RunsApi(IArtifactStore store)
+public sealed class RunsApi(IArtifactStore store, RunJobs jobs)
 {
     [Function("StartRun")]
     public Task<HttpResponseData> Start([HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs")] HttpRequestData request,
@@ -47,7 +48,9 @@ public sealed class RunsApi(IArtifactStore store)
         string reason = await RunRequests.ReadTerminateReasonAsync(request.Body, ContentLength(request), ct);
         var view = await new RunQueries(client).GetAsync(runId, ct) ?? throw NotFound(runId);
         await client.TerminateInstanceAsync(view.RunId, reason, ct);
-        return await Json(request, HttpStatusCode.Accepted, new { runId = view.RunId, terminating = true });
+        // A terminated orchestrator never runs again: its jobs (a container job, a hosted fine-tuning job) are stopped here.
+        var stopped = await jobs.StopAllAsync(view.RunId, ct);
+        return await Json(request, HttpStatusCode.Accepted, new { runId = view.RunId, terminating = true, stoppedJobs = stopped.Select(j => j.ExecutionId) });
     });
 
     [Function("ApproveRun")]

@@ -1,13 +1,16 @@
 using Microsoft.DurableTask;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
 
 namespace ServerlessTune.Workflow;
 
 /// <summary>
 /// ResolveBaseModel -> PrepareData -> Train (a job) -> Evaluate (a job) -> Gate -> Deploy. Each step is a file in
-/// Steps/; the two that need libtorch run as jobs in the job container, polled here on durable timers.
+/// Steps/; the two that need libtorch run as jobs in the job container, polled here on durable timers. With a hosted
+/// base model (azure-openai:..., openai:...) the training job runs at the service, polled by the same loop, and the
+/// evaluation is one activity that calls the models through chat completions.
 /// Orchestrator code is replayed, so it only decides: all I/O happens in activities, time comes from
 /// the context, and waiting is a durable timer or an external event.
 /// </summary>
@@ -36,19 +39,22 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
             new PrepareDataInput(input.Project, runId, baseModel, options.Prepare, options.Tokenizer, options.ChatTemplate), retry));
 
         context.SetCustomStatus(new PipelineStatus("Train", 0.1));
-        var train = new TrainInput(input.Project, runId, baseModel, prepared.Prefix, options.Train, options.ChatTemplate);
+        var train = new TrainInput(input.Project, runId, baseModel, prepared.Prefix, options.Train, options.ChatTemplate, Hosted: options.HostedTrain);
         await RunJobAsync(context, "Train", relaunch => context.CallActivityAsync<JobHandle>(PipelineNames.StartTraining, train with { Relaunch = relaunch }, retry),
             status =>
             {
                 int? total = status.TotalSteps ?? options.Train.MaxSteps;
                 double within = total is > 0 && status.Step is { } step ? Math.Min(1, (double)step / total.Value) : 0;
-                return new PipelineStatus("Train", 0.1 + 0.6 * within, status.Step, status.Loss);
+                return new PipelineStatus("Train", 0.1 + 0.6 * within, status.Step, status.Loss, status.Message);
             }, timing, retry);
 
         context.SetCustomStatus(new PipelineStatus("Evaluate", 0.75));
         var evaluate = new EvaluateInput(input.Project, runId, baseModel, prepared.Prefix, options.Eval, options.ChatTemplate);
-        await RunJobAsync(context, "Evaluate", relaunch => context.CallActivityAsync<JobHandle>(PipelineNames.StartEvaluation, evaluate with { Relaunch = relaunch }, retry),
-            _ => new PipelineStatus("Evaluate", 0.75), timing, retry);
+        if (HostedBaseModel.IsHosted(baseModel))
+            await Step(context, "Evaluate", () => context.CallActivityAsync(PipelineNames.EvaluateHosted, evaluate, retry));
+        else
+            await RunJobAsync(context, "Evaluate", relaunch => context.CallActivityAsync<JobHandle>(PipelineNames.StartEvaluation, evaluate with { Relaunch = relaunch }, retry),
+                _ => new PipelineStatus("Evaluate", 0.75), timing, retry);
 
         context.SetCustomStatus(new PipelineStatus("Gate", 0.85));
         var candidate = await Step(context, "Gate", () => context.CallActivityAsync<GatedCandidate>(PipelineNames.Gate,
@@ -117,7 +123,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         return status;
     }
 
-    static string Describe(JobHandle job) => $"{(job.Kind == JobKinds.Train ? "training" : "evaluation")} job {job.ExecutionId}";
+    static string Describe(JobHandle job) =>
+        $"{(job.Launcher == HostedJobRecord.Launcher ? "hosted fine-tuning" : job.Kind == JobKinds.Train ? "training" : "evaluation")} job {job.ExecutionId}";
 
     /// <summary>A person confirms or overrides the gate's advice; no answer within the timeout counts as a rejection.</summary>
     static async Task<GateResult> AwaitApprovalAsync(TaskOrchestrationContext context, GateResult gate, TimingOptions timing)

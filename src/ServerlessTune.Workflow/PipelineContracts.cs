@@ -1,5 +1,6 @@
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
@@ -61,8 +62,9 @@ public sealed record PrepareDataInput(string Project, string RunId, string BaseM
 public sealed record PreparedData(string Prefix, string DatasetVersion, long TrainRecords, long ValidationRecords, string ChatTemplate);
 
 /// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>
+/// <param name="Hosted">The hosted fine-tuning API's hyperparameters when the base model is hosted.</param>
 public sealed record TrainInput(string Project, string RunId, string BaseModel, string DataPrefix, TrainingOptions Options, string? ChatTemplate,
-    bool Relaunch = false);
+    bool Relaunch = false, HostedTrainingOptions? Hosted = null);
 
 /// <param name="BaseModel">The resolved store folder of the base model; the candidate is the run's own output.</param>
 /// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>

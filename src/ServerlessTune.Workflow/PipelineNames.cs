@@ -12,6 +12,8 @@ public static class PipelineNames
     public const string PrepareData = "PrepareData";
     public const string StartTraining = "StartTraining";
     public const string StartEvaluation = "StartEvaluation";
+    /// <summary>Evaluates a hosted candidate through chat completions (no job: the service runs the models).</summary>
+    public const string EvaluateHosted = "EvaluateHosted";
     /// <summary>Polls any job of the run (training or evaluation).</summary>
     public const string GetJobStatus = "GetJobStatus";
     public const string StopJob = "StopJob";

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
@@ -29,6 +30,7 @@ public static class PipelineTasks
             [PipelineNames.PrepareData] = Activity<PrepareStep, PrepareDataInput, PreparedData>((step, input) => step.RunAsync(input)),
             [PipelineNames.StartTraining] = Activity<TrainStep, TrainInput, JobHandle>((step, input) => step.StartAsync(input)),
             [PipelineNames.StartEvaluation] = Activity<EvaluateStep, EvaluateInput, JobHandle>((step, input) => step.StartAsync(input)),
+            [PipelineNames.EvaluateHosted] = Activity<EvaluateStep, EvaluateInput, object?>(async (step, input) => { await step.EvaluateHostedAsync(input); return null; }),
             [PipelineNames.GetJobStatus] = Activity<RunJobs, JobHandle, JobProgress>((jobs, job) => jobs.GetStatusAsync(job)),
             [PipelineNames.StopJob] = Activity<RunJobs, JobHandle, object?>(async (jobs, job) => { await jobs.StopAsync(job); return null; }),
             [PipelineNames.Gate] = Activity<GateStep, GateInput, GatedCandidate>((step, input) => step.RunAsync(input)),
@@ -46,18 +48,24 @@ public static class PipelineTasks
         }
     }
 
-    public static IServiceCollection AddPipelineServices(this IServiceCollection services, IArtifactStore store, IJobLauncher launcher) =>
-        services
+    /// <param name="launcher">Runs the job container (training and evaluation of open models).</param>
+    /// <param name="hosted">The hosted fine-tuning services for azure-openai:/openai: bases; null where the host has none.</param>
+    public static IServiceCollection AddPipelineServices(this IServiceCollection services, IArtifactStore store, IJobLauncher launcher,
+        IHostedModels? hosted = null)
+    {
+        var registry = new ModelRegistry(store);
+        var jobs = new RunJobs(store, JobLaunchers.For(launcher, hosted));
+        return services
             .AddSingleton(store)
-            .AddSingleton(launcher)
-            .AddSingleton<ModelRegistry>()
-            .AddSingleton<RunJobs>()
-            .AddSingleton(new ResolveBaseModelStep(store, SharedHttp))
+            .AddSingleton(registry)
+            .AddSingleton(jobs)
+            .AddSingleton(new ResolveBaseModelStep(store, SharedHttp, hosted))
             .AddSingleton<PrepareStep>()
             .AddSingleton<TrainStep>()
-            .AddSingleton<EvaluateStep>()
+            .AddSingleton(new EvaluateStep(store, registry, jobs, hosted))
             .AddSingleton<GateStep>()
-            .AddSingleton<DeployStep>();
+            .AddSingleton(new DeployStep(store, registry, hosted));
+    }
 
     static Func<IServiceProvider, ITaskActivity> Activity<TService, TInput, TOutput>(Func<TService, TInput, Task<TOutput>> run)
         where TService : notnull =>

@@ -11,7 +11,9 @@ public static class Stune
 
     public static StuneResult Run(params string[] args) => Run(args, workingDirectory: null);
 
-    public static StuneResult Run(IEnumerable<string> args, string? workingDirectory, string? stdin = null)
+    /// <param name="environment">Variables set for the child (on top of this process's).</param>
+    public static StuneResult Run(IEnumerable<string> args, string? workingDirectory, string? stdin = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -24,6 +26,7 @@ public static class Stune
         info.ArgumentList.Add(Dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["CI"] = "true";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
 using ServerlessTune.Core.PipelineConfig;
@@ -31,9 +32,18 @@ internal static class RunCommands
         var container = new Option<string>("--container") { Description = "Blob container with --connection.", DefaultValueFactory = _ => DefaultContainer };
         var project = new Option<string?>("--project") { Description = "Project name (default: the dataset folder's name)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON document." };
+        var poll = new Option<double>("--poll-seconds")
+        {
+            Description = "How often a running training job (the trainer's or a hosted fine-tuning job) is polled.",
+            DefaultValueFactory = _ => new TimingOptions().PollSeconds,
+        };
+        poll.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is not (> 0 and <= 3600)) result.AddError("--poll-seconds: expected a number above 0 and at most 3600");
+        });
         var command = new Command("run", "Run the whole pipeline on a dataset folder: prepare, train, evaluate, gate, deploy.")
         {
-            dataset, config, store, connection, container, project, json,
+            dataset, config, store, connection, container, project, json, poll,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,8 +63,10 @@ internal static class RunCommands
             QuietHostLogging();
             int uploaded = await UploadDatasetAsync(artifacts, folder, projectName, ct);
             Console.Error.WriteLine($"project {projectName}: {uploaded} file(s) from {folder.FullName} -> {artifacts.Location}");
-            var input = new PipelineInput(projectName, options with { BaseModel = options.BaseModel ?? OfflineBaseModel }, optionsSource);
-            var result = await new PipelineRunner(artifacts, launcher).RunAsync(input, new StderrStatus(), ct: ct);
+            var input = new PipelineInput(projectName, options with { BaseModel = options.BaseModel ?? OfflineBaseModel }, optionsSource,
+                new TimingOptions(PollSeconds: parse.GetValue(poll)));
+            var runner = new PipelineRunner(artifacts, launcher, new PipelineRunnerOptions { Hosted = HostedModels.FromEnvironment(artifacts) });
+            var result = await runner.RunAsync(input, new StderrStatus(), ct: ct);
 
             Console.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(Summary(result), Indented) : Text(result));
             if (result.Status == PipelineOutcome.Completed)

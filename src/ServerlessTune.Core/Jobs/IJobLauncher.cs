@@ -28,4 +28,6 @@ public enum JobState { Running, Succeeded, Failed, Lost }
 
 /// <param name="Error">The job's own message when it failed.</param>
 /// <param name="Step">For a training job: the latest optimizer step in its metrics (with <paramref name="TotalSteps"/> and <paramref name="Loss"/>).</param>
-public sealed record JobProgress(JobState State, int? Step = null, double? Loss = null, string? Error = null, int? TotalSteps = null);
+/// <param name="Message">The job's latest word for a person watching it (a hosted job's latest event).</param>
+public sealed record JobProgress(JobState State, int? Step = null, double? Loss = null, string? Error = null, int? TotalSteps = null,
+    string? Message = null);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
@@ -35,6 +36,8 @@ public sealed record JobSpec
     /// <summary>Training: store folder of the base model (config.json, model.safetensors, tokenizer files).</summary>
     public string? BaseModel { get; init; }
     public TrainingOptions Hyperparameters { get; init; } = new();
+    /// <summary>Training on a hosted base (BaseModel azure-openai:... or openai:...): the API's hyperparameters.</summary>
+    public HostedTrainingOptions? Hosted { get; init; }
     public bool Merge { get; init; }
 
     /// <summary>Evaluation: the models to compare and how to measure them.</summary>

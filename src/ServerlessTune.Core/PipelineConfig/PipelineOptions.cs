@@ -1,5 +1,6 @@
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Training;
 
@@ -15,7 +16,7 @@ public sealed record PipelineOptions
 {
     /// <summary>Null when the file does not name one: the trigger (blob path, HTTP body, CLI) supplies it.</summary>
     public string? Project { get; init; }
-    /// <summary>A store prefix, a local Hugging Face folder or a hub id; null = a small model initialised offline.</summary>
+    /// <summary>A store prefix, a local Hugging Face folder, a hub id or a hosted model (azure-openai:..., openai:...); null = a small model initialised offline.</summary>
     public string? BaseModel { get; init; }
     /// <summary>Tokenizer spec overriding the base model's own (see TokenizerLoader.Load).</summary>
     public string? Tokenizer { get; init; }
@@ -23,6 +24,8 @@ public sealed record PipelineOptions
     public string? ChatTemplate { get; init; }
     public PrepareOptions Prepare { get; init; } = new();
     public TrainingOptions Train { get; init; } = new();
+    /// <summary>The train section when the base model is hosted (<see cref="HostedBaseModel"/>); null otherwise.</summary>
+    public HostedTrainingOptions? HostedTrain { get; init; }
     public EvalOptions Eval { get; init; } = new();
     public GateOptions Gate { get; init; } = DefaultGate;
     public DeployOptions Deploy { get; init; } = new();
@@ -30,6 +33,10 @@ public sealed record PipelineOptions
     /// <summary>Without rules of its own a candidate must at least not be worse than its base at modelling the validation split.</summary>
     public static readonly GateOptions DefaultGate = new(GateMode.Enforce,
         [new GateRule(MetricCatalog.Perplexity, GateOptions.DefaultModel, "<=", null, "base", 1, 0)]);
+
+    /// <summary>A hosted candidate has no perplexity (chat completions return no prompt log-probabilities): it must at least answer the suite as well as its base.</summary>
+    public static readonly GateOptions DefaultHostedGate = new(GateMode.Enforce,
+        [new GateRule(MetricCatalog.F1, GateOptions.DefaultModel, ">=", null, "base", 1, 0)]);
 
     /// <summary>The alias Deploy moves: staging when the gate is only advisory, else the configured one.</summary>
     public string DeployAlias => Gate.Mode == GateMode.Advisory ? ModelRegistry.Staging : Deploy.Alias;

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using ServerlessTune.Core.Common;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
@@ -46,8 +47,13 @@ public static class PipelineOptionsParser
         JsonFields.RejectUnknownKeys(root, source, Keys);
         string? project = JsonFields.OptionalString(root, "project", source);
         if (project is not null) Keyed(source, "project", () => ArtifactPath.ValidateName(project, "project"));
+        string? baseModel = NonEmpty(root, "base_model", source);
+        bool hosted = IsHostedBase(baseModel, source);
         string? tokenizer = NonEmpty(root, "tokenizer", source);
         string? template = NonEmpty(root, "chat_template", source);
+        // The service tokenises and renders chats its own way; data preparation counts with the family's encoding.
+        if (hosted && (tokenizer ?? template) is not null)
+            throw new UserInputException($"{source}: {(tokenizer is not null ? "tokenizer" : "chat_template")}: fixed by the hosted base model '{baseModel}'");
 
         var prepare = root.TryGetProperty("prepare", out var p) ? ParsePrepare(p, $"{source}: prepare") : new PrepareOptions();
         // The top-level overrides apply to data preparation too, so prepared tokens match what the trainer renders.
@@ -57,15 +63,39 @@ public static class PipelineOptionsParser
         return new PipelineOptions
         {
             Project = project,
-            BaseModel = NonEmpty(root, "base_model", source),
+            BaseModel = baseModel,
             Tokenizer = tokenizer,
             ChatTemplate = template,
             Prepare = prepare,
-            Train = root.TryGetProperty("train", out var t) ? ParseTrain(t, $"{source}: train") : new TrainingOptions(),
-            Eval = root.TryGetProperty("eval", out var e) ? ParseEval(e, $"{source}: eval") : new EvalOptions(),
-            Gate = root.TryGetProperty("gate", out var g) ? GateOptions.Parse(g, $"{source}: gate") : PipelineOptions.DefaultGate,
+            Train = root.TryGetProperty("train", out var t) && !hosted ? ParseTrain(t, $"{source}: train") : new TrainingOptions(),
+            HostedTrain = !hosted ? null
+                : root.TryGetProperty("train", out var h) ? HostedTrainingOptions.Parse(h, $"{source}: train", baseModel!) : new HostedTrainingOptions(),
+            Eval = root.TryGetProperty("eval", out var e) ? ParseEval(e, $"{source}: eval", hosted) : HostedFamilies(new EvalOptions(), hosted),
+            Gate = root.TryGetProperty("gate", out var g) ? ParseGate(g, $"{source}: gate", hosted)
+                : hosted ? PipelineOptions.DefaultHostedGate : PipelineOptions.DefaultGate,
             Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeployOptions(),
         };
+    }
+
+    static bool IsHostedBase(string? baseModel, string source)
+    {
+        try { return HostedBaseModel.TryParse(baseModel, out _); }
+        catch (UserInputException e) { throw new UserInputException($"{source}: {e.Message}", e); }
+    }
+
+    /// <summary>Hosted models answer through chat completions, which return no log-probabilities of the prompt's tokens.</summary>
+    static EvalOptions HostedFamilies(EvalOptions eval, bool hosted) => hosted
+        ? eval with { Families = [.. eval.Families.Where(f => f != EvalOptions.LanguageModel)] }
+        : eval;
+
+    static GateOptions ParseGate(JsonElement value, string where, bool hosted)
+    {
+        var gate = GateOptions.Parse(value, where);
+        for (int i = 0; hosted && i < gate.Rules.Count; i++)
+            if (MetricCatalog.Get(gate.Rules[i].Metric).Kind == MetricKind.LanguageModel)
+                throw new UserInputException(
+                    $"{where}: rules[{i}].metric: '{gate.Rules[i].Metric}' is not available for hosted models (it needs the log-probabilities of the prompt's tokens, which chat completions do not return)");
+        return gate;
     }
 
     static PrepareOptions ParsePrepare(JsonElement value, string where)
@@ -87,7 +117,7 @@ public static class PipelineOptionsParser
         return TrainingOptions.Parse(value.GetRawText(), where);
     }
 
-    static EvalOptions ParseEval(JsonElement value, string where)
+    static EvalOptions ParseEval(JsonElement value, string where, bool hosted)
     {
         JsonFields.RequireObject(value, where);
         JsonFields.RejectUnknownKeys(value, where, "suite", "dialogues", "families", "max_cases", "max_new_tokens", "batch_size");
@@ -109,13 +139,16 @@ public static class PipelineOptionsParser
                 throw new UserInputException($"{where}: families: listed twice");
             if (families.Contains(EvalOptions.Dialogues) && dialogues is null)
                 throw new UserInputException($"{where}: families: '{EvalOptions.Dialogues}' needs a dialogues file (eval.dialogues)");
+            if (hosted && families.Contains(EvalOptions.LanguageModel))
+                throw new UserInputException(
+                    $"{where}: families: '{EvalOptions.LanguageModel}' is not available for hosted models (it needs the log-probabilities of the prompt's tokens, which chat completions do not return)");
         }
         var settings = new EvalOptions
         {
             Suite = suite, DialoguesFile = dialogues, MaxCases = maxCases,
             MaxNewTokens = maxNewTokens ?? new EvalOptions().MaxNewTokens, BatchSize = batchSize ?? new EvalOptions().BatchSize,
         };
-        return families is null ? settings : settings with { Families = families };
+        return families is null ? HostedFamilies(settings, hosted) : settings with { Families = families };
     }
 
     static int? PositiveInt(JsonElement value, string key, string where)

@@ -122,6 +122,10 @@ public sealed record JobPaths
     public string Execution => $"{Folder}/execution.json";
     /// <summary>The job's own final word: succeeded, failed (and why) or interrupted.</summary>
     public string Status => $"{Folder}/status.json";
+    /// <summary>A hosted fine-tuning job's record: the files uploaded, the service's job id, events seen, checkpoints, the model.</summary>
+    public string Hosted => $"{Folder}/hosted.json";
+    /// <summary>A file exactly as it was uploaded to a hosted fine-tuning service (train.jsonl, validation.jsonl).</summary>
+    public string Upload(string name) => $"{Folder}/upload/{ArtifactPath.ValidateName(name, "upload file")}";
 }
 
 public sealed record ReportPaths

@@ -56,8 +56,10 @@ public sealed class MetricsWriter : IDisposable
         foreach (var record in kept) Write(record);
     }
 
-    public void Write(MetricRecord record) =>
-        _writer.WriteLine(JsonSerializer.Serialize(record, MetricRecord.Json));
+    public void Write(MetricRecord record) => _writer.WriteLine(Line(record));
+
+    /// <summary>One record as its metrics.jsonl line (without the newline), for writers that append to a store.</summary>
+    public static string Line(MetricRecord record) => JsonSerializer.Serialize(record, MetricRecord.Json);
 
     public void Dispose() => _writer.Dispose();
 }

@@ -45,4 +45,23 @@ public sealed class RunJobs(IArtifactStore store, IJobLauncher launcher)
     }
 
     public Task StopAsync(JobHandle job, CancellationToken ct = default) => launcher.StopAsync(job, ct);
+
+    /// <summary>
+    /// Stops every job the run started (a terminated run's orchestrator never runs again, so nothing else would: a
+    /// hosted job would go on training, and billing, without it). A job that already ended is left as it is.
+    /// </summary>
+    public async Task<IReadOnlyList<JobHandle>> StopAllAsync(string runId, CancellationToken ct = default)
+    {
+        var stopped = new List<JobHandle>();
+        foreach (var kind in JobKinds.All)
+        {
+            string execution = ArtifactLayout.Run(runId).Job(kind).Execution;
+            if (!await store.ExistsAsync(execution, ct)) continue;
+            var job = JsonSerializer.Deserialize<JobHandle>(await store.ReadAllTextAsync(execution, ct), Json)
+                      ?? throw new InvalidDataException($"{execution}: empty");
+            await launcher.StopAsync(job, ct);
+            stopped.Add(job);
+        }
+        return stopped;
+    }
 }

@@ -5,7 +5,9 @@ using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
+using ServerlessTune.Workflow.Jobs;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Workflow.Runner;
@@ -23,6 +25,8 @@ public sealed record PipelineRunnerOptions
     /// <summary>Services the replacement activities need, added after the pipeline's own.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
     public ILoggerFactory? LoggerFactory { get; init; }
+    /// <summary>The hosted fine-tuning services for azure-openai:/openai: bases (the CLI wires them from the environment).</summary>
+    public IHostedModels? Hosted { get; init; }
 }
 
 /// <summary>
@@ -33,8 +37,11 @@ public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, 
 {
     readonly PipelineRunnerOptions _options = options ?? new PipelineRunnerOptions();
 
+    /// <param name="terminate">Ends the run for good: the orchestration is terminated and every job it started is stopped
+    /// (a hosted fine-tuning job is cancelled). Cancelling <paramref name="ct"/> instead only stops watching: the jobs go on,
+    /// and a run started again with the same id reattaches to them.</param>
     public async Task<PipelineRunResult> RunAsync(PipelineInput input, IProgress<PipelineStatus>? progress = null, string? runId = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default, CancellationToken terminate = default)
     {
         await using var host = await DurableTaskTestHost.StartAsync(
             registry => PipelineTasks.Register(registry, _options.Activities),
@@ -42,7 +49,7 @@ public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, 
             {
                 ConfigureServices = services =>
                 {
-                    services.AddPipelineServices(store, launcher);
+                    services.AddPipelineServices(store, launcher, _options.Hosted);
                     _options.ConfigureServices?.Invoke(services);
                 },
                 LoggerFactory = _options.LoggerFactory,
@@ -50,8 +57,18 @@ public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, 
             ct);
         string id = await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
             new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);
-        var metadata = await WatchAsync(host.Client, id, progress, ct);
+        Task? terminating = null;
+        OrchestrationMetadata metadata;
+        using (terminate.Register(() => terminating = TerminateAsync(host.Client, id)))
+            metadata = await WatchAsync(host.Client, id, progress, ct);
+        if (terminating is not null) await terminating;
         return Summarise(id, metadata);
+    }
+
+    async Task TerminateAsync(DurableTaskClient client, string id)
+    {
+        await client.TerminateInstanceAsync(id, "terminated by the user");
+        await new RunJobs(store, JobLaunchers.For(launcher, _options.Hosted)).StopAllAsync(id);
     }
 
     /// <summary>Reports each new custom status until the run ends.</summary>

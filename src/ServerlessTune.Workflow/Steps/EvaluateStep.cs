@@ -1,4 +1,6 @@
+using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
@@ -12,8 +14,9 @@ namespace ServerlessTune.Workflow.Steps;
 /// container (runs/{runId}/jobs/evaluate/), which writes runs/{runId}/eval/{family}.json for the Gate step.
 /// One job rather than a job per family: each model is loaded once and one GPU container starts instead of
 /// three. The suite and dialogue files are read here first, so a bad file fails the run before a job starts.
+/// A hosted candidate is evaluated here instead, through chat completions (<see cref="EvaluateHostedAsync"/>).
 /// </summary>
-public sealed class EvaluateStep(IArtifactStore store, ModelRegistry registry, RunJobs jobs)
+public sealed class EvaluateStep(IArtifactStore store, ModelRegistry registry, RunJobs jobs, IHostedModels? hosted = null)
 {
     public async Task<JobHandle> StartAsync(EvaluateInput input, CancellationToken ct = default)
     {
@@ -31,6 +34,45 @@ public sealed class EvaluateStep(IArtifactStore store, ModelRegistry registry, R
         return await jobs.StartAsync(spec, input.Relaunch, ct);
     }
 
+    /// <summary>
+    /// The hosted comparison: the base (its deployment or id), the candidate (on Azure OpenAI deployed first, to the
+    /// project's candidate deployment) and production when it is a model of the same service. A family written by an
+    /// earlier try of this activity is not asked again.
+    /// </summary>
+    public async Task EvaluateHostedAsync(EvaluateInput input, CancellationToken ct = default)
+    {
+        var service = hosted ?? throw new UserInputException($"base_model '{input.BaseModel}': this host has no hosted fine-tuning wired");
+        var model = HostedBaseModel.Parse(input.BaseModel);
+        using var local = new LocalArtifacts(store);
+        var plan = await EvaluationPlan.FromStoreAsync(local, input.Project, input.DataPrefix, input.Options, input.ChatTemplate, ct);
+        plan.Validate();
+        var families = new List<string>();
+        foreach (var family in input.Options.Families)
+            if (!await EvaluationOutputs.ExistsAsync(store, input.RunId, family, ct)) families.Add(family);
+        if (families.Count == 0) return;
+
+        string fineTuned = await HostedJobRecord.FineTunedModelAsync(store, input.RunId, ct);
+        var candidate = await service.DeployAsync(model.Provider, fineTuned,
+            HostedTarget.DeploymentName(input.Project, GateOptions.DefaultModel), ct);
+        var models = new List<HostedEvaluatedModel>
+        {
+            new("base", service.Base(model), model.Spec),
+            new(GateOptions.DefaultModel, candidate, fineTuned),
+        };
+        if (await registry.ResolveAsync(input.Project, ModelRegistry.Production, ct) is { Hosted: { } production } version
+            && production.Provider == model.Provider)
+            models.Add(new(ModelRegistry.Production, new HostedTarget(production.Provider, production.Deployment ?? production.Model),
+                $"{ModelRegistry.Production} ({version.Version})"));
+
+        var evaluator = new HostedEvaluator(service, plan);
+        var outputs = families.ToDictionary(f => f, _ => new List<FamilyOutput>());
+        foreach (var evaluated in models)
+            foreach (var output in await evaluator.RunAsync(evaluated, families, ct))
+                outputs[output.Family].Add(output);
+        foreach (var (family, familyOutputs) in outputs)
+            await EvaluationOutputs.WriteAsync(store, input.RunId, new FamilyResult(family, familyOutputs), ct);
+    }
+
     async Task<IReadOnlyList<StoredModel>> ModelsAsync(EvaluateInput input, CancellationToken ct)
     {
         var models = new List<StoredModel>
@@ -38,7 +80,8 @@ public sealed class EvaluateStep(IArtifactStore store, ModelRegistry registry, R
             new("base", input.BaseModel, null, input.BaseModel),
             FineTuned(GateOptions.DefaultModel, input.BaseModel, await FineTunedModel.OfRunAsync(store, input.RunId, ct), null),
         };
-        if (await registry.ResolveAsync(input.Project, ModelRegistry.Production, ct) is { } production)
+        // A hosted production model cannot be loaded by the evaluation job; it answers only in hosted comparisons.
+        if (await registry.ResolveAsync(input.Project, ModelRegistry.Production, ct) is { Hosted: null } production)
             models.Add(FineTuned(ModelRegistry.Production, production.BaseModel, await FineTunedModel.AtAsync(store, production.Adapter, ct),
                 $"{ModelRegistry.Production} ({production.Version})"));
         return models;

@@ -1,5 +1,6 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tokenization;
@@ -9,6 +10,8 @@ namespace ServerlessTune.Workflow.Steps;
 /// <summary>
 /// The PrepareData step: every data file under datasets/{project}/ into prepared/{runId}/, tokenised with the
 /// base model's own tokenizer and chat template and held to its context, so what is counted is what is trained.
+/// A hosted base has no folder: records are counted with the encoding its service counts with and held to the
+/// longest training example the service accepts.
 /// Preparation is deterministic (byte-identical outputs), so a retry rewrites the same artifacts.
 /// </summary>
 public sealed class PrepareStep(IArtifactStore store)
@@ -18,13 +21,7 @@ public sealed class PrepareStep(IArtifactStore store)
         string source = ArtifactLayout.Dataset(input.Project).Prefix;
         var output = ArtifactLayout.Prepared(input.RunId);
         using var local = new LocalArtifacts(store);
-        string model = await local.FolderAsync(input.BaseModel, ct);
-        var options = input.Options with
-        {
-            Tokenizer = input.Tokenizer ?? model,
-            Template = ChatTemplates.For(model, input.ChatTemplate).Name,
-            MaxTokens = Math.Min(input.Options.MaxTokens, ModelConfig.Load(model).MaxPositions),
-        };
+        var options = await OptionsAsync(input, local, ct);
         var request = await PrepareRequest.FromStorePrefixAsync(store, source, output.Prefix, options, ct);
         if (request.Inputs.Count == 0)
             throw new UserInputException($"{source}: no data files in {store.Location}");
@@ -32,5 +29,23 @@ public sealed class PrepareStep(IArtifactStore store)
         if (stats.Totals.Train == 0)
             throw new UserInputException($"{source}: no usable training records ({stats.Totals.Input} read, {stats.Totals.Rejected} rejected: see {output.Rejects})");
         return new PreparedData(output.Folder, stats.DatasetVersion, stats.Totals.Train, stats.Totals.Validation, options.Template);
+    }
+
+    static async Task<PrepareOptions> OptionsAsync(PrepareDataInput input, LocalArtifacts local, CancellationToken ct)
+    {
+        if (HostedBaseModel.TryParse(input.BaseModel, out var hosted))
+            return input.Options with
+            {
+                Tokenizer = hosted.Tokenizer,
+                Template = ChatTemplates.Names[0],
+                MaxTokens = Math.Min(input.Options.MaxTokens, hosted.ExampleTokenLimit),
+            };
+        string model = await local.FolderAsync(input.BaseModel, ct);
+        return input.Options with
+        {
+            Tokenizer = input.Tokenizer ?? model,
+            Template = ChatTemplates.For(model, input.ChatTemplate).Name,
+            MaxTokens = Math.Min(input.Options.MaxTokens, ModelConfig.Load(model).MaxPositions),
+        };
     }
 }

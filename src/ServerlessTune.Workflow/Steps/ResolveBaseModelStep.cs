@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
 
@@ -13,16 +14,24 @@ namespace ServerlessTune.Workflow.Steps;
 /// - a store folder with config.json is used as it is;
 /// - "init:{arch}-{preset}[-seed{N}]" is a randomly initialised model made offline (the embedded default);
 /// - a local folder with config.json is copied into models/local/;
-/// - a hub id "org/name[@revision]" is downloaded into models/hub/.
+/// - a hub id "org/name[@revision]" is downloaded into models/hub/;
+/// - "azure-openai:{model}" or "openai:{model}" stays as it is: the hosted service holds the model, and this step only
+///   checks that the service's endpoint and credentials are set, so a run that cannot reach it fails first.
 /// Copies are made once: a folder counts only when its marker, written last, exists, so a crash mid-copy is redone.
 /// </summary>
-public sealed partial class ResolveBaseModelStep(IArtifactStore store, HttpClient http)
+/// <param name="hosted">The hosted fine-tuning services; null where the host wired none.</param>
+public sealed partial class ResolveBaseModelStep(IArtifactStore store, HttpClient http, IHostedModels? hosted = null)
 {
     const string CompleteMarker = ".complete";
 
     public async Task<string> ResolveAsync(string spec, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new UserInputException("base_model: empty");
+        if (HostedBaseModel.TryParse(spec, out var model))
+        {
+            (hosted ?? throw new UserInputException($"base_model '{spec}': this host has no hosted fine-tuning wired")).EnsureConfigured(model.Provider);
+            return model.Spec;
+        }
         if (ArtifactPath.IsValid(spec.TrimEnd('/')) && await store.ExistsAsync($"{spec.TrimEnd('/')}/config.json", ct))
             return spec.TrimEnd('/');
 

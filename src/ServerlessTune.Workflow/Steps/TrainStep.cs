@@ -7,6 +7,7 @@ namespace ServerlessTune.Workflow.Steps;
 /// The Train step: asks the job container to fine-tune the base model on the prepared data (runs/{runId}/jobs/train/).
 /// The orchestrator polls the job through <see cref="RunJobs"/>; the trainer writes metrics, checkpoints and the
 /// adapter (or merged checkpoint) to runs/{runId}/ and resumes from its checkpoints when it is started again.
+/// For a hosted base the same spec goes to the hosted fine-tuning service (see <see cref="JobLaunchers"/>).
 /// </summary>
 public sealed class TrainStep(RunJobs jobs)
 {
@@ -19,6 +20,7 @@ public sealed class TrainStep(RunJobs jobs)
             BaseModel = input.BaseModel,
             Data = input.DataPrefix,
             Hyperparameters = input.Options,
+            Hosted = input.Hosted,
             ChatTemplate = input.ChatTemplate,
         }, input.Relaunch, ct);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ServerlessTune.Core.Chat;
 
 namespace ServerlessTune.Core.Data.Output;
 
@@ -13,12 +14,15 @@ public static class RecordJson
 {
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static byte[] Record(Conversation conversation)
+    public static byte[] Record(Conversation conversation) => Chat(conversation.Messages, conversation.Kind == RecordKind.Passage);
+
+    /// <summary>One {"messages": [...]} line, the OpenAI chat format (also the fine-tuning API's); a passage is marked after its messages.</summary>
+    public static byte[] Chat(IEnumerable<ChatMessage> messages, bool passage = false)
     {
         var (buffer, writer) = Writer();
         writer.WriteStartObject();
         writer.WriteStartArray("messages");
-        foreach (var message in conversation.Messages)
+        foreach (var message in messages)
         {
             writer.WriteStartObject();
             writer.WriteString("role", message.Role);
@@ -27,7 +31,7 @@ public static class RecordJson
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
-        if (conversation.Kind == RecordKind.Passage) writer.WriteString("kind", "passage");
+        if (passage) writer.WriteString("kind", "passage");
         writer.WriteEndObject();
         writer.Flush();
         return WithNewline(buffer);
