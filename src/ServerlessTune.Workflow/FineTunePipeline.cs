@@ -68,7 +68,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         var deployment = await Step(context, "Deploy", () => context.CallActivityAsync<Deployment>(PipelineNames.Deploy,
             new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, options.DeployAlias), retry));
 
-        context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: $"{deployment.Alias} -> {deployment.Version}"));
+        context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: deployment.Alias is { } alias
+            ? $"{alias} -> {deployment.Version}" : $"registered {deployment.Version}; {options.DeployAlias} stays on a newer run's version"));
         return new PipelineResult(runId, input.Project, PipelineOutcome.Completed, gate, deployment.Version, deployment.Alias,
             prepared.DatasetVersion, metrics);
     }

@@ -6,12 +6,16 @@ namespace ServerlessTune.Workflow.Steps;
 /// <summary>
 /// The Deploy step: registers the run's model and moves the alias. Both are idempotent (the version name
 /// comes from the run), so a retry after a crash between the two finishes the job without a second version.
+/// What it registers must load: a job that exited 0 without writing its model fails here, not in serving.
+/// The alias moves by compare-and-swap and only forward (<see cref="ModelRegistry.PromoteAsync"/>), so concurrent
+/// deploys of one project lose no move and the newest run's version ends up behind it.
 /// </summary>
 public sealed class DeployStep(IArtifactStore store, ModelRegistry registry)
 {
     public async Task<Deployment> RunAsync(DeployInput input, CancellationToken ct = default)
     {
         var fineTuned = await FineTunedModel.OfRunAsync(store, input.RunId, ct);
+        await fineTuned.VerifyAsync(store, ct);
         var version = await registry.RegisterAsync(new ModelVersion
         {
             Project = input.Project,
@@ -24,7 +28,7 @@ public sealed class DeployStep(IArtifactStore store, ModelRegistry registry)
             Gate = input.Gate,
             CreatedUtc = input.RunStartedUtc,
         }, ct);
-        await registry.SetAliasAsync(input.Project, input.Alias, version.Version, ct);
-        return new Deployment(version.Version, input.Alias);
+        string current = await registry.PromoteAsync(input.Project, input.Alias, version.Version, ct);
+        return new Deployment(version.Version, current == version.Version ? input.Alias : null);
     }
 }
