@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Jobs;
+using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Workflow.Api;
 
 namespace ServerlessTune.Workflow.Runner;
 
@@ -23,34 +24,48 @@ public sealed record PipelineRunnerOptions
     /// <summary>Services the replacement activities need, added after the pipeline's own.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
     public ILoggerFactory? LoggerFactory { get; init; }
+    /// <summary>Where the engine keeps its state; null = in memory. A persistent backend lets a later process continue a run.</summary>
+    public Func<ILoggerFactory, DurableBackend>? Backend { get; init; }
 }
 
 /// <summary>
-/// Runs the pipeline embedded, with no cloud: the real Durable Task engine in process (in-memory backend),
+/// Runs the pipeline embedded, with no cloud: the real Durable Task engine in process (<see cref="EmbeddedDurableHost"/>),
 /// the same orchestrator and activities the Functions app hosts, artifacts in the given store.
+/// A run is continued where it can be: on a persistent backend the same orchestration instance goes on (its history
+/// holds the finished steps); in memory a new instance under the same run id starts over the run's artifacts, and
+/// the steps skip what those show as done (prepared data, a job's final status, evaluation families, registered versions).
+/// Cancelling stops the engine (no further step starts) and returns; the caller stops the jobs.
 /// </summary>
 public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, PipelineRunnerOptions? options = null)
 {
     readonly PipelineRunnerOptions _options = options ?? new PipelineRunnerOptions();
 
-    public async Task<PipelineRunResult> RunAsync(PipelineInput input, IProgress<PipelineStatus>? progress = null, string? runId = null,
-        CancellationToken ct = default)
+    public Task<PipelineRunResult> RunAsync(PipelineInput input, IProgress<PipelineStatus>? progress = null, string? runId = null,
+        CancellationToken ct = default) =>
+        RunAsync(new RunRecord(runId ?? RunIds.New(DateTimeOffset.UtcNow), "", input), progress, ct);
+
+    /// <summary>Runs or continues the recorded run; the project must not be held by another run that is still going.</summary>
+    public async Task<PipelineRunResult> RunAsync(RunRecord record, IProgress<PipelineStatus>? progress = null, CancellationToken ct = default)
     {
-        await using var host = await DurableTaskTestHost.StartAsync(
+        var loggers = _options.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+        var backend = _options.Backend?.Invoke(loggers) ?? DurableBackend.InMemory(loggers);
+        await using var host = await EmbeddedDurableHost.StartAsync(backend,
             registry => PipelineTasks.Register(registry, _options.Activities),
-            new DurableTaskTestHostOptions
+            services =>
             {
-                ConfigureServices = services =>
-                {
-                    services.AddPipelineServices(store, launcher);
-                    _options.ConfigureServices?.Invoke(services);
-                },
-                LoggerFactory = _options.LoggerFactory,
+                services.AddPipelineServices(store, launcher);
+                _options.ConfigureServices?.Invoke(services);
             },
-            ct);
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
-            new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);
+            loggers, ct);
+        string id = record.RunId, project = record.Input.Project;
+        var claims = new ActiveRuns(store);
+        var queries = new RunQueries(host.Client);
+        if (await claims.TryClaimAsync(project, new ActiveRun(id, record.Fingerprint, DateTimeOffset.UtcNow), other => queries.IsGoingAsync(other, ct), ct) is { } holder)
+            throw new UserInputException($"project {project}: run {holder.RunId} is in progress (since {holder.SinceUtc:u}); wait for it or stop it first");
+        if (await host.Client.GetInstanceAsync(id, ct) is null)
+            await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, record.Input, new StartOrchestrationOptions(id), ct);
         var metadata = await WatchAsync(host.Client, id, progress, ct);
+        await claims.ReleaseAsync(project, id, CancellationToken.None);
         return Summarise(id, metadata);
     }
 
