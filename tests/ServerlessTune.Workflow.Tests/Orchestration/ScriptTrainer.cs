@@ -16,7 +16,7 @@ public static class ScriptTrainer
     /// </summary>
     public const string Succeeds = WritesNoModel + """
 
-        echo '{"peft_type":"LORA","r":8,"lora_alpha":16,"target_modules":["q_proj"]}' > "$run/adapter/adapter_config.json"
+        echo '{"peft_type":"LORA","r":8,"lora_alpha":16,"lora_dropout":0,"target_modules":["q_proj"],"base_model_name_or_path":"models/base"}' > "$run/adapter/adapter_config.json"
         printf '\066\0\0\0\0\0\0\0{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}\0\0\0\0' > "$run/adapter/adapter_model.safetensors"
         """;
 
