@@ -3,7 +3,7 @@ using ServerlessTune.Cli;
 using ServerlessTune.Core;
 
 // stdout carries only a command's result; progress and errors go to stderr.
-// Exit codes: 0 success, 1 bad user input (one line naming it), 2 usage error.
+// Exit codes: 0 success, 1 bad user input or a failure (one line naming it), 2 usage error, 130 interrupted.
 var root = new RootCommand("ServerlessTune: build, evaluate and serve your own chatbot model.");
 foreach (var command in StuneCommands.All())
     root.Subcommands.Add(command);
@@ -29,4 +29,10 @@ catch (OperationCanceledException)
 {
     Console.Error.WriteLine("cancelled");
     return 130;
+}
+catch (Exception ex) when (Environment.GetEnvironmentVariable("STUNE_DEBUG") is not "1")
+{
+    // Anything the commands did not turn into a UserInputException still ends in one line, never a stack trace.
+    Console.Error.WriteLine($"error: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")} (STUNE_DEBUG=1 shows where)");
+    return 1;
 }

@@ -5,13 +5,17 @@ using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Training;
 
 // stune-trainer <job-spec path in the store> [--store <folder> | --container <name> | --container-url <url>] [--work <folder>]
+//               [--stop-on-stdin-eof]
 // The job container's program: runs the job the spec names (training or model evaluation; both need libtorch).
 // The store is a folder (default $STUNE_STORE or the current folder); a blob container whose connection string
 // is read from $STUNE_STORAGE_CONNECTION, never from the command line; or a container URL opened with the job's
 // managed identity, as the Azure Container Apps job runs it.
 // Exit codes: 0 done, 1 failed (the job's status.json says why), 2 usage, 130 interrupted by SIGTERM/Ctrl-C (a
 // training job writes a checkpoint first; a retry resumes from it, or from the families an evaluation wrote).
+// --stop-on-stdin-eof: standard input is a pipe from the process that started this one; its end (that process died,
+// even by SIGKILL, or closed it to stop the job) counts as SIGTERM, so a local job never outlives its parent.
 string? spec = null, storeRoot = null, container = null, containerUrl = null, work = null;
+bool stopOnStdinEof = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -20,6 +24,7 @@ for (int i = 0; i < args.Length; i++)
         case "--container" when i + 1 < args.Length: container = args[++i]; break;
         case TrainerStore.ContainerUrlOption when i + 1 < args.Length: containerUrl = args[++i]; break;
         case "--work" when i + 1 < args.Length: work = args[++i]; break;
+        case "--stop-on-stdin-eof": stopOnStdinEof = true; break;
         case var a when !a.StartsWith("--") && spec is null: spec = a; break;
         default:
             Console.Error.WriteLine($"usage: unexpected argument '{args[i]}'");
@@ -35,6 +40,15 @@ if (spec is null)
 using var stop = new CancellationTokenSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+if (stopOnStdinEof)
+    new Thread(() =>
+    {
+        using var input = Console.OpenStandardInput();
+        var buffer = new byte[256];
+        while (input.Read(buffer) > 0) { }
+        Console.Error.WriteLine("standard input closed: the parent process is gone or asked to stop");
+        stop.Cancel();
+    }) { IsBackground = true, Name = "parent watch" }.Start();
 string workDirectory = work ?? Directory.CreateTempSubdirectory("stune-trainer-").FullName;
 try
 {

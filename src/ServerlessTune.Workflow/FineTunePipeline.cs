@@ -75,7 +75,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
             new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, options.DeployAlias,
                 prepared.ChatTemplate), retry));
 
-        context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: $"{deployment.Alias} -> {deployment.Version}"));
+        context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: deployment.Alias is { } alias
+            ? $"{alias} -> {deployment.Version}" : $"registered {deployment.Version}; {options.DeployAlias} stays on a newer run's version"));
         return new PipelineResult(runId, input.Project, PipelineOutcome.Completed, gate, deployment.Version, deployment.Alias,
             prepared.DatasetVersion, metrics);
     }

@@ -87,7 +87,8 @@ public sealed record DeployInput(
     string Alias,
     string ChatTemplate);
 
-public sealed record Deployment(string Version, string Alias);
+/// <param name="Alias">The alias now pointing at the version; null when it stayed on a newer run's version.</param>
+public sealed record Deployment(string Version, string? Alias);
 
 /// <summary>The external event a person raises to decide a manual gate.</summary>
 public sealed record ApprovalDecision(bool Approved, string? By = null, string? Comment = null);

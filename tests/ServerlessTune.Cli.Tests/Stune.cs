@@ -15,11 +15,24 @@ public static class Stune
     public static StuneResult Run(IEnumerable<string> args, string? workingDirectory, string? stdin = null,
         IReadOnlyDictionary<string, string>? environment = null)
     {
+        using var running = Start(args, workingDirectory, stdin is not null, environment);
+        if (stdin is not null)
+        {
+            running.Process.StandardInput.Write(stdin);
+            running.Process.StandardInput.Close();
+        }
+        return running.Wait(TimeSpan.FromMinutes(10));
+    }
+
+    /// <summary>Starts stune and returns while it runs, for tests that signal or kill it.</summary>
+    public static RunningStune Start(IEnumerable<string> args, string? workingDirectory = null, bool redirectStdin = false,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = stdin is not null,
+            RedirectStandardInput = redirectStdin,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
@@ -27,19 +40,38 @@ public static class Stune
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["CI"] = "true";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        return new RunningStune(Process.Start(info)!, string.Join(' ', args));
+    }
+}
+
+public sealed class RunningStune : IDisposable
+{
+    readonly Task<string> _stdout, _stderr;
+    readonly string _command;
+
+    internal RunningStune(Process process, string command)
+    {
+        Process = process;
+        _command = command;
+        _stdout = process.StandardOutput.ReadToEndAsync();
+        _stderr = process.StandardError.ReadToEndAsync();
+    }
+
+    public Process Process { get; }
+
+    public StuneResult Wait(TimeSpan bound)
+    {
+        if (!Process.WaitForExit(bound))
         {
-            process.StandardInput.Write(stdin);
-            process.StandardInput.Close();
+            Process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"stune {_command} did not finish in {bound}");
         }
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"stune {string.Join(' ', args)} did not finish in 10 minutes");
-        }
-        return new StuneResult(process.ExitCode, stdout.Result, stderr.Result);
+        return new StuneResult(Process.ExitCode, _stdout.Result, _stderr.Result);
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+        Process.Dispose();
     }
 }

@@ -100,7 +100,7 @@ public class TrainCommandTests(TrainFolder folder) : IClassFixture<TrainFolder>
     }
 
     [Theory]
-    [InlineData("--lora-rank", "0", 1, "error: --lora-rank 0: must be at least 1")]
+    [InlineData("--lora-rank", "0", 1, "error: --lora-rank 0: must be from 1 to 65536")]
     [InlineData("--learning-rate", "-1", 1, "error: --learning-rate -1: must be a positive number")]
     [InlineData("--lora-targets", "q_proj,qkv", 1, "error: --lora-targets: no projection named 'qkv' in this model")]
     [InlineData("--lr-schedule", "sawtooth", 2, "usage:")]

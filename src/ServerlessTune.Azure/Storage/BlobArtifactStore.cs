@@ -29,8 +29,20 @@ public sealed class BlobArtifactStore : IArtifactStore
     }
 
     /// <summary>Connects with a connection string (Azurite: "UseDevelopmentStorage=true") and creates the container if needed.</summary>
-    public static Task<BlobArtifactStore> ConnectAsync(string connectionString, string containerName, CancellationToken ct = default) =>
-        CreateAsync(new BlobContainerClient(connectionString, ValidContainer(containerName)), ct);
+    public static Task<BlobArtifactStore> ConnectAsync(string connectionString, string containerName, CancellationToken ct = default)
+    {
+        BlobContainerClient container;
+        try
+        {
+            container = new BlobContainerClient(connectionString, ValidContainer(containerName));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException)
+        {
+            // The SDK's message names the keyword at fault, never the string itself (which may hold a key).
+            throw new UserInputException($"storage connection string: malformed ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
+        return CreateAsync(container, ct);
+    }
 
     /// <summary>Connects to a container of https://{account}.blob.core.windows.net/ with Azure identity (DefaultAzureCredential unless given).</summary>
     public static Task<BlobArtifactStore> ConnectAsync(Uri accountUrl, string containerName, TokenCredential? credential = null, CancellationToken ct = default)
@@ -42,11 +54,23 @@ public sealed class BlobArtifactStore : IArtifactStore
         return CreateAsync(new BlobContainerClient(containerUrl, credential ?? new DefaultAzureCredential()), ct);
     }
 
+    /// <summary>Creates the container, which also proves the account answers: an unreachable or refusing one is a one-line error here.</summary>
     static async Task<BlobArtifactStore> CreateAsync(BlobContainerClient container, CancellationToken ct)
     {
-        await container.CreateIfNotExistsAsync(cancellationToken: ct);
-        return new BlobArtifactStore(container);
+        var store = new BlobArtifactStore(container);
+        try
+        {
+            await container.CreateIfNotExistsAsync(cancellationToken: ct);
+        }
+        catch (Exception e) when (e is RequestFailedException or AggregateException or HttpRequestException)
+        {
+            string reason = e is RequestFailedException { Status: > 0 } failed ? $"{failed.Status} {failed.ErrorCode}" : Innermost(e).Message;
+            throw new UserInputException($"storage account at {store.Location}: cannot create or reach the container ({reason.ReplaceLineEndings(" ")})", e);
+        }
+        return store;
     }
+
+    static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
     static string ValidContainer(string name)
     {
@@ -93,6 +117,34 @@ public sealed class BlobArtifactStore : IArtifactStore
 
     public async Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) =>
         await Blob(path).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+
+    public async Task<VersionedText?> ReadVersionedAsync(string path, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var content = await Blob(path).DownloadContentAsync(cancellationToken);
+            return new VersionedText(content.Value.Content.ToString(), content.Value.Details.ETag.ToString());
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One Put Blob with If-Match on the ETag read (or If-None-Match: * to create): the service refuses a stale writer.</summary>
+    public async Task<bool> TryReplaceAsync(string path, string text, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var conditions = expectedVersion is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = new ETag(expectedVersion) };
+        try
+        {
+            await Blob(path).UploadAsync(BinaryData.FromString(text), new BlobUploadOptions { Conditions = conditions }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
 
     BlobClient Blob(string path) => _container.GetBlobClient(ArtifactPath.Validate(path));
 }

@@ -18,6 +18,19 @@ public sealed record JobStatus
     /// <summary>A training job's result, with its outputs named by their place in the store.</summary>
     public FineTuneResult? Result { get; init; }
 
+    /// <summary>Reads a status.json a job wrote; a torn or foreign file is an error naming it.</summary>
+    public static JobStatus Parse(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<JobStatus>(json, Json) ?? throw new UserInputException($"{source}: null, expected a job status");
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{source}: not a job status: {e.Message}", e);
+        }
+    }
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

@@ -220,6 +220,7 @@ public static class Checkpoint
 
     static Dictionary<string, Tensor> ReadSafetensors(string path)
     {
+        SafetensorsHeader.ReadFile(path);
         try
         {
             return Safetensors.LoadStateDict(path);

@@ -76,7 +76,7 @@ public sealed class ModelConfig
     {
         var keys = new ConfigKeys(json, source);
         var modelType = keys.String("model_type", null);
-        return modelType switch
+        var config = modelType switch
         {
             "gpt2" => Gpt2Config(keys, json, source),
             "gptj" => GptJConfig(keys, json, source),
@@ -84,6 +84,23 @@ public sealed class ModelConfig
             _ => throw new UserInputException(
                 $"{source}: key 'model_type': '{modelType}' is not supported (supported: {string.Join(", ", ModelTypes)})"),
         };
+        RequireSensibleSize(config, source);
+        return config;
+    }
+
+    /// <summary>Far above any open model (the largest are under 10^12 parameters).</summary>
+    const double MaxParameters = 1e13;
+
+    /// <summary>
+    /// Refuses sizes no model has (hidden_size 10^9...) before anything allocates them: the native allocator would
+    /// abort the process instead of failing with a message.
+    /// </summary>
+    static void RequireSensibleSize(ModelConfig c, string source)
+    {
+        double perLayer = 4.0 * c.HiddenSize * c.NumHeads * c.HeadDim + 3.0 * c.HiddenSize * c.IntermediateSize;
+        double parameters = 2.0 * c.VocabSize * c.HiddenSize + (double)c.NumLayers * perLayer;
+        if (parameters > MaxParameters)
+            throw new UserInputException($"{source}: sizes (vocab_size {c.VocabSize}, hidden size {c.HiddenSize}, {c.NumLayers} layers, intermediate size {c.IntermediateSize}) give about {parameters:0.#e0} parameters, more than any model ({MaxParameters:0e0})");
     }
 
     /// <summary>The JSON to write back: the raw keys plus the dtype the weights are stored in.</summary>

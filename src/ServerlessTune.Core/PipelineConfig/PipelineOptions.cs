@@ -40,6 +40,18 @@ public sealed record PipelineOptions
 
     /// <summary>The alias Deploy moves: staging when the gate is only advisory, else the configured one.</summary>
     public string DeployAlias => Gate.Mode == GateMode.Advisory ? ModelRegistry.Staging : Deploy.Alias;
+
+    /// <summary>
+    /// Checks, where a run starts, that every dataset file the options name exists, so a misnamed suite fails with
+    /// its key now instead of in the Evaluate step after training.
+    /// </summary>
+    /// <param name="exists">Whether a path relative to the dataset folder exists (a local folder or the store).</param>
+    public async Task RequireReferencedFilesAsync(string source, Func<string, Task<bool>> exists)
+    {
+        foreach (var (key, path) in new[] { ("eval.suite", Eval.Suite), ("eval.dialogues", Eval.DialoguesFile) })
+            if (path is not null && !await exists(path))
+                throw new UserInputException($"{source}: {key}: {path}: not found in the dataset folder");
+    }
 }
 
 /// <summary>

@@ -114,7 +114,9 @@ public static class PipelineOptionsParser
     static TrainingOptions ParseTrain(JsonElement value, string where)
     {
         JsonFields.RequireObject(value, where);
-        return TrainingOptions.Parse(value.GetRawText(), where);
+        var options = TrainingOptions.Parse(value.GetRawText(), where);
+        ResolvedTrainingOptions.Check(options, where);
+        return options;
     }
 
     static EvalOptions ParseEval(JsonElement value, string where, bool hosted)

@@ -72,32 +72,57 @@ public sealed class ModelRegistry(IArtifactStore store)
     }
 
     /// <summary>Alias name to version; aliases never set are absent.</summary>
-    public async Task<IReadOnlyDictionary<string, string>> GetAliasesAsync(string project, CancellationToken ct = default)
+    public async Task<IReadOnlyDictionary<string, string>> GetAliasesAsync(string project, CancellationToken ct = default) =>
+        ParseAliases(AliasesPath(project), (await store.ReadVersionedAsync(AliasesPath(project), ct))?.Text);
+
+    /// <summary>Points an alias at a registered version; moving it to where it already points changes nothing.</summary>
+    public Task SetAliasAsync(string project, string alias, string version, CancellationToken ct = default) =>
+        MoveAliasAsync(project, alias, version, _ => true, ct);
+
+    /// <summary>
+    /// Deploy's move: points the alias at the version unless it already points at a newer one (version names sort by
+    /// the run's start), so a late or retried deploy of an older run never takes production back. Returns where the
+    /// alias points afterwards.
+    /// </summary>
+    public Task<string> PromoteAsync(string project, string alias, string version, CancellationToken ct = default) =>
+        MoveAliasAsync(project, alias, version, current => string.CompareOrdinal(current, version) < 0, ct);
+
+    /// <summary>
+    /// A compare-and-swap loop on aliases.json: read it with its version, change one alias, write it only if nobody
+    /// wrote in between, else read again. Two deploys moving aliases at once therefore never lose one's move.
+    /// </summary>
+    async Task<string> MoveAliasAsync(string project, string alias, string version, Func<string, bool> replaces, CancellationToken ct)
     {
+        if (!Aliases.Contains(alias))
+            throw new UserInputException($"unknown alias '{alias}': use {string.Join(" or ", Aliases)}");
+        if (await GetAsync(project, version, ct) is null)
+            throw new UserInputException($"{ModelPath(project, version)}: cannot point '{alias}' at a version that is not registered");
         string path = AliasesPath(project);
-        if (!await store.ExistsAsync(path, ct)) return new Dictionary<string, string>();
+        for (int attempt = 0; attempt < MaxAliasAttempts; attempt++)
+        {
+            var read = await store.ReadVersionedAsync(path, ct);
+            var aliases = new Dictionary<string, string>(ParseAliases(path, read?.Text));
+            if (aliases.TryGetValue(alias, out var current) && (current == version || !replaces(current))) return current;
+            aliases[alias] = version;
+            if (await store.TryReplaceAsync(path, JsonSerializer.Serialize(aliases, Json), read?.Version, ct)) return version;
+        }
+        throw new IOException($"{path}: {MaxAliasAttempts} concurrent writers in a row changed it first; try again");
+    }
+
+    const int MaxAliasAttempts = 100;
+
+    static IReadOnlyDictionary<string, string> ParseAliases(string path, string? json)
+    {
+        if (json is null) return new Dictionary<string, string>();
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, string>>(await store.ReadAllTextAsync(path, ct), Json)
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(json, Json)
                    ?? throw new UserInputException($"{path}: null, expected an object of alias names to versions");
         }
         catch (JsonException e)
         {
             throw new UserInputException($"{path}: not an object of alias names to versions: {e.Message}", e);
         }
-    }
-
-    /// <summary>Points an alias at a registered version; moving it to where it already points changes nothing.</summary>
-    public async Task SetAliasAsync(string project, string alias, string version, CancellationToken ct = default)
-    {
-        if (!Aliases.Contains(alias))
-            throw new UserInputException($"unknown alias '{alias}': use {string.Join(" or ", Aliases)}");
-        if (await GetAsync(project, version, ct) is null)
-            throw new UserInputException($"{ModelPath(project, version)}: cannot point '{alias}' at a version that is not registered");
-        var aliases = new Dictionary<string, string>(await GetAliasesAsync(project, ct));
-        if (aliases.TryGetValue(alias, out var current) && current == version) return;
-        aliases[alias] = version;
-        await store.WriteAllTextAsync(AliasesPath(project), JsonSerializer.Serialize(aliases, Json), ct);
     }
 
     /// <summary>The version an alias points at, or the version itself when given a version name; null if neither exists.</summary>

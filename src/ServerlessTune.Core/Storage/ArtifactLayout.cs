@@ -27,6 +27,8 @@ public static class ArtifactLayout
 
     /// <summary>registry/: every project's registry folder, for listing the projects.</summary>
     public const string Registries = "registry/";
+    /// <summary>projects/{project}/active-run.json: the run that holds the project (one run at a time per project).</summary>
+    public static string ActiveRun(string project) => $"projects/{ArtifactPath.ValidateName(project, "project")}/active-run.json";
 
     /// <summary>conversations/{project}/{yyyy-mm-dd}/: served conversations, one folder per day.</summary>
     public static DailyLogPaths Conversations(string project) => new("conversations", project);
@@ -92,6 +94,8 @@ public sealed record RunPaths
     public const string MergedFolder = "merged";
     /// <summary>The resolved training options the run used.</summary>
     public const string SettingsFile = "training_settings.json";
+    /// <summary>What an embedded run was started with (`stune run --resume` reads it).</summary>
+    public const string RecordFile = "run.json";
 
     internal RunPaths(string runId) => RunId = ArtifactPath.ValidateName(runId, "run id");
 
@@ -103,6 +107,7 @@ public sealed record RunPaths
     public string Adapter => $"{Folder}/{AdapterFolder}";
     public string Merged => $"{Folder}/{MergedFolder}";
     public string Settings => $"{Folder}/{SettingsFile}";
+    public string Record => $"{Folder}/{RecordFile}";
 
     /// <summary>runs/{runId}/eval/{family}.json: one metric family's outputs, written by the evaluation job.</summary>
     public string Evaluation(string family) => $"{Folder}/eval/{ArtifactPath.ValidateName(family, "evaluation family")}.json";

@@ -23,9 +23,21 @@ public interface IArtifactStore
 
     /// <summary>Deletes an artifact; returns false if it did not exist.</summary>
     Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default);
+
+    /// <summary>A small artifact's text with the version a later <see cref="TryReplaceAsync"/> compares against; null when absent.</summary>
+    Task<VersionedText?> ReadVersionedAsync(string path, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Compare-and-swap: writes <paramref name="text"/> only if the artifact is still at <paramref name="expectedVersion"/>
+    /// (null: only if it does not exist). False when another writer came first; the caller reads again and retries.
+    /// </summary>
+    Task<bool> TryReplaceAsync(string path, string text, string? expectedVersion, CancellationToken cancellationToken = default);
 }
 
 public sealed record ArtifactInfo(string Path, long Size, DateTimeOffset LastModified);
+
+/// <param name="Version">Opaque: an ETag in blob storage, a content hash in a local folder.</param>
+public sealed record VersionedText(string Text, string Version);
 
 public sealed class ArtifactNotFoundException(string path, string location)
     : UserInputException($"{path}: not found in {location}");

@@ -1,8 +1,14 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace ServerlessTune.Core.Storage;
 
 /// <summary>The embedded default store: artifacts are files below a root folder.</summary>
 public sealed class LocalFolderStore : IArtifactStore
 {
+    /// <summary>Lock files of conditional writes, outside every artifact path the store lists.</summary>
+    const string LocksFolder = ".locks";
+    static readonly TimeSpan LockWait = TimeSpan.FromSeconds(30);
     readonly string _root;
 
     public LocalFolderStore(string root)
@@ -38,6 +44,7 @@ public sealed class LocalFolderStore : IArtifactStore
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Where(f => !AtomicFile.IsTemporary(f))
             .Select(f => Path.GetRelativePath(_root, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(p => !p.StartsWith(LocksFolder + "/", StringComparison.Ordinal))
             .Where(p => p.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(p => p, StringComparer.Ordinal);
         foreach (var relative in files)
@@ -55,6 +62,49 @@ public sealed class LocalFolderStore : IArtifactStore
         if (!File.Exists(full)) return Task.FromResult(false);
         File.Delete(full);
         return Task.FromResult(true);
+    }
+
+    public async Task<VersionedText?> ReadVersionedAsync(string path, CancellationToken cancellationToken = default)
+    {
+        string full = FullPath(path);
+        if (!File.Exists(full)) return null;
+        byte[] bytes = await File.ReadAllBytesAsync(full, cancellationToken);
+        return new VersionedText(Encoding.UTF8.GetString(bytes), Version(bytes));
+    }
+
+    /// <summary>
+    /// Holds an exclusive lock on a lock file of its own while it compares and writes, so writers in other processes
+    /// (which lock the same file) wait; the write itself is atomic, so readers, who take no lock, never see a torn file.
+    /// </summary>
+    public async Task<bool> TryReplaceAsync(string path, string text, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        string full = FullPath(path);
+        await using var held = await LockAsync(path, cancellationToken);
+        string? current = File.Exists(full) ? Version(await File.ReadAllBytesAsync(full, cancellationToken)) : null;
+        if (current != expectedVersion) return false;
+        await AtomicFile.WriteAsync(full, (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(text), ct).AsTask(), cancellationToken);
+        return true;
+    }
+
+    static string Version(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    async Task<FileStream> LockAsync(string path, CancellationToken ct)
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_root, LocksFolder)).FullName;
+        string file = Path.Combine(folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path)))[..32] + ".lock");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive advisory lock (flock) on Unix: one holder across processes.
+                return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < LockWait)
+            {
+                await Task.Delay(5, ct);
+            }
+        }
     }
 
     string FullPath(string path)

@@ -38,6 +38,10 @@ public sealed class RunQueries(DurableTaskClient client)
         return runs.OrderByDescending(r => r.CreatedUtc).Take(MaxListed).ToList();
     }
 
+    /// <summary>Whether the run exists and has not ended (pending, running or suspended): it holds its project.</summary>
+    public async Task<bool> IsGoingAsync(string runId, CancellationToken ct = default) =>
+        await client.GetInstanceAsync(runId, ct) is { IsCompleted: false };
+
     /// <summary>Whether the run is waiting at a manual gate (only then does an approval mean anything).</summary>
     public async Task<bool> IsAwaitingApprovalAsync(string runId, CancellationToken ct = default) =>
         await GetAsync(runId, ct) is { RuntimeStatus: "Running", Progress.Step: "AwaitingApproval" };

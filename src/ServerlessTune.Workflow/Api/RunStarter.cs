@@ -30,6 +30,7 @@ public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, T
         }
         if (options.Project is { } named && named != project)
             throw new UserInputException($"{source}: project: '{named}' differs from the run's project '{project}'");
+        await options.RequireReferencedFilesAsync(source, path => store.ExistsAsync(dataset.File(path), ct));
         var input = new PipelineInput(project, options, source, timing);
         return await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
             new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);

@@ -26,14 +26,21 @@ public sealed class RunJobs(IArtifactStore store, IJobLauncher launcher)
             return JsonSerializer.Deserialize<JobHandle>(await store.ReadAllTextAsync(paths.Execution, ct), Json)
                    ?? throw new InvalidDataException($"{paths.Execution}: empty");
         await store.WriteAllTextAsync(paths.Spec, spec.ToJson(), ct);
+        // A lost execution's last word must not be read as the new one's.
+        await store.DeleteAsync(paths.Status, ct);
         var job = await launcher.StartAsync(spec, paths.Spec, ct);
         await store.WriteAllTextAsync(paths.Execution, JsonSerializer.Serialize(job, Json), ct);
         return job;
     }
 
+    /// <summary>
+    /// The launcher's view, except that a job the launcher lost track of (a new worker process after a restart)
+    /// but which wrote its final status before that finished: it is not started again.
+    /// </summary>
     public async Task<JobProgress> GetStatusAsync(JobHandle job, CancellationToken ct = default)
     {
         var state = await launcher.GetStatusAsync(job, ct);
+        if (state.State == JobState.Lost) state = await FinishedWhileLostAsync(job, ct) ?? state;
         if (job.Kind != JobKinds.Train) return state;
         var steps = (await MetricsFile.ReadAsync(store, ArtifactLayout.Run(job.RunId).Metrics, ct)).Where(r => r.Step is not null).ToList();
         return state with
@@ -41,6 +48,19 @@ public sealed class RunJobs(IArtifactStore store, IJobLauncher launcher)
             Step = steps.LastOrDefault()?.Step,
             TotalSteps = steps.LastOrDefault(r => r.TotalSteps is not null)?.TotalSteps,
             Loss = steps.LastOrDefault(r => r.Loss is not null)?.Loss,
+        };
+    }
+
+    async Task<JobProgress?> FinishedWhileLostAsync(JobHandle job, CancellationToken ct)
+    {
+        string path = ArtifactLayout.Run(job.RunId).Job(job.Kind).Status;
+        if (!await store.ExistsAsync(path, ct)) return null;
+        var status = JobStatus.Parse(await store.ReadAllTextAsync(path, ct), path);
+        return status.Status switch
+        {
+            JobStatus.Succeeded => new JobProgress(JobState.Succeeded),
+            JobStatus.Failed => new JobProgress(JobState.Failed, Error: status.Error),
+            _ => null,
         };
     }
 

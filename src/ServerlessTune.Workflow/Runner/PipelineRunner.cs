@@ -1,14 +1,15 @@
 using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
 using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Workflow.Api;
 
 namespace ServerlessTune.Workflow.Runner;
 
@@ -27,11 +28,17 @@ public sealed record PipelineRunnerOptions
     public ILoggerFactory? LoggerFactory { get; init; }
     /// <summary>The hosted fine-tuning services for azure-openai:/openai: bases (the CLI wires them from the environment).</summary>
     public IHostedModels? Hosted { get; init; }
+    /// <summary>Where the engine keeps its state; null = in memory. A persistent backend lets a later process continue a run.</summary>
+    public Func<ILoggerFactory, DurableBackend>? Backend { get; init; }
 }
 
 /// <summary>
-/// Runs the pipeline embedded, with no cloud: the real Durable Task engine in process (in-memory backend),
+/// Runs the pipeline embedded, with no cloud: the real Durable Task engine in process (<see cref="EmbeddedDurableHost"/>),
 /// the same orchestrator and activities the Functions app hosts, artifacts in the given store.
+/// A run is continued where it can be: on a persistent backend the same orchestration instance goes on (its history
+/// holds the finished steps); in memory a new instance under the same run id starts over the run's artifacts, and
+/// the steps skip what those show as done (prepared data, a job's final status, evaluation families, registered versions).
+/// Cancelling stops the engine (no further step starts) and returns; the caller stops the jobs.
 /// </summary>
 public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, PipelineRunnerOptions? options = null)
 {
@@ -40,28 +47,38 @@ public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, 
     /// <param name="terminate">Ends the run for good: the orchestration is terminated and every job it started is stopped
     /// (a hosted fine-tuning job is cancelled). Cancelling <paramref name="ct"/> instead only stops watching: the jobs go on,
     /// and a run started again with the same id reattaches to them.</param>
-    public async Task<PipelineRunResult> RunAsync(PipelineInput input, IProgress<PipelineStatus>? progress = null, string? runId = null,
-        CancellationToken ct = default, CancellationToken terminate = default)
+    public Task<PipelineRunResult> RunAsync(PipelineInput input, IProgress<PipelineStatus>? progress = null, string? runId = null,
+        CancellationToken ct = default, CancellationToken terminate = default) =>
+        RunAsync(new RunRecord(runId ?? RunIds.New(DateTimeOffset.UtcNow), "", input), progress, ct, terminate);
+
+    /// <summary>Runs or continues the recorded run; the project must not be held by another run that is still going.</summary>
+    /// <param name="terminate">As for the other overload.</param>
+    public async Task<PipelineRunResult> RunAsync(RunRecord record, IProgress<PipelineStatus>? progress = null, CancellationToken ct = default,
+        CancellationToken terminate = default)
     {
-        await using var host = await DurableTaskTestHost.StartAsync(
+        var loggers = _options.LoggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+        var backend = _options.Backend?.Invoke(loggers) ?? DurableBackend.InMemory(loggers);
+        await using var host = await EmbeddedDurableHost.StartAsync(backend,
             registry => PipelineTasks.Register(registry, _options.Activities),
-            new DurableTaskTestHostOptions
+            services =>
             {
-                ConfigureServices = services =>
-                {
-                    services.AddPipelineServices(store, launcher, _options.Hosted);
-                    _options.ConfigureServices?.Invoke(services);
-                },
-                LoggerFactory = _options.LoggerFactory,
+                services.AddPipelineServices(store, launcher, _options.Hosted);
+                _options.ConfigureServices?.Invoke(services);
             },
-            ct);
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
-            new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);
+            loggers, ct);
+        string id = record.RunId, project = record.Input.Project;
+        var claims = new ActiveRuns(store);
+        var queries = new RunQueries(host.Client);
+        if (await claims.TryClaimAsync(project, new ActiveRun(id, record.Fingerprint, DateTimeOffset.UtcNow), other => queries.IsGoingAsync(other, ct), ct) is { } holder)
+            throw new UserInputException($"project {project}: run {holder.RunId} is in progress (since {holder.SinceUtc:u}); wait for it or stop it first");
+        if (await host.Client.GetInstanceAsync(id, ct) is null)
+            await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, record.Input, new StartOrchestrationOptions(id), ct);
         Task? terminating = null;
         OrchestrationMetadata metadata;
         using (terminate.Register(() => terminating = TerminateAsync(host.Client, id)))
             metadata = await WatchAsync(host.Client, id, progress, ct);
         if (terminating is not null) await terminating;
+        await claims.ReleaseAsync(project, id, CancellationToken.None);
         return Summarise(id, metadata);
     }
 

@@ -9,6 +9,9 @@ namespace ServerlessTune.Workflow.Steps;
 /// comes from the run), so a retry after a crash between the two finishes the job without a second version.
 /// A hosted model is made callable first: on Azure OpenAI the project's deployment for the alias is created or updated
 /// to it through ARM (waiting until it succeeded), and the version records the model id and that deployment.
+/// What it registers must load: a job that exited 0 without writing its model fails here, not in serving.
+/// The alias moves by compare-and-swap and only forward (<see cref="ModelRegistry.PromoteAsync"/>), so concurrent
+/// deploys of one project lose no move and the newest run's version ends up behind it.
 /// </summary>
 public sealed class DeployStep(IArtifactStore store, ModelRegistry registry, IHostedModels? hosted = null)
 {
@@ -29,14 +32,18 @@ public sealed class DeployStep(IArtifactStore store, ModelRegistry registry, IHo
             Gate = input.Gate,
             CreatedUtc = input.RunStartedUtc,
         }, ct);
-        await registry.SetAliasAsync(input.Project, input.Alias, version.Version, ct);
-        return new Deployment(version.Version, input.Alias);
+        string current = await registry.PromoteAsync(input.Project, input.Alias, version.Version, ct);
+        return new Deployment(version.Version, current == version.Version ? input.Alias : null);
     }
 
     async Task<(string Adapter, HostedVersion? Hosted)> FineTunedAsync(DeployInput input, CancellationToken ct)
     {
         if (!HostedBaseModel.TryParse(input.BaseModel, out var model))
-            return ((await FineTunedModel.OfRunAsync(store, input.RunId, ct)).Prefix, null);
+        {
+            var weights = await FineTunedModel.OfRunAsync(store, input.RunId, ct);
+            await weights.VerifyAsync(store, ct);
+            return (weights.Prefix, null);
+        }
         var service = hosted ?? throw new InvalidOperationException($"base_model '{input.BaseModel}': this host has no hosted fine-tuning wired");
         string fineTuned = await HostedJobRecord.FineTunedModelAsync(store, input.RunId, ct);
         var target = await service.DeployAsync(model.Provider, fineTuned, HostedTarget.DeploymentName(input.Project, input.Alias), ct);

@@ -163,7 +163,7 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
     public static TheoryData<string, string> BadConfigurations => new()
     {
         { "{\"lora_targets\":[\"q_proj\",\"qkv\"]}", "^--lora-targets: no projection named 'qkv' in this model; it has down_proj, " },
-        { "{\"lora_rank\":0}", "^--lora-rank 0: must be at least 1$" },
+        { "{\"lora_rank\":0}", "^--lora-rank 0: must be from 1 to 65536$" },
         { "{\"learning_rate\":-0.001}", "^--learning-rate -0.001: must be a positive number$" },
         { "{\"max_length\":40}", @"train\.jsonl:1: conversation is \d+ tokens, longer than the 40 the model takes" },
         { "empty", @"train\.jsonl: no conversations to train on$" },

@@ -54,9 +54,9 @@ public class TrainingOptionsTests
     }
 
     [Theory]
-    [InlineData("{\"lora_rank\":0}", "--lora-rank 0: must be at least 1")]
+    [InlineData("{\"lora_rank\":0}", "--lora-rank 0: must be from 1 to 65536")]
     [InlineData("{\"learning_rate\":-0.1}", "--learning-rate -0.1: must be a positive number")]
-    [InlineData("{\"batch_size\":0}", "--batch-size 0: must be at least 1")]
+    [InlineData("{\"batch_size\":0}", "--batch-size 0: must be from 1 to 65536")]
     [InlineData("{\"lora_dropout\":1.5}", "--lora-dropout 1.5: must be in [0, 1)")]
     [InlineData("{\"warmup_steps\":-1}", "--warmup-steps -1: must not be negative")]
     public void Out_of_range_values_fail_with_the_flag_name(string json, string message)

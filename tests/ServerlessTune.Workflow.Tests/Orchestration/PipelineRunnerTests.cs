@@ -63,6 +63,21 @@ public sealed class PipelineRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trainer_that_exits_0_without_writing_a_model_fails_at_Deploy_and_registers_nothing()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.WritesNoModel, new ScriptedEvaluation(candidatePerplexity: 2.0))
+            .RunAsync(PipelineHarness.Input(), runId: "run-empty");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.Contains("Deploy", run.Error);
+        Assert.Contains("runs/run-empty/adapter", run.Error);
+        Assert.Empty(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
+        Assert.Empty(await new ModelRegistry(_store).GetAliasesAsync(PipelineHarness.Project));
+    }
+
+    [Fact]
     public async Task A_failing_gate_ends_GateFailed_with_reasons_and_moves_no_alias()
     {
         await PipelineHarness.AddDatasetAsync(_store);

@@ -10,11 +10,20 @@ namespace ServerlessTune.Workflow.Tests.Orchestration;
 /// </summary>
 public static class ScriptTrainer
 {
-    /// <summary>Writes two metrics lines and an adapter config into the run folder, then exits 0.</summary>
-    public const string Succeeds = """
+    /// <summary>
+    /// Writes two metrics lines and an adapter that Deploy's check accepts (a LoRA config and a well-formed
+    /// safetensors file: a 54-byte header naming one F32 tensor, then its 4 bytes) into the run folder, then exits 0.
+    /// </summary>
+    public const string Succeeds = WritesNoModel + """
+
+        echo '{"peft_type":"LORA","r":8,"lora_alpha":16,"lora_dropout":0,"target_modules":["q_proj"],"base_model_name_or_path":"models/base"}' > "$run/adapter/adapter_config.json"
+        printf '\066\0\0\0\0\0\0\0{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}\0\0\0\0' > "$run/adapter/adapter_model.safetensors"
+        """;
+
+    /// <summary>Exits 0 with metrics but without any model: Deploy must refuse to register it.</summary>
+    public const string WritesNoModel = """
         mkdir -p "$run/adapter"
         printf '{"step":1,"loss":2.5}\n{"step":2,"loss":1.25}\n' > "$run/metrics.jsonl"
-        echo '{"peft_type":"LORA"}' > "$run/adapter/adapter_config.json"
         """;
 
     /// <summary>Like <see cref="Succeeds"/>, but exits only once a file named "release" appears in the run folder.</summary>

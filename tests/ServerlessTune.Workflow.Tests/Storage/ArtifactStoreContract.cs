@@ -1,5 +1,7 @@
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Workflow.Tests.Storage;
@@ -20,6 +22,45 @@ public abstract class ArtifactStoreContract : IAsyncLifetime
         var paths = new List<string>();
         await foreach (var item in Store.ListAsync(prefix)) paths.Add(item.Path);
         return paths;
+    }
+
+    [Fact]
+    public async Task Of_writers_racing_from_one_version_exactly_one_wins_and_a_stale_one_is_refused()
+    {
+        Assert.True(await Store.TryReplaceAsync("registry/p/aliases.json", "v0", expectedVersion: null));
+        Assert.False(await Store.TryReplaceAsync("registry/p/aliases.json", "again", expectedVersion: null));
+        var read = (await Store.ReadVersionedAsync("registry/p/aliases.json"))!;
+        Assert.Equal("v0", read.Text);
+        var wins = await Task.WhenAll(Enumerable.Range(1, 4).Select(i => Task.Run(() => Store.TryReplaceAsync("registry/p/aliases.json", $"v{i}", read.Version))));
+        Assert.Single(wins, won => won);
+        Assert.Equal($"v{Array.IndexOf(wins, true) + 1}", await Store.ReadAllTextAsync("registry/p/aliases.json"));
+        Assert.False(await Store.TryReplaceAsync("registry/p/aliases.json", "stale", read.Version));
+        Assert.Null(await Store.ReadVersionedAsync("registry/p/none.json"));
+    }
+
+    [Fact]
+    public async Task Four_concurrent_deploys_of_one_project_register_every_version_and_leave_the_alias_at_the_last()
+    {
+        var registry = new ModelRegistry(Store);
+        string[] runs = ["20260101-000001-aaaaaaaa", "20260101-000002-bbbbbbbb", "20260101-000003-cccccccc", "20260101-000004-dddddddd"];
+        // Each deploy registers its version and promotes it, all at once; the promotions race on aliases.json.
+        var versions = await Task.WhenAll(runs.Select((run, i) => Task.Run(async () =>
+        {
+            var started = DateTimeOffset.Parse("2026-01-01T00:00:00Z").AddSeconds(i + 1);
+            var version = await registry.RegisterAsync(new ModelVersion
+            {
+                Project = "p", Version = ModelRegistry.VersionFor(started, run), RunId = run, BaseModel = "models/base",
+                Adapter = $"runs/{run}/adapter", DatasetVersion = "d", Gate = new GateResult(GateMode.Enforce, true, []), CreatedUtc = started,
+            });
+            await registry.PromoteAsync("p", ModelRegistry.Production, version.Version);
+            return version.Version;
+        })));
+
+        Assert.Equal(versions.Order(), (await registry.ListAsync("p")).Select(v => v.Version).Order());
+        Assert.Equal(versions.Max(StringComparer.Ordinal), (await registry.GetAliasesAsync("p"))[ModelRegistry.Production]);
+        // Nor does a late deploy of an older run take the alias back.
+        await registry.PromoteAsync("p", ModelRegistry.Production, versions.Min(StringComparer.Ordinal)!);
+        Assert.Equal(versions.Max(StringComparer.Ordinal), (await registry.GetAliasesAsync("p"))[ModelRegistry.Production]);
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public static class PeftAdapter
         var config = PeftAdapterConfig.Read(directory);
         string path = Path.Combine(directory, WeightsFile);
         if (!File.Exists(path)) throw new UserInputException($"{path}: adapter weights not found");
+        SafetensorsHeader.ReadFile(path);
         var adapters = LoraInjector.Attach(model, config.TargetModules, config.R, config.LoraAlpha, dropout: 0);
         var saved = Safetensors.LoadStateDict(path);
         try
