@@ -34,6 +34,10 @@ public sealed record EvaluationPlan
     public GenerationOptions Decoding { get; init; } = new() { MaxNewTokens = 64 };
     /// <summary>A chat template name overriding the one each model folder's tokenizer_config.json implies.</summary>
     public string? ChatTemplate { get; init; }
+    /// <summary>The prepared train.jsonl: when given, the report says which cases' questions were trained on (<see cref="ContaminationCheck"/>).</summary>
+    public string? TrainFile { get; init; }
+    /// <summary>Near-duplicate similarity for contamination: data preparation's threshold, so "seen" means what dedup means.</summary>
+    public double ContaminationThreshold { get; init; } = 0.8;
 
     public IReadOnlyList<string> Families() =>
         DialoguesFile is null
@@ -49,7 +53,7 @@ public sealed record EvaluationPlan
         if (BatchSize < 1) throw new UserInputException($"batch size must be at least 1 (got {BatchSize})");
         if (MaxDerivedCases is < 1) throw new UserInputException($"max cases must be at least 1 (got {MaxDerivedCases})");
         Decoding.Validate();
-        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile })
+        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile, TrainFile })
             if (file is not null && !File.Exists(file))
                 throw new UserInputException($"{file}: file not found");
         LoadSuite();

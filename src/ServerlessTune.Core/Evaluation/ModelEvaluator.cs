@@ -40,10 +40,12 @@ public sealed class ModelEvaluator(EvaluationPlan plan, Action<string>? log = nu
     {
         var models = FamilyOutput.Merge(outputs);
         var suite = models.Any(m => m.Answers is not null) ? plan.LoadSuite() : null;
+        var contamination = plan.TrainFile is null ? null : ContaminationCheck.Measure(plan.TrainFile, suite,
+            plan.DialoguesFile is null ? null : DialogueScript.Load(plan.DialoguesFile), plan.ContaminationThreshold);
         var settings = new Dictionary<string, string>(options.Settings);
         foreach (var (key, value) in plan.ReportSettings())
             settings[key] = value;
-        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training);
+        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training, contamination);
     }
 
     ChatModel Load(EvaluatedModel model)

@@ -17,6 +17,8 @@ public sealed class GateStep(IArtifactStore store)
         var config = PipelineConfigParser.Parse(input.ConfigJson ?? "{}", input.ConfigSource);
         using var local = new LocalArtifacts(store);
         var plan = await EvaluateStep.PlanAsync(local, input.Project, input.DataPrefix, config, ct);
+        // Only the fan-in compares the suite with the training set, so only it fetches train.jsonl.
+        plan = plan with { TrainFile = await local.FileAsync($"{input.DataPrefix}/train.jsonl", ct), ContaminationThreshold = config.Prepare.NearDuplicateThreshold };
         string metrics = $"runs/{ArtifactPath.ValidateName(input.RunId, "run id")}/metrics.jsonl";
         var training = await store.ExistsAsync(metrics, ct) ? TrainingCurve.Load(await local.FileAsync(metrics, ct)) : null;
 
