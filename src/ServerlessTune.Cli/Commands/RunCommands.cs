@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Pipeline;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Pipeline.Orchestration;
@@ -84,16 +85,22 @@ internal static class RunCommands
         return (File.ReadAllText(file.FullName), file.FullName);
     }
 
-    /// <summary>The dataset folder's files go to datasets/{project}/, as a user's upload to blob storage would.</summary>
+    /// <summary>
+    /// The dataset folder's files go to datasets/{project}/, as a user's upload to blob storage would. Links are judged as
+    /// `stune prepare` judges them: one that leaves the folder, dangles or loops refuses the run before anything is copied.
+    /// </summary>
     static async Task<int> UploadDatasetAsync(IArtifactStore store, DirectoryInfo folder, string project, CancellationToken ct)
     {
-        foreach (var file in folder.EnumerateFiles("*", SearchOption.AllDirectories))
+        var files = LocalInputs.Walk(folder.FullName);
+        if (files.FirstOrDefault(f => f.Refused is not null) is { } link)
+            throw new UserInputException($"{link.FullPath}: {link.Refused!.Message}");
+        foreach (var file in files)
         {
-            string relative = Path.GetRelativePath(folder.FullName, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            string relative = Path.GetRelativePath(folder.FullName, file.FullPath).Replace(Path.DirectorySeparatorChar, '/');
             if (!ArtifactPath.IsValid(relative))
-                throw new UserInputException($"{file.FullName}: file name cannot be stored ({relative})");
+                throw new UserInputException($"{file.FullPath}: file name cannot be stored ({relative})");
         }
-        return await store.UploadFolderAsync(folder.FullName, $"datasets/{project}", ct);
+        return await store.UploadFolderAsync(folder.FullName, $"datasets/{project}", ct, files.Select(f => f.FullPath));
     }
 
     /// <summary>The trainer program built beside stune, reading the same store (a folder, or the container through the environment).</summary>
