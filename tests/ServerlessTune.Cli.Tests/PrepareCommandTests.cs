@@ -151,6 +151,8 @@ public sealed class PrepareCommandTests : IDisposable
         double before = json.GetProperty("tokenizer_megabytes_per_second_before").GetDouble();
         double after = json.GetProperty("tokenizer_megabytes_per_second_after").GetDouble();
         Assert.Equal((before + after) / 2, json.GetProperty("tokenizer_megabytes_per_second").GetDouble(), 9);
+        // The limit runs one tokenizer per worker, as many as preparation starts (one per core, at most eight).
+        Assert.Equal(Math.Clamp(Environment.ProcessorCount, 1, 8), Field("tokenizer_workers"));
         Assert.Equal(json.GetProperty("megabytes_per_second").GetDouble() / ((before + after) / 2), json.GetProperty("ratio").GetDouble(), 9);
         // The peak restarts at the resident set before preparing (page accounting may differ by a little).
         Assert.True(Field("peak_working_set_bytes") >= Field("baseline_working_set_bytes") - (16L << 20), result.Stdout);

@@ -21,18 +21,22 @@ public sealed class PrepareMappingTests : IDisposable
 
     static string Csv(params string[] rows) => string.Join("\n", rows) + "\n";
 
+    /// <summary>Prepares one generated table; its outcome and the mapping its header and rows got.</summary>
+    async Task<(PrepareOutcome Outcome, RecordMapping Mapping)> PrepareTable(string name, params string[] rows)
+    {
+        var outcome = await _h.RunAsync(NoValidation, paths: _h.AddText(name, Csv(rows)));
+        return (outcome, outcome.Stats.Files[0].Mapping!);
+    }
+
     [Fact]
     public async Task A_bitext_style_table_maps_instruction_and_response_and_keeps_flags_category_and_intent_out()
     {
-        string path = _h.AddText("bitext.csv", Csv(
+        var (outcome, mapping) = await PrepareTable("bitext.csv",
             "flags,instruction,category,intent,response",
             "B,question about cancelling order {{Order Number}},ORDER,cancel_order,\"I can help you cancel order {{Order Number}}. Open order {{Order Number}} and press Cancel.\"",
             "BQZ,i need help to track my parcel,SHIPPING,track_order,\"Open Orders and press Track next to the parcel.\"",
-            "BL,how can I get a refund,REFUND,get_refund,\"Refunds go back to the card you paid with within five days.\""));
+            "BL,how can I get a refund,REFUND,get_refund,\"Refunds go back to the card you paid with within five days.\"");
 
-        var outcome = await _h.RunAsync(NoValidation, paths: path);
-
-        var mapping = outcome.Stats.Files[0].Mapping!;
         Assert.Equal(MappingKind.Columns, mapping.Kind);
         Assert.Equal(("instruction", "response"), (mapping.User, mapping.Assistant));
         Assert.Equal(new[] { "flags", "category", "intent" }, mapping.Metadata);
@@ -47,15 +51,12 @@ public sealed class PrepareMappingTests : IDisposable
     public async Task A_column_with_one_value_in_every_row_is_never_the_question()
     {
         // The dataset: the question in instruction, beside a context that says the same thing on every row.
-        string path = _h.AddText("support.csv", Csv(
+        var (outcome, mapping) = await PrepareTable("support.csv",
             "context,instruction,response",
             "Customer support,How do I reset my password?,Use the Forgot password link on the sign-in page.",
-            "Customer support,Can I change my delivery address?,Yes, until the order ships: open the order and edit the address.",
-            "Customer support,Do you ship abroad?,We ship to every EU country."));
+            "Customer support,Can I change my delivery address?,\"Yes, until the order ships: open the order and edit the address.\"",
+            "Customer support,Do you ship abroad?,We ship to every EU country.");
 
-        var outcome = await _h.RunAsync(NoValidation, paths: path);
-
-        var mapping = outcome.Stats.Files[0].Mapping!;
         Assert.Equal(("instruction", (string?)null, "response"), (mapping.User, mapping.Input, mapping.Assistant));
         Assert.Equal(new[] { "context" }, mapping.Constant);
         Assert.Equal(3, mapping.SampledRecords);
