@@ -102,6 +102,8 @@ public sealed class PrepareCommandTests : IDisposable
             + "B,cancel order {{Order Number}},ORDER,cancel_order,\"Open order {{Order Number}} and press Cancel.\"\n"
             + "BL,how do I get a refund,REFUND,get_refund,Refunds reach your card within five days.\n");
         string folder = Write("sharegpt.jsonl", """{"conversations":[{"from":"human","value":"Is the S2 waterproof?"},{"from":"gpt","value":"It is rated IP54."}]}""" + "\n");
+        Directory.CreateDirectory(Path.Combine(folder, "eval"));
+        File.WriteAllText(Path.Combine(folder, "eval", "suite.jsonl"), """{"id":"a","question":"Is it loud?","references":["No."]}""" + "\n");
 
         var result = Stune.Run(["prepare", folder, "--dry-run"], _work);
 
@@ -113,6 +115,7 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Contains("  user: cancel order {{Order Number}}", result.Stderr);
         Assert.Contains("support-export/sharegpt.jsonl: jsonl, messages: list conversations, turns from/value, roles gpt=assistant, human=user; by name", result.Stderr);
         Assert.Contains("  assistant: It is rated IP54.", result.Stderr);
+        Assert.DoesNotContain("eval/suite.jsonl", result.Stderr); // evaluation files are never trained on
         Assert.DoesNotContain(Directory.GetFiles(_work, "*.jsonl", SearchOption.AllDirectories), f => !f.Contains("support-export"));
     }
 

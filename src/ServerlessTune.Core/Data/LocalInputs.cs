@@ -9,7 +9,7 @@ public sealed record LocalEntry(string FullPath, string Relative, Rejection? Ref
 /// Maps local files and folders (the CLI's arguments) onto stores: a file is read from a store rooted at its
 /// folder and named by its file name; a folder from a store rooted at its parent, so its files are named
 /// "folder/sub/file.csv" in rejects and stats. Files under <c>excludeFolder</c> (the output) are skipped, and so are
-/// hidden files and folders. Symbolic links are judged, never blindly followed: a link whose final target is inside
+/// hidden files and folders and a dataset folder's eval/ (suites and dialogues are never trained on, as in the pipeline). Symbolic links are judged, never blindly followed: a link whose final target is inside
 /// the input folder is read; a link that leaves it, dangles or loops is refused with a reject line naming it (and is
 /// never opened); a link to a folder is not descended (a folder inside is read as itself, one outside is refused).
 /// </summary>
@@ -37,9 +37,11 @@ public static class LocalInputs
             if (!Directory.Exists(full)) throw new UserInputException($"{given}: no such file or folder");
             var store = StoreAt(parent);
             int before = inputs.Count;
+            string evaluation = Path.Combine(full, PrepareRequest.EvaluationFolder);
             foreach (var entry in Walk(full))
             {
                 if (exclude is not null && entry.FullPath.StartsWith(exclude, StringComparison.Ordinal)) continue;
+                if (entry.FullPath.StartsWith(evaluation, StringComparison.Ordinal)) continue;
                 if (PrepareRequest.IsDataFile(entry.Relative) && seen.Add(entry.FullPath)) inputs.Add(Input(store, entry));
             }
             if (inputs.Count == before) throw new UserInputException($"{given}: the folder has no data files");
