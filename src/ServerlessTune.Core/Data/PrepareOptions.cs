@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace ServerlessTune.Core.Data;
 
 /// <summary>How an input file is read. Auto detects by content first, then by extension.</summary>
@@ -59,18 +61,18 @@ public sealed record PrepareOptions
     public DocumentMode Documents { get; init; } = DocumentMode.Text;
 
     /// <summary>OpenAI's role names, ShareGPT's human/gpt, and the speaker labels of support transcripts.</summary>
-    public static readonly IReadOnlyDictionary<string, string> DefaultRoles = new SortedDictionary<string, string>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, string> DefaultRoles = new Dictionary<string, string>
     {
         ["agent"] = "assistant", ["assistant"] = "assistant", ["bot"] = "assistant", ["chatgpt"] = "assistant", ["gpt"] = "assistant", ["support"] = "assistant",
         ["customer"] = "user", ["human"] = "user", ["user"] = "user", ["system"] = "system",
-    };
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The defaults with <see cref="Roles"/> laid over them, keys lower-cased (built anew: callers keep it).</summary>
+    /// <summary>The defaults with <see cref="Roles"/> laid over them, looked up without case (built anew: callers keep it).</summary>
     public IReadOnlyDictionary<string, string> RoleNames()
     {
-        var names = new SortedDictionary<string, string>(DefaultRoles.ToDictionary(), StringComparer.Ordinal);
-        foreach (var (name, role) in Roles) names[name.Trim().ToLowerInvariant()] = role;
-        return names;
+        var names = new Dictionary<string, string>(DefaultRoles, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, role) in Roles) names[name.Trim()] = role;
+        return names.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Throws UserInputException naming the first option out of range.</summary>

@@ -63,7 +63,7 @@ public static class RecordValidator
                 return (null, new Rejection(RejectReason.UnrecognizedKey, $"message {index} has unrecognized key '{Clip(property.Name)}'"));
         if (!message.TryGetProperty(roleKey, out var role) || role.ValueKind == JsonValueKind.Null)
             return (null, new Rejection(RejectReason.MessageMissingRole, $"message {index} has no '{roleKey}'"));
-        string? roleName = role.ValueKind == JsonValueKind.String ? mapping.RoleNames.GetValueOrDefault(role.GetString()!.ToLowerInvariant()) : null;
+        string? roleName = role.ValueKind == JsonValueKind.String ? mapping.RoleNames.GetValueOrDefault(role.GetString()!) : null;
         if (roleName is null)
             return (null, new Rejection(RejectReason.UnrecognizedRole, $"message {index} has unrecognized role {Clip(role.GetRawText())} (map it with pipeline.json prepare.roles or --role)"));
         if (!message.TryGetProperty(contentKey, out var content) || content.ValueKind == JsonValueKind.Null)

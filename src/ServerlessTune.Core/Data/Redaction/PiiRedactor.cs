@@ -61,10 +61,20 @@ public static partial class PiiRedactor
         if (digits >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, Whole);
         if (text.Contains("::", StringComparison.Ordinal) || text.AsSpan().Count(':') >= 7) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, WholeIf(IsIpv6));
         if (digits < 8) return text;
-        text = Replace(text, IbanCandidate(), PiiType.Iban, counts, IbanPrefix);
+        if (MayHoldIban(text)) text = Replace(text, IbanCandidate(), PiiType.Iban, counts, IbanPrefix);
         text = Replace(text, CardCandidate(), PiiType.Card, counts, WholeIf(Checksums.Luhn));
         text = Replace(text, Ssn(), PiiType.Ssn, counts, Whole);
         return Replace(text, PhoneCandidate(), PiiType.Phone, counts, WholeIf(IsPhone));
+    }
+
+    /// <summary>An IBAN starts with two letters and two digits ("DE89"): without that, its regex need not try every word.</summary>
+    static bool MayHoldIban(string text)
+    {
+        var span = text.AsSpan();
+        for (int i; (i = span.IndexOfAnyInRange('0', '9')) >= 0; span = span[(i + 1)..])
+            if (i >= 2 && char.IsAsciiLetter(span[i - 1]) && char.IsAsciiLetter(span[i - 2]) && i + 1 < span.Length && char.IsAsciiDigit(span[i + 1]))
+                return true;
+        return false;
     }
 
     static int CountDigits(string text)
