@@ -4,7 +4,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Api;
+using ServerlessTune.Workflow.Api;
 
 namespace ServerlessTune.Functions;
 

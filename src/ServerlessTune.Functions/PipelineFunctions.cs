@@ -1,62 +1,44 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.DependencyInjection;
-using ServerlessTune.Core.Registry;
-using ServerlessTune.Pipeline.Activities;
-using ServerlessTune.Pipeline.Orchestration;
+using ServerlessTune.Core.Jobs;
+using ServerlessTune.Workflow;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Steps;
 
 namespace ServerlessTune.Functions;
 
 /// <summary>
-/// The orchestration and activity triggers: each hands its input to the same class the local runner
-/// registers, so the Functions app and `stune run` execute identical pipeline code.
+/// The orchestration and activity triggers: each hands its input to the step method the embedded runner
+/// registers under the same name (PipelineTasks), so the Functions app and `stune run` execute identical code.
 /// </summary>
-public static class PipelineFunctions
+public sealed class PipelineFunctions(ResolveBaseModelStep resolve, PrepareStep prepare, TrainStep train, EvaluateStep evaluate, RunJobs jobs,
+    GateStep gate, DeployStep deploy)
 {
     [Function(PipelineNames.Orchestrator)]
     public static Task<PipelineResult> FineTunePipeline([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new FineTunePipeline().RunAsync(context, context.GetInput<PipelineInput>()!);
 
     [Function(PipelineNames.ResolveBaseModel)]
-    public static Task<string> ResolveBaseModel([ActivityTrigger] string baseModel, string instanceId, FunctionContext function) =>
-        Activity<ResolveBaseModelActivity>(function).RunAsync(Context(PipelineNames.ResolveBaseModel, instanceId), baseModel);
+    public Task<string> ResolveBaseModel([ActivityTrigger] string baseModel) => resolve.ResolveAsync(baseModel);
 
     [Function(PipelineNames.PrepareData)]
-    public static Task<PreparedData> PrepareData([ActivityTrigger] PrepareDataInput input, string instanceId, FunctionContext function) =>
-        Activity<PrepareDataActivity>(function).RunAsync(Context(PipelineNames.PrepareData, instanceId), input);
+    public Task<PreparedData> PrepareData([ActivityTrigger] PrepareDataInput input) => prepare.RunAsync(input);
 
     [Function(PipelineNames.StartTraining)]
-    public static Task<TrainingJob> StartTraining([ActivityTrigger] StartTrainingInput input, string instanceId, FunctionContext function) =>
-        Activity<StartTrainingActivity>(function).RunAsync(Context(PipelineNames.StartTraining, instanceId), input);
+    public Task<JobHandle> StartTraining([ActivityTrigger] TrainInput input) => train.StartAsync(input);
 
-    [Function(PipelineNames.GetTrainingStatus)]
-    public static Task<TrainingStatus> GetTrainingStatus([ActivityTrigger] TrainingJob input, string instanceId, FunctionContext function) =>
-        Activity<GetTrainingStatusActivity>(function).RunAsync(Context(PipelineNames.GetTrainingStatus, instanceId), input);
+    [Function(PipelineNames.StartEvaluation)]
+    public Task<JobHandle> StartEvaluation([ActivityTrigger] EvaluateInput input) => evaluate.StartAsync(input);
 
-    [Function(PipelineNames.StopTraining)]
-    public static Task<bool> StopTraining([ActivityTrigger] TrainingJob input, string instanceId, FunctionContext function) =>
-        Activity<StopTrainingActivity>(function).RunAsync(Context(PipelineNames.StopTraining, instanceId), input);
+    [Function(PipelineNames.GetJobStatus)]
+    public Task<JobProgress> GetJobStatus([ActivityTrigger] JobHandle job) => jobs.GetStatusAsync(job);
 
-    [Function(PipelineNames.Evaluate)]
-    public static Task<FamilyResult> Evaluate([ActivityTrigger] EvaluateInput input, string instanceId, FunctionContext function) =>
-        Activity<EvaluateActivity>(function).RunAsync(Context(PipelineNames.Evaluate, instanceId), input);
+    [Function(PipelineNames.StopJob)]
+    public Task StopJob([ActivityTrigger] JobHandle job) => jobs.StopAsync(job);
 
     [Function(PipelineNames.Gate)]
-    public static Task<GateDecision> Gate([ActivityTrigger] GateInput input, string instanceId, FunctionContext function) =>
-        Activity<GateActivity>(function).RunAsync(Context(PipelineNames.Gate, instanceId), input);
+    public Task<GatedCandidate> Gate([ActivityTrigger] GateInput input) => gate.RunAsync(input);
 
     [Function(PipelineNames.Deploy)]
-    public static Task<Deployment> Deploy([ActivityTrigger] DeployInput input, string instanceId, FunctionContext function) =>
-        Activity<DeployActivity>(function).RunAsync(Context(PipelineNames.Deploy, instanceId), input);
-
-    static T Activity<T>(FunctionContext function) where T : class =>
-        ActivatorUtilities.CreateInstance<T>(function.InstanceServices);
-
-    static TaskActivityContext Context(string name, string instanceId) => new FunctionActivityContext(name, instanceId);
-
-    sealed class FunctionActivityContext(TaskName name, string instanceId) : TaskActivityContext
-    {
-        public override TaskName Name { get; } = name;
-        public override string InstanceId { get; } = instanceId;
-    }
+    public Task<Deployment> Deploy([ActivityTrigger] DeployInput input) => deploy.RunAsync(input);
 }

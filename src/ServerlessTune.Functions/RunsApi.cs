@@ -4,8 +4,8 @@ using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Api;
-using ServerlessTune.Pipeline.Orchestration;
+using ServerlessTune.Workflow;
+using ServerlessTune.Workflow.Api;
 
 namespace ServerlessTune.Functions;
 
@@ -20,7 +20,7 @@ public sealed class RunsApi(IArtifactStore store)
         [DurableClient] DurableTaskClient client, CancellationToken ct) => Handle(request, async () =>
     {
         var body = await RunRequests.ReadStartAsync(request.Body, ContentLength(request), ct);
-        string runId = await new RunStarter(client, store).StartAsync(body.Project, body.ConfigJson, ct: ct);
+        string runId = await new RunStarter(client, store).StartAsync(body.Project, body.Options, ct: ct);
         return await client.CreateCheckStatusResponseAsync(request, runId, ct);
     });
 

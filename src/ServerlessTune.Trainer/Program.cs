@@ -1,14 +1,16 @@
 using System.Runtime.InteropServices;
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Training;
-using ServerlessTune.Pipeline.Storage;
 
 // stune-trainer <job-spec path in the store> [--store <folder> | --container <name> | --container-url <url>] [--work <folder>]
+// The job container's program: runs the job the spec names (training or model evaluation; both need libtorch).
 // The store is a folder (default $STUNE_STORE or the current folder); a blob container whose connection string
 // is read from $STUNE_STORAGE_CONNECTION, never from the command line; or a container URL opened with the job's
 // managed identity, as the Azure Container Apps job runs it.
-// Exit codes: 0 done, 1 failed (job.json says why), 2 usage, 130 interrupted by SIGTERM/Ctrl-C after writing
-// a checkpoint (a retry resumes from it).
+// Exit codes: 0 done, 1 failed (the job's status.json says why), 2 usage, 130 interrupted by SIGTERM/Ctrl-C (a
+// training job writes a checkpoint first; a retry resumes from it, or from the families an evaluation wrote).
 string? spec = null, storeRoot = null, container = null, containerUrl = null, work = null;
 for (int i = 0; i < args.Length; i++)
 {
@@ -36,10 +38,15 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.C
 string workDirectory = work ?? Directory.CreateTempSubdirectory("stune-trainer-").FullName;
 try
 {
-    var job = new TrainerJob(await TrainerStore.OpenAsync(storeRoot, container, containerUrl, stop.Token), workDirectory);
+    var job = new JobRunner(await TrainerStore.OpenAsync(storeRoot, container, containerUrl, stop.Token), workDirectory);
     var status = await job.RunAsync(spec, message => Console.Error.WriteLine(message), new StepLogger(), stop.Token);
-    Console.Error.WriteLine($"job {status.RunId}: {status.Status}");
+    Console.Error.WriteLine($"{status.Kind} job {status.RunId}: {status.Status}");
     return status.Status == JobStatus.Interrupted ? 130 : 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.Error.WriteLine("interrupted");
+    return 130;
 }
 catch (UserInputException ex)
 {
@@ -48,7 +55,7 @@ catch (UserInputException ex)
 }
 catch (Exception ex)
 {
-    Console.Error.WriteLine($"error: training failed: {ex}");
+    Console.Error.WriteLine($"error: job failed: {ex}");
     return 1;
 }
 finally

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using ServerlessTune.Core.Generation;
+using ServerlessTune.Benchmarks;
 using ServerlessTune.Core.Modeling;
 
 namespace ServerlessTune.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using ServerlessTune.Core.Data.Benchmark;
+using ServerlessTune.Benchmarks;
 
 namespace ServerlessTune.Cli.Commands;
 

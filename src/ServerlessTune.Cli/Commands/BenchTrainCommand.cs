@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using ServerlessTune.Benchmarks;
 using ServerlessTune.Core.Modeling;
-using ServerlessTune.Core.Training;
 
 namespace ServerlessTune.Cli.Commands;
 

@@ -4,8 +4,8 @@ using System.Text.Json;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Generation;
-using ServerlessTune.Core.Pipeline;
-using ServerlessTune.Core.Training;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Cli.Commands;
 
@@ -61,7 +61,7 @@ internal static class EvalCommands
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
-        var candidate = new Option<string>("--candidate") { Description = "The model being judged.", DefaultValueFactory = _ => QualityGateConfig.DefaultModel };
+        var candidate = new Option<string>("--candidate") { Description = "The model being judged.", DefaultValueFactory = _ => GateOptions.DefaultModel };
         var gate = new Option<string?>("--gate") { Description = "Quality gate configuration (JSON)." };
         var trainingMetrics = new Option<string?>("--training-metrics") { Description = "A trainer's metrics.jsonl, for the loss curves." };
         var output = new Option<string>("--out") { Description = "Folder for report.json, report.md and report.html.", Required = true };
@@ -73,7 +73,7 @@ internal static class EvalCommands
         {
             suite, predictions, candidate, gate, trainingMetrics, output, runId, seed, resamples, json,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(parse =>
         {
             if (parse.GetValue(resamples) <= 0)
                 throw new UserInputException($"--resamples: must be positive, got {parse.GetValue(resamples)}");
@@ -93,11 +93,11 @@ internal static class EvalCommands
             var options = new EvaluationOptions { Seed = parse.GetValue(seed), Resamples = parse.GetValue(resamples) };
             var report = new EvaluationService(options).Evaluate(
                 parse.GetValue(runId)!, loaded, models, candidateName,
-                parse.GetValue(gate) is { } gatePath ? QualityGateConfig.Load(gatePath) : null,
+                parse.GetValue(gate) is { } gatePath ? GateOptions.Load(gatePath) : null,
                 parse.GetValue(trainingMetrics) is { } metricsPath ? TrainingCurve.Load(metricsPath) : null);
             var folder = parse.GetValue(output)!;
-            await ReportWriter.WriteToDirectoryAsync(report, folder, cancellationToken);
-            Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportWriter.HtmlName)}");
+            ReportWriter.WriteToDirectory(report, folder);
+            Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportPaths.HtmlFile)}");
             Console.Out.Write(parse.GetValue(json) ? ReportJson.Serialize(report) + "\n" : MarkdownReport.Render(report));
             return 0;
         });
@@ -163,8 +163,8 @@ internal static class EvalCommands
 
             var plan = new EvaluationPlan
             {
-                ValidationFile = Path.Combine(dataDir, TrainingData.ValidationFile),
-                TrainFile = File.Exists(Path.Combine(dataDir, TrainingData.TrainFile)) ? Path.Combine(dataDir, TrainingData.TrainFile) : null,
+                ValidationFile = Path.Combine(dataDir, PreparedPaths.ValidationFile),
+                TrainFile = File.Exists(Path.Combine(dataDir, PreparedPaths.TrainFile)) ? Path.Combine(dataDir, PreparedPaths.TrainFile) : null,
                 SuiteFile = parse.GetValue(suite),
                 DialoguesFile = parse.GetValue(dialogues),
                 MaxDerivedCases = parse.GetValue(maxCases),
@@ -173,17 +173,17 @@ internal static class EvalCommands
                 Decoding = decoding.Options(parse),
             };
             plan.Validate();
-            var gateConfig = parse.GetValue(gate) is { } gatePath ? QualityGateConfig.Load(gatePath) : PipelineConfig.DefaultGate;
+            var gateConfig = parse.GetValue(gate) is { } gatePath ? GateOptions.Load(gatePath) : PipelineOptions.DefaultGate;
             var training = parse.GetValue(trainingMetrics) is { } metricsPath ? TrainingCurve.Load(metricsPath) : null;
 
             var evaluator = new ModelEvaluator(plan, Console.Error.WriteLine);
             var outputs = new List<FamilyOutput>();
             foreach (var evaluated in Models(parse, modelDir))
-                outputs.AddRange(await evaluator.RunAllAsync(evaluated, cancellationToken));
+                outputs.AddRange(await evaluator.RunAllAsync(evaluated, cancellationToken: cancellationToken));
             var options = new EvaluationOptions { Seed = unchecked((int)decoding.Seed(parse)), Resamples = parse.GetValue(resamples) };
-            var report = evaluator.Report(parse.GetValue(runId)!, outputs, QualityGateConfig.DefaultModel, options, gateConfig, training);
-            await ReportWriter.WriteToDirectoryAsync(report, folder, cancellationToken);
-            Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportWriter.HtmlName)}");
+            var report = plan.Report(parse.GetValue(runId)!, outputs, GateOptions.DefaultModel, options, gateConfig, training);
+            ReportWriter.WriteToDirectory(report, folder);
+            Console.Error.WriteLine($"wrote {Path.Combine(folder, ReportPaths.HtmlFile)}");
             if (report.Gate is { Passed: false })
                 Console.Error.WriteLine("the gate failed; the evaluation itself succeeded, so the exit code is 0");
             Console.Out.Write(parse.GetValue(json) ? Summary(report, folder) + "\n" : MarkdownReport.Render(report));
@@ -196,7 +196,7 @@ internal static class EvalCommands
             var baseDir = adapterDir is null ? parse.GetValue(baseModel) : modelDir;
             if (baseDir is not null)
                 yield return new EvaluatedModel("base", baseDir);
-            yield return new EvaluatedModel(QualityGateConfig.DefaultModel, modelDir, adapterDir);
+            yield return new EvaluatedModel(GateOptions.DefaultModel, modelDir, adapterDir);
             if (parse.GetValue(production) is { } productionDir)
                 yield return new EvaluatedModel("production", productionDir);
         }

@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
+using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
-using ServerlessTune.Pipeline.Orchestration;
-using ServerlessTune.Pipeline.Runner;
-using ServerlessTune.Pipeline.Storage;
-using ServerlessTune.Pipeline.Training;
+using ServerlessTune.Workflow;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Runner;
 
 namespace ServerlessTune.Cli.Commands;
 
@@ -41,8 +41,7 @@ internal static class RunCommands
             var folder = parse.GetValue(dataset)!;
             if (!folder.Exists) throw new UserInputException($"{folder.FullName}: dataset folder not found");
             string projectName = ArtifactPath.ValidateName(parse.GetValue(project) ?? folder.Name, "project");
-            var (configText, configSource) = ReadConfig(parse.GetValue(config), folder);
-            var parsed = PipelineConfigParser.Parse(configText ?? "{}", configSource);
+            var (options, optionsSource) = ReadOptions(parse.GetValue(config), folder);
 
             string? connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(TrainerStore.ConnectionVariable);
             string containerName = parse.GetValue(container)!;
@@ -55,7 +54,7 @@ internal static class RunCommands
             QuietHostLogging();
             int uploaded = await UploadDatasetAsync(artifacts, folder, projectName, ct);
             Console.Error.WriteLine($"project {projectName}: {uploaded} file(s) from {folder.FullName} -> {artifacts.Location}");
-            var input = new PipelineInput(projectName, configText, configSource, parsed.BaseModel is null ? OfflineBaseModel : null);
+            var input = new PipelineInput(projectName, options with { BaseModel = options.BaseModel ?? OfflineBaseModel }, optionsSource);
             var result = await new PipelineRunner(artifacts, launcher).RunAsync(input, new StderrStatus(), ct: ct);
 
             Console.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(Summary(result), Indented) : Text(result));
@@ -77,12 +76,13 @@ internal static class RunCommands
 
     static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    static (string? Text, string Source) ReadConfig(FileInfo? explicitConfig, DirectoryInfo folder)
+    /// <summary>pipeline.json, parsed once for the whole run (defaults when the folder has none).</summary>
+    static (PipelineOptions Options, string Source) ReadOptions(FileInfo? explicitConfig, DirectoryInfo folder)
     {
-        var file = explicitConfig ?? new FileInfo(Path.Combine(folder.FullName, PipelineConfigParser.FileName));
+        var file = explicitConfig ?? new FileInfo(Path.Combine(folder.FullName, DatasetPaths.ConfigFile));
         if (!file.Exists)
-            return explicitConfig is null ? (null, PipelineConfigParser.FileName) : throw new UserInputException($"{file.FullName}: not found");
-        return (File.ReadAllText(file.FullName), file.FullName);
+            return explicitConfig is null ? (new PipelineOptions(), DatasetPaths.ConfigFile) : throw new UserInputException($"{file.FullName}: not found");
+        return (PipelineOptionsParser.Parse(File.ReadAllText(file.FullName), file.FullName), file.FullName);
     }
 
     /// <summary>
@@ -100,7 +100,7 @@ internal static class RunCommands
             if (!ArtifactPath.IsValid(relative))
                 throw new UserInputException($"{file.FullPath}: file name cannot be stored ({relative})");
         }
-        return await store.UploadFolderAsync(folder.FullName, $"datasets/{project}", ct, files.Select(f => f.FullPath));
+        return await store.UploadFolderAsync(folder.FullName, ArtifactLayout.Dataset(project).Folder, ct, files.Select(f => f.FullPath));
     }
 
     /// <summary>The trainer program built beside stune, reading the same store (a folder, or the container through the environment).</summary>

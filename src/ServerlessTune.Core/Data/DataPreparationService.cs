@@ -61,9 +61,9 @@ public static class DataPreparationService
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = cts.Token;
         // A dry run goes through every stage and counts everything, and writes nothing.
-        var train = new ArtifactStreamWriter(request.OutputStore, prefix, "train.jsonl", ct);
-        var validation = new ArtifactStreamWriter(request.OutputStore, prefix, "validation.jsonl", ct);
-        var rejects = new ArtifactStreamWriter(request.OutputStore, prefix, "rejects.jsonl", ct);
+        var train = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.TrainFile, ct);
+        var validation = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.ValidationFile, ct);
+        var rejects = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.RejectsFile, ct);
         var stats = new StatsCollector(request.Inputs);
         var inputFiles = new InputFile[request.Inputs.Count];
 
@@ -88,8 +88,8 @@ public static class DataPreparationService
             if (!result.AccountingHolds)
                 throw new InvalidOperationException("record accounting does not balance: " + JsonSerializer.Serialize(result.Totals));
             if (request.OutputStore is not { } store) return result;
-            outputs.Add(await WriteJsonAsync(store, prefix, "stats.json", result, ct));
-            await WriteJsonAsync(store, prefix, "manifest.json", new PrepareManifest(version, Generator, inputFiles, outputs), ct);
+            outputs.Add(await WriteJsonAsync(store, prefix, PreparedPaths.StatsFile, result, ct));
+            await WriteJsonAsync(store, prefix, PreparedPaths.ManifestFile, new PrepareManifest(version, Generator, inputFiles, outputs), ct);
             return result;
         }
         catch (Exception ex)

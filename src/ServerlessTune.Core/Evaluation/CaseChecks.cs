@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ServerlessTune.Core.Common;
 
 namespace ServerlessTune.Core.Evaluation;
 

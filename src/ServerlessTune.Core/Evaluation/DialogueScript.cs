@@ -1,3 +1,5 @@
+using ServerlessTune.Core.Common;
+
 namespace ServerlessTune.Core.Evaluation;
 
 /// <summary>
@@ -13,10 +15,10 @@ public sealed record DialogueScript(string Id, string? System, IReadOnlyList<str
 
     public static IReadOnlyList<DialogueScript> Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
 
-    static IReadOnlyList<DialogueScript> FromRecords(IReadOnlyList<JsonRecord> records, string source) =>
-        JsonRecords.ParseIdentified(records, Keys, ParseScript, $"{source}: no dialogues");
+    static IReadOnlyList<DialogueScript> FromRecords(IReadOnlyList<LocatedJson> records, string source) =>
+        IdentifiedRecords.Parse(records, ParseScript, Keys, $"{source}: no dialogues").Select(d => d.Value).ToList();
 
-    static DialogueScript ParseScript(JsonRecord record, string id)
+    static DialogueScript ParseScript(LocatedJson record, string id)
     {
         var value = record.Value;
         var where = record.Where;

@@ -1,4 +1,5 @@
 using ServerlessTune.Core.Chat;
+using ServerlessTune.Core.Common;
 
 namespace ServerlessTune.Core.Evaluation;
 
@@ -16,10 +17,10 @@ public sealed record EvalSuite(string Source, IReadOnlyList<EvalCase> Cases)
 
     public static EvalSuite Parse(TextReader reader, string source) => FromRecords(JsonRecords.ReadArrayOrLines(reader, source), source);
 
-    static EvalSuite FromRecords(IReadOnlyList<JsonRecord> records, string source) =>
-        new(source, JsonRecords.ParseIdentified(records, Keys, ParseCase, $"{source}: the suite has no cases"));
+    static EvalSuite FromRecords(IReadOnlyList<LocatedJson> records, string source) =>
+        new(source, IdentifiedRecords.Parse(records, ParseCase, Keys, $"{source}: the suite has no cases").Select(c => c.Value).ToList());
 
-    static EvalCase ParseCase(JsonRecord record, string id)
+    static EvalCase ParseCase(LocatedJson record, string id)
     {
         var value = record.Value;
         var where = record.Where;

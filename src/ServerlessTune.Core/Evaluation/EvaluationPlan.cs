@@ -1,6 +1,7 @@
 using System.Globalization;
 using ServerlessTune.Core.Generation;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Evaluation;
 
@@ -15,10 +16,9 @@ public sealed record EvaluatedModel(string Name, string ModelDirectory, string? 
 
 /// <summary>
 /// What every model is measured on, and how: the same inputs and decoding settings for each model, so the
-/// comparison is fair. Plain data (JSON-serialisable), so a pipeline can hand the same plan to the activity
-/// of every metric family. Families: <see cref="EvalSettings.LanguageModel"/> over the validation split,
-/// <see cref="EvalSettings.QuestionAnswering"/> over the suite (derived from the validation split when no
-/// suite file is given), <see cref="EvalSettings.Dialogues"/> when a dialogue file is given.
+/// comparison is fair. Families: <see cref="EvalOptions.LanguageModel"/> over the validation split,
+/// <see cref="EvalOptions.QuestionAnswering"/> over the suite (derived from the validation split when no
+/// suite file is given), <see cref="EvalOptions.Dialogues"/> when a dialogue file is given.
 /// </summary>
 public sealed record EvaluationPlan
 {
@@ -39,10 +39,28 @@ public sealed record EvaluationPlan
     /// <summary>Near-duplicate similarity for contamination: data preparation's threshold, so "seen" means what dedup means.</summary>
     public double ContaminationThreshold { get; init; } = 0.8;
 
-    public IReadOnlyList<string> Families() =>
-        DialoguesFile is null
-            ? [EvalSettings.LanguageModel, EvalSettings.QuestionAnswering]
-            : [EvalSettings.LanguageModel, EvalSettings.QuestionAnswering, EvalSettings.Dialogues];
+    /// <summary>
+    /// A pipeline run's plan: its prepared validation split and the project's eval files, fetched from the store.
+    /// The Evaluate step (to validate before a job starts), the evaluation job and the Gate step all build it here.
+    /// </summary>
+    public static async Task<EvaluationPlan> FromStoreAsync(LocalArtifacts local, string project, string dataPrefix, EvalOptions eval,
+        string? chatTemplate, CancellationToken ct = default)
+    {
+        var dataset = ArtifactLayout.Dataset(project);
+        return new EvaluationPlan
+        {
+            ValidationFile = await local.FileAsync(ArtifactPath.Combine(dataPrefix, PreparedPaths.ValidationFile), ct),
+            SuiteFile = eval.Suite is null ? null : await local.FileAsync(dataset.File(eval.Suite), ct),
+            DialoguesFile = eval.DialoguesFile is null ? null : await local.FileAsync(dataset.File(eval.DialoguesFile), ct),
+            MaxDerivedCases = eval.MaxCases,
+            BatchSize = eval.BatchSize,
+            Decoding = new() { MaxNewTokens = eval.MaxNewTokens },
+            ChatTemplate = chatTemplate,
+        };
+    }
+
+    /// <summary>Every family this plan has inputs for.</summary>
+    public IReadOnlyList<string> Families() => EvalOptions.DefaultFamilies(hasDialogues: DialoguesFile is not null);
 
     /// <summary>
     /// Throws UserInputException naming the first bad setting, missing file or bad suite/dialogue record:
@@ -62,6 +80,23 @@ public sealed record EvaluationPlan
 
     public EvalSuite LoadSuite() =>
         SuiteFile is not null ? EvalSuite.Load(SuiteFile) : ValidationSuite.Derive(ValidationFile, MaxDerivedCases).Suite;
+
+    /// <summary>
+    /// The fan-in: merges every family's output and measures them into one report. It runs no model, so the
+    /// Gate step runs it where there is no libtorch.
+    /// </summary>
+    public EvaluationReport Report(string runId, IEnumerable<FamilyOutput> outputs, string candidate, EvaluationOptions options,
+        GateOptions? gate = null, TrainingCurve? training = null)
+    {
+        var models = FamilyOutput.Merge(outputs);
+        var suite = models.Any(m => m.Answers is not null) ? LoadSuite() : null;
+        var contamination = TrainFile is null ? null : ContaminationCheck.Measure(TrainFile, suite,
+            DialoguesFile is null ? null : DialogueScript.Load(DialoguesFile), ContaminationThreshold);
+        var settings = new Dictionary<string, string>(options.Settings);
+        foreach (var (key, value) in ReportSettings())
+            settings[key] = value;
+        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training, contamination);
+    }
 
     /// <summary>The settings every model was run with, as the report shows them.</summary>
     public IReadOnlyDictionary<string, string> ReportSettings()

@@ -22,7 +22,7 @@ public sealed class EvaluationService(EvaluationOptions options)
 {
     public EvaluationReport Evaluate(
         string runId, EvalSuite? suite, IReadOnlyList<ModelOutputs> models, string candidate,
-        QualityGateConfig? gate = null, TrainingCurve? training = null, ContaminationReport? contamination = null)
+        GateOptions? gate = null, TrainingCurve? training = null, ContaminationReport? contamination = null)
     {
         var duplicate = models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

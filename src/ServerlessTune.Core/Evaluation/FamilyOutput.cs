@@ -1,7 +1,10 @@
 namespace ServerlessTune.Core.Evaluation;
 
+/// <summary>One family's figures for every model evaluated (base, candidate, production): runs/{runId}/eval/{family}.json.</summary>
+public sealed record FamilyResult(string Family, IReadOnlyList<FamilyOutput> Outputs);
+
 /// <summary>
-/// What one metric family produced for one model: the partial result an Evaluate activity returns (plain,
+/// What one metric family produced for one model: the partial result the evaluation job writes (plain,
 /// JSON-serialisable data; totals rather than means, so nothing is lost before the fan-in). Exactly the
 /// member of its family is set: LanguageModel, Answers (case id -> answer) or Dialogues.
 /// </summary>
@@ -15,7 +18,7 @@ public sealed record FamilyOutput(
 {
     /// <summary>
     /// The fan-in: one <see cref="ModelOutputs"/> per model, in order of first appearance. A model must come
-    /// from one source, and each of its families may arrive once (a retried activity must not count twice).
+    /// from one source, and each of its families may arrive once (outputs merged twice must not count twice).
     /// </summary>
     public static IReadOnlyList<ModelOutputs> Merge(IEnumerable<FamilyOutput> outputs)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ServerlessTune.Core.Chat;
+using ServerlessTune.Core.Common;
 
 namespace ServerlessTune.Core.Evaluation;
 

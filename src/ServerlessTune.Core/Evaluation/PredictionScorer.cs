@@ -8,8 +8,8 @@ public static class PredictionScorer
 {
     public static ScoreSummary Score(string predictionsPath, string referencesPath)
     {
-        var predictions = IdentifiedRecords.ReadPredictions(predictionsPath);
-        var references = IdentifiedRecords.ReadReferences(referencesPath);
+        var predictions = AnswerFiles.ReadPredictions(predictionsPath);
+        var references = AnswerFiles.ReadReferences(referencesPath);
         var referencesById = references.ToDictionary(r => r.Id, StringComparer.Ordinal);
         var predictedIds = predictions.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var prediction in predictions)

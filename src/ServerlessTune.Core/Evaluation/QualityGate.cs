@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ServerlessTune.Core.Evaluation;
 
 public enum RuleStatus
@@ -8,11 +10,22 @@ public enum RuleStatus
 }
 
 /// <summary>How one rule fared: the measured value, the threshold it was held to, and a readable sentence.</summary>
+/// <remarks>A diverged model's metric is NaN or Infinity; named literals keep the result serialisable under any options.</remarks>
+[JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 public sealed record RuleOutcome(GateRule Rule, RuleStatus Status, double? Actual, double? Threshold, string Message);
 
-/// <summary>Passed is true when no rule failed; skipped rules (reference model not evaluated) are listed, never counted as passes.</summary>
+/// <summary>
+/// The gate's verdict, wherever it goes: the report, the run's result and the registered version. Passed is true
+/// when no rule failed; skipped rules (reference model not evaluated) are listed, never counted as passes. A manual
+/// gate's decision (who approved or rejected it, or that nobody answered) is added as a note.
+/// </summary>
 public sealed record GateResult(GateMode Mode, bool Passed, IReadOnlyList<RuleOutcome> Rules)
 {
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>Why the gate failed: every failed rule with its numbers, then the notes.</summary>
+    public IReadOnlyList<string> Reasons => [.. Rules.Where(r => r.Status == RuleStatus.Failed).Select(r => r.Message), .. Notes];
+
     public string Summary()
     {
         var failed = Rules.Count(r => r.Status == RuleStatus.Failed);
@@ -26,7 +39,7 @@ public sealed record GateResult(GateMode Mode, bool Passed, IReadOnlyList<RuleOu
 public static class QualityGate
 {
     /// <param name="subsets">Suite metrics over the clean and contaminated cases, for rules with a subset (null when not measured).</param>
-    public static GateResult Evaluate(QualityGateConfig config, IReadOnlyList<ModelReport> models, IReadOnlyList<TagSummary>? subsets = null)
+    public static GateResult Evaluate(GateOptions config, IReadOnlyList<ModelReport> models, IReadOnlyList<TagSummary>? subsets = null)
     {
         var byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
         var outcomes = config.Rules.Select(rule => Evaluate(rule, byName, subsets)).ToList();

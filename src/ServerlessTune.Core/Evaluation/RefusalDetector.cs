@@ -42,6 +42,4 @@ public static partial class RefusalDetector
         var match = AnyPhrase.Match(text);
         return match.Success ? match.Value : null;
     }
-
-    public static bool IsRefusal(string answer) => FindRefusal(answer) is not null;
 }

@@ -1,4 +1,5 @@
 using ServerlessTune.Core.Chat;
+using ServerlessTune.Core.Common;
 
 namespace ServerlessTune.Core.Evaluation;
 

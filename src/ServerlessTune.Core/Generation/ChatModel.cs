@@ -1,7 +1,7 @@
 using ServerlessTune.Core.Chat;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
-using ServerlessTune.Core.Training;
 
 namespace ServerlessTune.Core.Generation;
 

@@ -8,27 +8,17 @@ namespace ServerlessTune.Core.Modeling;
 /// <summary>
 /// A decoder-only language model whose state-dict names are the Transformers checkpoint names.
 /// forward(input_ids [B, T], attention_mask [B, P + T] or null, cache with P positions or null) -> logits [B, T, V] float32.
+/// Each architecture's file (Gpt2.cs, GptJ.cs, Llama.cs, Phi3.cs) holds its attention, MLP, decoder layer,
+/// model body and this head; what they share is here and in Layers/.
 /// </summary>
 public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
 {
-    readonly DecoderStack body;
-    readonly LinearLayer? lm_head;
-
-    /// <param name="baseModelPrefix">Transformers' base_model_prefix, the body's name: "transformer" or "model".</param>
-    /// <param name="lmHeadBias">GPT-J's head has a bias; an untied head of the others does not.</param>
-    protected CausalLM(string name, ModelConfig config, ScalarType dtype, string baseModelPrefix, DecoderStack body, bool lmHeadBias = false)
-        : base(name)
+    /// <param name="baseModelPrefix">Transformers' base_model_prefix, the body's field name: "transformer" or "model".</param>
+    protected CausalLM(string name, ModelConfig config, ScalarType dtype, string baseModelPrefix) : base(name)
     {
         Config = config;
         DType = dtype;
         BaseModelPrefix = baseModelPrefix + ".";
-        this.body = body;
-        register_module(baseModelPrefix, body);
-        if (!config.TieWordEmbeddings)
-        {
-            lm_head = new LinearLayer(config.HiddenSize, config.VocabSize, lmHeadBias, dtype);
-            register_module(nameof(lm_head), lm_head);
-        }
     }
 
     public ModelConfig Config { get; }
@@ -43,9 +33,6 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
     internal bool IsIgnoredCheckpointKey(string key) =>
         (Config.TieWordEmbeddings && key == "lm_head.weight") || LegacyBuffers?.IsMatch(key) == true;
 
-    // Children are registered under checkpoint names in the constructor.
-    protected override void RegisterComponents() { }
-
     public KvCache NewCache() => new();
 
     public override Tensor forward(Tensor input_ids, Tensor? attention_mask = null, KvCache? cache = null)
@@ -54,14 +41,24 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
             throw new ArgumentException($"input_ids must be int64 [batch, tokens], got {input_ids.dtype} [{string.Join(", ", input_ids.shape)}]");
         using var scope = NewDisposeScope();
         var context = AttentionContext.Create(input_ids.shape[0], input_ids.shape[1], attention_mask, cache?.Length ?? 0, Config.SlidingWindow);
-        var hidden = body.forward(input_ids, context, cache);
-        var logits = lm_head?.forward(hidden) ?? nn.functional.linear(hidden, body.TokenEmbedding.Weight);
-        return logits.to(float32).MoveToOuterDisposeScope();
+        return Logits(input_ids, context, cache).to(float32).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The architecture's body and head: logits [B, T, V] in the model's dtype.</summary>
+    protected abstract Tensor Logits(Tensor input_ids, AttentionContext context, KvCache? cache);
+
+    /// <summary>lm_head [vocab, hidden], or null when config.json ties it to the token embedding.</summary>
+    protected static LinearLayer? UntiedHead(ModelConfig config, ScalarType dtype) =>
+        config.TieWordEmbeddings ? null : new LinearLayer(config.HiddenSize, config.VocabSize, hasBias: false, dtype);
+
+    /// <summary>Logits through lm_head, or through the token embedding's weight when the head is tied to it.</summary>
+    protected static Tensor Head(Tensor hidden, LinearLayer? lmHead, EmbeddingLayer tokens) =>
+        lmHead?.forward(hidden) ?? nn.functional.linear(hidden, tokens.Weight);
 
     /// <summary>
     /// Transformers' _init_weights with a seeded generator: normal(0, initializer_range) for projections and
-    /// embeddings, zero biases, unit norms. Same seed, same bits.
+    /// embeddings, zero biases, unit norms. Same seed, same bits: the generator draws module by module in
+    /// registration order, so that order is part of each architecture's file.
     /// </summary>
     public void InitializeWeights(long seed)
     {

@@ -1,8 +1,10 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Modeling;
 
@@ -123,12 +125,8 @@ public static class Checkpoint
             File.Delete(file);
     }
 
-    static void WriteJson(string path, JsonNode json)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temp, path, overwrite: true);
-    }
+    static void WriteJson(string path, JsonNode json) =>
+        AtomicFile.Write(path, Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"));
 
     /// <summary>Each weight file with the tensor names the index promises it holds (null for a single file).</summary>
     static List<(string Path, HashSet<string>? Names)> WeightShards(string dir)

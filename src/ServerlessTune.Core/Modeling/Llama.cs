@@ -1,47 +1,44 @@
 using System.Text.RegularExpressions;
 using ServerlessTune.Core.Modeling.Layers;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static ServerlessTune.Core.Modeling.Layers.ScaledDotProductAttention;
 
 namespace ServerlessTune.Core.Modeling;
 
-/// <summary>
-/// LlamaForCausalLM, which also serves mistral, qwen2 (q/k/v biases), SmolLM and TinyLlama configs:
-/// RMSNorm, rotary with rope_theta and rope_scaling, SwiGLU MLP, grouped-query attention, tied or untied head.
-/// Phi3ForCausalLM is the same stack with fused projections.
-/// </summary>
-public partial class Llama : CausalLM
+// LlamaForCausalLM as Transformers' modeling_llama.py builds it, which also serves the mistral (sliding
+// window), qwen2 (q/k/v biases), SmolLM and TinyLlama configs: RMSNorm before attention and MLP, rotary with
+// rope_theta and rope_scaling, grouped-query attention, a SwiGLU MLP, a tied or untied head.
+// Field names are the checkpoint keys.
+
+/// <summary>q_proj, k_proj, v_proj, rotary on q and k, o_proj; k and v have num_key_value_heads heads (GQA).</summary>
+sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
 {
-    public Llama(ModelConfig config, ScalarType dtype)
-        : this(nameof(Llama), config, dtype,
-            layer => new SplitQkvAttention(config, layer, "o_proj", dtype),
-            () => new LlamaMlp(config, dtype))
+    readonly LinearLayer q_proj, k_proj, v_proj, o_proj;
+    readonly int layer, heads, kvHeads, headDim;
+    readonly double dropout;
+
+    public LlamaAttention(ModelConfig config, int layer, ScalarType dtype) : base(nameof(LlamaAttention))
     {
+        long q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
+        q_proj = new LinearLayer(config.HiddenSize, q, config.QkvBias, dtype);
+        k_proj = new LinearLayer(config.HiddenSize, kv, config.QkvBias, dtype);
+        v_proj = new LinearLayer(config.HiddenSize, kv, config.QkvBias, dtype);
+        o_proj = new LinearLayer(q, config.HiddenSize, config.OutputBias, dtype);
+        (this.layer, heads, kvHeads, headDim, dropout) = (layer, config.NumHeads, config.NumKvHeads, config.HeadDim, config.AttentionDropout);
+        // Seeded initialisation draws in registration order, and o_proj has always been drawn first.
+        register_module(nameof(o_proj), o_proj);
+        RegisterComponents();
     }
 
-    protected Llama(string name, ModelConfig config, ScalarType dtype,
-        Func<int, RotarySelfAttention> attention, Func<nn.Module<Tensor, Tensor>> mlp)
-        : base(name, config, dtype, "model", Body(config, dtype, attention, mlp))
+    public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
+        var q = RotaryEmbedding.Apply(SplitHeads(q_proj.forward(x), heads, headDim), context);
+        var k = RotaryEmbedding.Apply(SplitHeads(k_proj.forward(x), kvHeads, headDim), context);
+        var v = SplitHeads(v_proj.forward(x), kvHeads, headDim);
+        return o_proj.forward(Attend(q, k, v, context, cache, layer, training ? dropout : 0));
     }
-
-    static DecoderStack Body(ModelConfig config, ScalarType dtype, Func<int, RotarySelfAttention> attention, Func<nn.Module<Tensor, Tensor>> mlp) => new(
-        ("embed_tokens", new EmbeddingLayer(config.VocabSize, config.HiddenSize, dtype)),
-        positions: null,
-        ("layers", Enumerable.Range(0, config.NumLayers).Select(i => new PreNormBlock(
-            ("input_layernorm", new RmsNorm(config.HiddenSize, config.NormEps, dtype)),
-            ("self_attn", attention(i)),
-            ("post_attention_layernorm", new RmsNorm(config.HiddenSize, config.NormEps, dtype)),
-            ("mlp", mlp()),
-            config.ResidualDropout))),
-        ("norm", new RmsNorm(config.HiddenSize, config.NormEps, dtype)),
-        new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.RopeScaling, interleaved: false),
-        config.EmbeddingDropout);
-
-    protected override Regex? LegacyBuffers => RotaryBuffer();
-
-    [GeneratedRegex(@"\.rotary_emb\.inv_freq$")]
-    private static partial Regex RotaryBuffer();
 }
 
 /// <summary>SwiGLU: down_proj(act(gate_proj(x)) * up_proj(x)).</summary>
@@ -59,9 +56,80 @@ sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => down_proj.forward(act(gate_proj.forward(x)) * up_proj.forward(x));
+}
+
+/// <summary>x + self_attn(input_layernorm(x)), then + mlp(post_attention_layernorm(x)).</summary>
+sealed class LlamaDecoderLayer : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
+{
+    readonly RmsNorm input_layernorm;
+    readonly LlamaAttention self_attn;
+    readonly RmsNorm post_attention_layernorm;
+    readonly LlamaMlp mlp;
+
+    public LlamaDecoderLayer(ModelConfig config, int layer, ScalarType dtype) : base(nameof(LlamaDecoderLayer))
+    {
+        input_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, dtype);
+        self_attn = new LlamaAttention(config, layer, dtype);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, dtype);
+        mlp = new LlamaMlp(config, dtype);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(act(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        x = x + self_attn.forward(input_layernorm.forward(x), context, cache);
+        return (x + mlp.forward(post_attention_layernorm.forward(x))).MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>embed_tokens, the decoder layers, the final norm; this pass's rotary tables are shared by every layer.</summary>
+sealed class LlamaModel : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
+{
+    internal readonly EmbeddingLayer embed_tokens;
+    readonly ModuleList<LlamaDecoderLayer> layers;
+    readonly RmsNorm norm;
+    readonly RotaryEmbedding rotary_emb;
+
+    public LlamaModel(ModelConfig config, ScalarType dtype) : base(nameof(LlamaModel))
+    {
+        embed_tokens = new EmbeddingLayer(config.VocabSize, config.HiddenSize, dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => new LlamaDecoderLayer(config, i, dtype)).ToArray());
+        norm = new RmsNorm(config.HiddenSize, config.NormEps, dtype);
+        rotary_emb = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.RopeScaling, interleaved: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input_ids, AttentionContext context, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        context = rotary_emb.WithTables(context, embed_tokens.Weight.dtype);
+        var x = embed_tokens.forward(input_ids);
+        foreach (var layer in layers)
+            x = layer.forward(x, context, cache);
+        return norm.forward(x).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>LlamaForCausalLM: the body under "model", lm_head tied to embed_tokens when tie_word_embeddings says so.</summary>
+public sealed partial class Llama : CausalLM
+{
+    readonly LlamaModel model;
+    readonly LinearLayer? lm_head;
+
+    public Llama(ModelConfig config, ScalarType dtype) : base(nameof(Llama), config, dtype, baseModelPrefix: "model")
+    {
+        model = new LlamaModel(config, dtype);
+        lm_head = UntiedHead(config, dtype);
+        RegisterComponents();
+    }
+
+    protected override Tensor Logits(Tensor input_ids, AttentionContext context, KvCache? cache) =>
+        Head(model.forward(input_ids, context, cache), lm_head, model.embed_tokens);
+
+    protected override Regex? LegacyBuffers => RotaryBuffers();
+
+    [GeneratedRegex(@"\.rotary_emb\.inv_freq$")]
+    internal static partial Regex RotaryBuffers();
 }

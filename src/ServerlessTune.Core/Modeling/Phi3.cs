@@ -1,40 +1,46 @@
+using System.Text.RegularExpressions;
 using ServerlessTune.Core.Modeling.Layers;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static ServerlessTune.Core.Modeling.Layers.ScaledDotProductAttention;
 
 namespace ServerlessTune.Core.Modeling;
 
-/// <summary>Phi3ForCausalLM: the Llama stack with fused qkv_proj and gate_up_proj and no biases.</summary>
-public sealed class Phi3 : Llama
+// Phi3ForCausalLM as Transformers' modeling_phi3.py builds it: the Llama layout with fused projections
+// (qkv_proj, gate_up_proj), no biases, optional partial rotary, and dropout after the embeddings and on each
+// layer's attention and MLP output (embd_pdrop, resid_pdrop). Field names are the checkpoint keys.
+
+/// <summary>One qkv_proj whose output rows are q, then k, then v (num_key_value_heads each for k and v), then o_proj.</summary>
+sealed class Phi3Attention : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
 {
-    public Phi3(ModelConfig config, ScalarType dtype)
-        : base(nameof(Phi3), config, dtype,
-            layer => new Phi3Attention(config, layer, dtype),
-            () => new Phi3Mlp(config, dtype))
-    {
-    }
-}
+    readonly LinearLayer qkv_proj, o_proj;
+    readonly int layer, heads, kvHeads, headDim;
+    readonly double dropout;
 
-/// <summary>One qkv_proj whose output rows are q, then k, then v.</summary>
-sealed class Phi3Attention : RotarySelfAttention
-{
-    readonly LinearLayer qkv_proj;
-
-    public Phi3Attention(ModelConfig config, int layer, ScalarType dtype) : base(nameof(Phi3Attention), config, layer, "o_proj", dtype)
+    public Phi3Attention(ModelConfig config, int layer, ScalarType dtype) : base(nameof(Phi3Attention))
     {
-        qkv_proj = new LinearLayer(config.HiddenSize, (config.NumHeads + 2L * config.NumKvHeads) * config.HeadDim, false, dtype);
-        register_module(nameof(qkv_proj), qkv_proj);
-    }
-
-    protected override (Tensor Q, Tensor K, Tensor V) Project(Tensor x)
-    {
-        using var qkv = qkv_proj.forward(x);
         long q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
-        return (qkv.narrow(-1, 0, q), qkv.narrow(-1, q, kv), qkv.narrow(-1, q + kv, kv));
+        qkv_proj = new LinearLayer(config.HiddenSize, q + 2 * kv, hasBias: false, dtype);
+        o_proj = new LinearLayer(q, config.HiddenSize, hasBias: false, dtype);
+        (this.layer, heads, kvHeads, headDim, dropout) = (layer, config.NumHeads, config.NumKvHeads, config.HeadDim, config.AttentionDropout);
+        // Seeded initialisation draws in registration order, and o_proj has always been drawn first.
+        register_module(nameof(o_proj), o_proj);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
+    {
+        var qkv = qkv_proj.forward(x);
+        long qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        var q = RotaryEmbedding.Apply(SplitHeads(qkv.narrow(-1, 0, qWidth), heads, headDim), context);
+        var k = RotaryEmbedding.Apply(SplitHeads(qkv.narrow(-1, qWidth, kvWidth), kvHeads, headDim), context);
+        var v = SplitHeads(qkv.narrow(-1, qWidth + kvWidth, kvWidth), kvHeads, headDim);
+        return o_proj.forward(Attend(q, k, v, context, cache, layer, training ? dropout : 0));
     }
 }
 
-/// <summary>gate_up_proj holds gate rows then up rows: down_proj(up * act(gate)).</summary>
+/// <summary>gate_up_proj holds the gate rows, then the up rows: down_proj(up * act(gate)).</summary>
 sealed class Phi3Mlp : nn.Module<Tensor, Tensor>
 {
     readonly LinearLayer gate_up_proj, down_proj;
@@ -42,16 +48,91 @@ sealed class Phi3Mlp : nn.Module<Tensor, Tensor>
 
     public Phi3Mlp(ModelConfig config, ScalarType dtype) : base(nameof(Phi3Mlp))
     {
-        gate_up_proj = new LinearLayer(config.HiddenSize, 2L * config.IntermediateSize, false, dtype);
-        down_proj = new LinearLayer(config.IntermediateSize, config.HiddenSize, false, dtype);
+        gate_up_proj = new LinearLayer(config.HiddenSize, 2L * config.IntermediateSize, hasBias: false, dtype);
+        down_proj = new LinearLayer(config.IntermediateSize, config.HiddenSize, hasBias: false, dtype);
         act = Activations.Get(config.HiddenAct, config);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var gateUp = gate_up_proj.forward(x).chunk(2, -1);
-        return down_proj.forward(gateUp[1] * act(gateUp[0])).MoveToOuterDisposeScope();
+        return down_proj.forward(gateUp[1] * act(gateUp[0]));
     }
+}
+
+/// <summary>x + dropout(self_attn(input_layernorm(x))), then + dropout(mlp(post_attention_layernorm(x))).</summary>
+sealed class Phi3DecoderLayer : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
+{
+    readonly RmsNorm input_layernorm;
+    readonly Phi3Attention self_attn;
+    readonly RmsNorm post_attention_layernorm;
+    readonly Phi3Mlp mlp;
+    readonly double dropout;
+
+    public Phi3DecoderLayer(ModelConfig config, int layer, ScalarType dtype) : base(nameof(Phi3DecoderLayer))
+    {
+        input_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, dtype);
+        self_attn = new Phi3Attention(config, layer, dtype);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.NormEps, dtype);
+        mlp = new Phi3Mlp(config, dtype);
+        dropout = config.ResidualDropout;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        x = x + nn.functional.dropout(self_attn.forward(input_layernorm.forward(x), context, cache), dropout, training);
+        return (x + nn.functional.dropout(mlp.forward(post_attention_layernorm.forward(x)), dropout, training)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>embed_tokens, the decoder layers, the final norm; this pass's rotary tables are shared by every layer.</summary>
+sealed class Phi3Model : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
+{
+    internal readonly EmbeddingLayer embed_tokens;
+    readonly ModuleList<Phi3DecoderLayer> layers;
+    readonly RmsNorm norm;
+    readonly RotaryEmbedding rotary_emb;
+    readonly double dropout;
+
+    public Phi3Model(ModelConfig config, ScalarType dtype) : base(nameof(Phi3Model))
+    {
+        embed_tokens = new EmbeddingLayer(config.VocabSize, config.HiddenSize, dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => new Phi3DecoderLayer(config, i, dtype)).ToArray());
+        norm = new RmsNorm(config.HiddenSize, config.NormEps, dtype);
+        rotary_emb = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.RopeScaling, interleaved: false);
+        dropout = config.EmbeddingDropout;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input_ids, AttentionContext context, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        context = rotary_emb.WithTables(context, embed_tokens.Weight.dtype);
+        var x = nn.functional.dropout(embed_tokens.forward(input_ids), dropout, training);
+        foreach (var layer in layers)
+            x = layer.forward(x, context, cache);
+        return norm.forward(x).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Phi3ForCausalLM: the body under "model", an untied lm_head unless tie_word_embeddings says otherwise.</summary>
+public sealed class Phi3 : CausalLM
+{
+    readonly Phi3Model model;
+    readonly LinearLayer? lm_head;
+
+    public Phi3(ModelConfig config, ScalarType dtype) : base(nameof(Phi3), config, dtype, baseModelPrefix: "model")
+    {
+        model = new Phi3Model(config, dtype);
+        lm_head = UntiedHead(config, dtype);
+        RegisterComponents();
+    }
+
+    protected override Tensor Logits(Tensor input_ids, AttentionContext context, KvCache? cache) =>
+        Head(model.forward(input_ids, context, cache), lm_head, model.embed_tokens);
+
+    protected override Regex? LegacyBuffers => Llama.RotaryBuffers();
 }

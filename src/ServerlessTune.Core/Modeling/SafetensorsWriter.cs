@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Modeling;
 
@@ -30,8 +31,7 @@ internal static class SafetensorsWriter
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         var padded = (json.Length + 7) / 8 * 8;
 
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        AtomicFile.Write(path, stream =>
         {
             stream.Write(BitConverter.GetBytes((ulong)padded));
             stream.Write(json);
@@ -41,8 +41,7 @@ internal static class SafetensorsWriter
                 using var contiguous = tensor.detach().cpu().contiguous();
                 stream.Write(contiguous.bytes);
             }
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     public static string DTypeName(ScalarType dtype, string name) => dtype switch

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Registry;
@@ -15,7 +16,11 @@ public sealed class ModelRegistry(IArtifactStore store)
     public const string Staging = "staging";
     static readonly string[] Aliases = [Production, Staging];
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>
     /// The version name for a run: the run's start time (sortable) and a short hash of its id (unique).
@@ -49,7 +54,7 @@ public sealed class ModelRegistry(IArtifactStore store)
     public async Task<IReadOnlyList<ModelVersion>> ListAsync(string project, CancellationToken ct = default)
     {
         var versions = new List<ModelVersion>();
-        await foreach (var item in store.ListAsync($"registry/{ArtifactPath.ValidateName(project, "project")}/versions/", ct))
+        await foreach (var item in store.ListAsync(ArtifactLayout.Registry(project).Versions, ct))
             if (item.Path.EndsWith("/model.json", StringComparison.Ordinal))
                 versions.Add(await ReadAsync(item.Path, ct));
         return versions;
@@ -104,9 +109,7 @@ public sealed class ModelRegistry(IArtifactStore store)
         }
     }
 
-    static string ModelPath(string project, string version) =>
-        ArtifactPath.Combine("registry", ArtifactPath.ValidateName(project, "project"), "versions", ArtifactPath.ValidateName(version, "version"), "model.json");
+    static string ModelPath(string project, string version) => ArtifactLayout.Registry(project).Version(version);
 
-    static string AliasesPath(string project) =>
-        ArtifactPath.Combine("registry", ArtifactPath.ValidateName(project, "project"), "aliases.json");
+    static string AliasesPath(string project) => ArtifactLayout.Registry(project).Aliases;
 }

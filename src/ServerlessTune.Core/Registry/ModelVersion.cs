@@ -1,3 +1,5 @@
+using ServerlessTune.Core.Evaluation;
+
 namespace ServerlessTune.Core.Registry;
 
 /// <summary>
@@ -18,10 +20,6 @@ public sealed record ModelVersion
     public required string Adapter { get; init; }
     public required string DatasetVersion { get; init; }
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
-    public required GateRecord Gate { get; init; }
+    public required GateResult Gate { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }
 }
-
-/// <param name="Mode">auto, manual or advisory (see the pipeline configuration's gate section).</param>
-/// <param name="Reasons">Every failed rule with its numbers; empty when passed.</param>
-public sealed record GateRecord(bool Passed, string Mode, IReadOnlyList<string> Reasons);

@@ -37,14 +37,17 @@ public static class ArtifactStoreExtensions
         int count = 0;
         await foreach (var item in store.ListAsync(folderPrefix, ct))
         {
-            string target = Path.Combine(localDirectory, item.Path[folderPrefix.Length..]);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await using var source = await store.OpenReadAsync(item.Path, ct);
-            await using var file = File.Create(target);
-            await source.CopyToAsync(file, ct);
+            await store.DownloadFileAsync(item.Path, Path.Combine(localDirectory, item.Path[folderPrefix.Length..]), ct);
             count++;
         }
         return count;
+    }
+
+    /// <summary>Copies one artifact to a local file, written atomically (a crash never leaves a torn copy a later step trusts).</summary>
+    public static async Task DownloadFileAsync(this IArtifactStore store, string path, string localFile, CancellationToken ct = default)
+    {
+        await using var source = await store.OpenReadAsync(path, ct);
+        await AtomicFile.WriteAsync(localFile, (target, token) => source.CopyToAsync(target, token), ct);
     }
 
     /// <summary>

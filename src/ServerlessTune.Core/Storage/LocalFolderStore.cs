@@ -24,29 +24,8 @@ public sealed class LocalFolderStore : IArtifactStore
             bufferSize: 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
     }
 
-    public async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
-    {
-        string full = FullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        // The temporary name is unique per writer, so concurrent writers never share a half-written file;
-        // the rename is atomic on one file system, so readers see old or new content, never a mix.
-        string temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None,
-                             bufferSize: 1 << 16, FileOptions.Asynchronous))
-            {
-                await write(stream, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default) =>
+        AtomicFile.WriteAsync(FullPath(path), write, cancellationToken);
 
     public async IAsyncEnumerable<ArtifactInfo> ListAsync(string prefix,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -57,7 +36,7 @@ public sealed class LocalFolderStore : IArtifactStore
         string folder = slash < 0 ? _root : Path.Combine(_root, prefix[..slash]);
         if (!Directory.Exists(folder)) yield break;
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal))
+            .Where(f => !AtomicFile.IsTemporary(f))
             .Select(f => Path.GetRelativePath(_root, f).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(p => p.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(p => p, StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Tokenization;
 
@@ -168,16 +169,14 @@ public static class TokenizerFiles
     }
 
     // A crash mid-write must not leave a truncated tokenizer.json that a later step trusts.
-    private static void WriteAtomically(string path, Action<Utf8JsonWriter> write)
-    {
-        var temporary = path + ".tmp";
-        using (var stream = File.Create(temporary))
-        using (var writer = new Utf8JsonWriter(stream, WriterOptions))
+    private static void WriteAtomically(string path, Action<Utf8JsonWriter> write) =>
+        AtomicFile.Write(path, stream =>
         {
-            write(writer);
-            writer.Flush();
+            using (var writer = new Utf8JsonWriter(stream, WriterOptions))
+            {
+                write(writer);
+                writer.Flush();
+            }
             stream.WriteByte((byte)'\n');
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 }

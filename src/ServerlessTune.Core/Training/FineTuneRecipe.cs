@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -51,9 +53,6 @@ public sealed record TrainingProgress(int Step, int TotalSteps, double Epoch, do
 /// </summary>
 public static class FineTuneRecipe
 {
-    public const string AdapterFolder = "adapter";
-    public const string MergedFolder = "merged";
-    public const string SettingsFile = "training_settings.json";
     static readonly string[] TokenizerFileNames =
         ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json"];
 
@@ -62,7 +61,7 @@ public static class FineTuneRecipe
     {
         log ??= _ => { };
         var config = ModelConfig.Load(request.ModelDirectory);
-        var settings = TrainingSettings.Resolve(request.Options, config.ModelType);
+        var settings = ResolvedTrainingOptions.Resolve(request.Options, config.ModelType);
         string outDir = request.OutputDirectory;
         Directory.CreateDirectory(outDir);
         var checkpoints = new TrainingCheckpoints(outDir);
@@ -80,7 +79,7 @@ public static class FineTuneRecipe
         var data = TrainingData.Load(request.DataDirectory, template, tokenizer, maxLength);
         int padId = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0;
         if (settings.EarlyStoppingPatience > 0 && data.Validation.Count == 0)
-            throw new UserInputException($"--early-stopping-patience needs validation data; {Path.Combine(request.DataDirectory, TrainingData.ValidationFile)} is missing or empty");
+            throw new UserInputException($"--early-stopping-patience needs validation data; {Path.Combine(request.DataDirectory, PreparedPaths.ValidationFile)} is missing or empty");
 
         if (settings.Threads is { } threads) set_num_threads(threads);
         manual_seed(settings.Seed);
@@ -92,7 +91,7 @@ public static class FineTuneRecipe
         var optimizer = OptimizerFactory.Create(trainable, settings.LearningRate, settings.WeightDecay);
         long trainableCount = parameters.Sum(p => p.numel());
         long totalCount = model.parameters().DistinctBy(p => p.Handle).Sum(p => p.numel());
-        AtomicFile.Write(Path.Combine(outDir, SettingsFile), JsonSerializer.SerializeToUtf8Bytes(settings, TrainingOptions.Json));
+        AtomicFile.Write(Path.Combine(outDir, RunPaths.SettingsFile), JsonSerializer.SerializeToUtf8Bytes(settings, TrainingOptions.Json));
 
         var order = new DataOrder(data.Train.Count, settings.BatchSize, settings.Seed);
         int windowsPerEpoch = (order.BatchesPerEpoch + settings.GradAccum - 1) / settings.GradAccum;
@@ -212,7 +211,7 @@ public static class FineTuneRecipe
 
         FineTuneResult WriteLoraOutputs()
         {
-            string adapterDir = Path.Combine(outDir, AdapterFolder);
+            string adapterDir = Path.Combine(outDir, RunPaths.AdapterFolder);
             PeftAdapter.Save(model, new PeftAdapterConfig
             {
                 R = settings.LoraRank,
@@ -233,12 +232,12 @@ public static class FineTuneRecipe
 
         string WriteMerged()
         {
-            string mergedDir = Path.Combine(outDir, MergedFolder);
+            string mergedDir = Path.Combine(outDir, RunPaths.MergedFolder);
             Checkpoint.Save(model, mergedDir);
             foreach (var name in TokenizerFileNames)
             {
                 string source = Path.Combine(request.ModelDirectory, name);
-                if (File.Exists(source)) File.Copy(source, Path.Combine(mergedDir, name), overwrite: true);
+                if (File.Exists(source)) AtomicFile.Write(Path.Combine(mergedDir, name), File.ReadAllBytes(source));
             }
             return mergedDir;
         }
@@ -257,14 +256,14 @@ public static class FineTuneRecipe
     }
 
     /// <summary>What must match for a checkpoint to be resumed: settings (threads aside), model and data.</summary>
-    static string Fingerprint(TrainingSettings settings, FineTuneRequest request)
+    static string Fingerprint(ResolvedTrainingOptions settings, FineTuneRequest request)
     {
         var text = new StringBuilder(JsonSerializer.Serialize(settings with { Threads = null }, TrainingOptions.Json));
         foreach (var file in new[]
                  {
                      Path.Combine(request.ModelDirectory, "config.json"),
-                     Path.Combine(request.DataDirectory, TrainingData.TrainFile),
-                     Path.Combine(request.DataDirectory, TrainingData.ValidationFile),
+                     Path.Combine(request.DataDirectory, PreparedPaths.TrainFile),
+                     Path.Combine(request.DataDirectory, PreparedPaths.ValidationFile),
                  })
             text.Append('\n').Append(File.Exists(file) ? Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))) : "-");
         text.Append('\n').Append(request.ChatTemplate);

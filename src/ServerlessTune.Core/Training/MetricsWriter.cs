@@ -1,17 +1,20 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Training;
 
-/// <summary>One line of metrics.jsonl: a training step (loss, lr, grad norm, throughput) or a validation pass.</summary>
+/// <summary>
+/// One line of metrics.jsonl: a training step (loss, lr, grad norm, throughput) or a validation pass. The trainer
+/// writes every field it knows; <see cref="MetricsFile"/> reads lines of other kinds too, so all are optional.
+/// </summary>
 public sealed record MetricRecord
 {
-    public required string Kind { get; init; }
-    public required int Step { get; init; }
+    public string? Kind { get; init; }
+    public int? Step { get; init; }
     /// <summary>Steps the run will take in all (train records), so a watcher can show progress.</summary>
     public int? TotalSteps { get; init; }
-    public required double Epoch { get; init; }
+    public double? Epoch { get; init; }
     public double? Loss { get; init; }
     public double? LearningRate { get; init; }
     public double? GradNorm { get; init; }
@@ -29,6 +32,8 @@ public sealed record MetricRecord
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A diverged step's loss is NaN; it is written as "NaN", as MetricsFile reads it.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 }
 
@@ -39,34 +44,20 @@ public sealed record MetricRecord
 /// </summary>
 public sealed class MetricsWriter : IDisposable
 {
-    public const string FileName = "metrics.jsonl";
     readonly StreamWriter _writer;
 
     public MetricsWriter(string runDirectory, int? resumeFromStep)
     {
-        string path = Path.Combine(runDirectory, FileName);
+        string path = Path.Combine(runDirectory, RunPaths.MetricsFile);
         var kept = resumeFromStep is { } step && File.Exists(path)
-            ? File.ReadLines(path).Where(l => l.Length > 0 && StepOf(l) is { } s && s <= step).ToList()
+            ? MetricsFile.Read(path).Where(r => r.Step <= step).ToList()
             : [];
         _writer = new StreamWriter(path, append: false) { AutoFlush = true, NewLine = "\n" };
-        foreach (var line in kept) _writer.WriteLine(line);
+        foreach (var record in kept) Write(record);
     }
 
     public void Write(MetricRecord record) =>
         _writer.WriteLine(JsonSerializer.Serialize(record, MetricRecord.Json));
-
-    public static IReadOnlyList<MetricRecord> Read(string runDirectory) =>
-        File.ReadLines(Path.Combine(runDirectory, FileName))
-            .Where(l => l.Length > 0)
-            .Select(l => JsonSerializer.Deserialize<MetricRecord>(l, MetricRecord.Json)!)
-            .ToList();
-
-    /// <summary>A killed writer can leave a torn last line; it has no step and is dropped.</summary>
-    static int? StepOf(string line)
-    {
-        try { return JsonNode.Parse(line)?["step"]?.GetValue<int>(); }
-        catch (JsonException) { return null; }
-    }
 
     public void Dispose() => _writer.Dispose();
 }

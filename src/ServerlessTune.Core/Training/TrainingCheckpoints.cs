@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessTune.Core.Storage;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -7,9 +8,9 @@ namespace ServerlessTune.Core.Training;
 
 /// <summary>
 /// checkpoints/step-{n}/: the trainable tensors (adapter or full weights, state-dict names), the optimizer
-/// state and <see cref="TrainerState"/>. A checkpoint is built in a hidden temporary folder and renamed into
-/// place, so a folder named step-{n} is always complete; a kill mid-write leaves only a temporary folder,
-/// which resume ignores and the next save removes. The last <see cref="Keep"/> checkpoints are kept.
+/// state and <see cref="TrainerState"/>. A checkpoint is written with <see cref="AtomicFile.WriteFolder"/>, so a
+/// folder named step-{n} is always complete; a kill mid-write leaves only a hidden temporary folder, which
+/// resume ignores and the next save removes. The last <see cref="Keep"/> checkpoints are kept.
 /// </summary>
 public sealed class TrainingCheckpoints(string runDirectory)
 {
@@ -17,25 +18,25 @@ public sealed class TrainingCheckpoints(string runDirectory)
     const string WeightsFile = "trainable.safetensors";
     const string OptimizerFile = "optimizer.bin";
     public const string StateFile = "trainer_state.json";
-    const string Prefix = "step-";
 
-    public string Directory { get; } = Path.Combine(runDirectory, "checkpoints");
+    public string Directory { get; } = Path.Combine(runDirectory, RunPaths.CheckpointsFolder);
     public string BestDirectory => Path.Combine(Directory, "best");
 
     public string Save(TrainerState state, IReadOnlyList<(string Name, Parameter Parameter)> trainable, OptimizerHelper optimizer)
     {
-        string final = Path.Combine(Directory, Prefix + state.Step);
-        string temp = CreateTemp();
-        SaveWeights(Path.Combine(temp, WeightsFile), trainable);
-        using (var file = File.Create(Path.Combine(temp, OptimizerFile)))
-        using (var writer = new BinaryWriter(file))
+        string final = Path.Combine(Directory, RunPaths.CheckpointPrefix + state.Step);
+        AtomicFile.WriteFolder(final, temp =>
         {
-            optimizer.save_state_dict(writer);
-            writer.Flush();
-            file.Flush(flushToDisk: true);
-        }
-        WriteDurably(Path.Combine(temp, StateFile), JsonSerializer.SerializeToUtf8Bytes(state, TrainerState.Json));
-        Commit(temp, final);
+            SaveWeights(Path.Combine(temp, WeightsFile), trainable);
+            using (var file = File.Create(Path.Combine(temp, OptimizerFile)))
+            using (var writer = new BinaryWriter(file))
+            {
+                optimizer.save_state_dict(writer);
+                writer.Flush();
+                file.Flush(flushToDisk: true);
+            }
+            WriteDurably(Path.Combine(temp, StateFile), JsonSerializer.SerializeToUtf8Bytes(state, TrainerState.Json));
+        });
         Prune();
         return final;
     }
@@ -43,9 +44,7 @@ public sealed class TrainingCheckpoints(string runDirectory)
     /// <summary>The weights of the best validation so far (early stopping restores them at the end).</summary>
     public void SaveBest(IReadOnlyList<(string Name, Parameter Parameter)> trainable)
     {
-        string temp = CreateTemp();
-        SaveWeights(Path.Combine(temp, WeightsFile), trainable);
-        Commit(temp, BestDirectory);
+        AtomicFile.WriteFolder(BestDirectory, temp => SaveWeights(Path.Combine(temp, WeightsFile), trainable));
     }
 
     public bool HasBest => File.Exists(Path.Combine(BestDirectory, WeightsFile));
@@ -58,8 +57,8 @@ public sealed class TrainingCheckpoints(string runDirectory)
 
     IEnumerable<string> NewestFirst() =>
         !System.IO.Directory.Exists(Directory) ? []
-        : System.IO.Directory.EnumerateDirectories(Directory, Prefix + "*")
-            .Select(d => (Dir: d, Step: int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int s) ? s : -1))
+        : System.IO.Directory.EnumerateDirectories(Directory, RunPaths.CheckpointPrefix + "*")
+            .Select(d => (Dir: d, Step: int.TryParse(Path.GetFileName(d)[RunPaths.CheckpointPrefix.Length..], out int s) ? s : -1))
             .Where(c => c.Step >= 0)
             .OrderByDescending(c => c.Step)
             .Select(c => c.Dir);
@@ -116,33 +115,10 @@ public sealed class TrainingCheckpoints(string runDirectory)
         }
     }
 
-    string CreateTemp()
-    {
-        string temp = Path.Combine(Directory, $".tmp-{Guid.NewGuid():N}");
-        System.IO.Directory.CreateDirectory(temp);
-        return temp;
-    }
-
-    void Commit(string temp, string final)
-    {
-        // A folder rename cannot replace a non-empty folder, so an old copy (same step rewritten after a
-        // resume, or the previous best) is first moved aside; step-{n} is never half-written.
-        if (System.IO.Directory.Exists(final))
-        {
-            string aside = Path.Combine(Directory, $".old-{Guid.NewGuid():N}");
-            System.IO.Directory.Move(final, aside);
-            System.IO.Directory.Move(temp, final);
-            System.IO.Directory.Delete(aside, recursive: true);
-        }
-        else
-        {
-            System.IO.Directory.Move(temp, final);
-        }
-    }
-
     void Prune()
     {
         foreach (var dir in NewestFirst().Skip(Keep).ToList()) System.IO.Directory.Delete(dir, recursive: true);
+        // What a killed save left: hidden temporary (or moved-aside) folders.
         foreach (var leftover in System.IO.Directory.EnumerateDirectories(Directory, ".*"))
             System.IO.Directory.Delete(leftover, recursive: true);
     }

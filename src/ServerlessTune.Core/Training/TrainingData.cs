@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tokenization;
 
 namespace ServerlessTune.Core.Training;
@@ -9,17 +10,14 @@ namespace ServerlessTune.Core.Training;
 /// </summary>
 public sealed record TrainingData(IReadOnlyList<TrainingExample> Train, IReadOnlyList<TrainingExample> Validation)
 {
-    public const string TrainFile = "train.jsonl";
-    public const string ValidationFile = "validation.jsonl";
-
     public static TrainingData Load(string preparedDirectory, IChatTemplate template, ITextTokenizer tokenizer, int maxLength)
     {
-        string trainPath = Path.Combine(preparedDirectory, TrainFile);
+        string trainPath = Path.Combine(preparedDirectory, PreparedPaths.TrainFile);
         var train = Encode(PreparedChatFile.Read(trainPath), template, tokenizer, maxLength);
         if (train.Count == 0) throw new UserInputException($"{trainPath}: no conversations to train on");
         if (train.All(e => e.TargetCount == 0))
             throw new UserInputException($"{trainPath}: no assistant message has weight 1, so there is nothing to learn");
-        string validationPath = Path.Combine(preparedDirectory, ValidationFile);
+        string validationPath = Path.Combine(preparedDirectory, PreparedPaths.ValidationFile);
         var validation = File.Exists(validationPath) ? Encode(PreparedChatFile.Read(validationPath), template, tokenizer, maxLength) : [];
         return new TrainingData(train, validation);
     }

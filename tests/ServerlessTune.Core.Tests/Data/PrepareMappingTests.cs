@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Data.Mapping;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.PipelineConfig;
 
 namespace ServerlessTune.Core.Tests.Data;
 
@@ -94,7 +94,7 @@ public sealed class PrepareMappingTests : IDisposable
     {
         string table = _h.AddText("kb.tsv", "Frage\tThema\tAntwort\nWie lade ich den Akku?\tAkku\tMit dem USB-C-Kabel.\n");
         string chat = _h.AddText("calls.jsonl", "{\"messages\":[{\"role\":\"caller\",\"content\":\"My code stopped working.\"},{\"role\":\"rep\",\"content\":\"I reset it.\"}]}\n");
-        var config = PipelineConfigParser.Parse("""
+        var config = PipelineOptionsParser.Parse("""
             { "prepare": { "validation_fraction": 0, "columns": { "user": "Frage", "assistant": "antwort" }, "roles": { "caller": "user", "Rep": "assistant" } } }
             """);
 
@@ -105,9 +105,9 @@ public sealed class PrepareMappingTests : IDisposable
         Assert.Equal(new[] { ("user", "My code stopped working."), ("assistant", "I reset it.") }, Messages(outcome.Train[1]));
         Assert.Equal("user", outcome.Stats.Files[1].Mapping!.Roles!["caller"]);
 
-        var typo = Assert.Throws<UserInputException>(() => PipelineConfigParser.Parse("""{ "prepare": { "columns": { "usr": "Frage" } } }"""));
+        var typo = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse("""{ "prepare": { "columns": { "usr": "Frage" } } }"""));
         Assert.Contains("prepare.columns.usr", typo.Message);
-        var role = Assert.Throws<UserInputException>(() => PipelineConfigParser.Parse("""{ "prepare": { "roles": { "rep": "tool" } } }"""));
+        var role = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse("""{ "prepare": { "roles": { "rep": "tool" } } }"""));
         Assert.Contains("roles: 'rep=tool'", role.Message);
     }
 

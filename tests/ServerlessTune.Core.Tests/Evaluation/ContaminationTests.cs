@@ -11,7 +11,7 @@ public class ContaminationTests
         messages = new[] { new { role = "user", content = question }, new { role = "assistant", content = answer } },
     });
 
-    static string Train(TempFiles files) => files.Write("train.jsonl", string.Join("\n",
+    static string Train(TempDir files) => files.Write("train.jsonl", string.Join("\n",
         Line("How do I restart my Harbor Fiber router?", "Unplug it for 30 seconds."),
         Line("What does a blinking orange light on the router mean?", "No fiber signal."),
         Line("Is there a cancellation fee?", "None after 12 months."),
@@ -26,7 +26,7 @@ public class ContaminationTests
     [Fact]
     public void Questions_found_in_training_user_turns_are_contaminated_and_paraphrases_are_clean()
     {
-        using var files = new TempFiles();
+        using var files = new TempDir();
         var dialogues = DialogueScript.Parse(new StringReader(string.Join("\n",
             """{"id": "seen", "turns": ["Hello", "Is there a cancellation fee?"]}""",
             """{"id": "unseen", "turns": ["My bill doubled this month, why?"]}""")), "dialogues.jsonl");
@@ -42,7 +42,7 @@ public class ContaminationTests
     [Fact]
     public void The_report_scores_clean_and_contaminated_cases_apart_and_the_gate_can_hold_the_clean_ones()
     {
-        using var files = new TempFiles();
+        using var files = new TempDir();
         var suite = Suite();
         var contamination = ContaminationCheck.Measure(Train(files), suite, null, 0.8);
         // The candidate recites the training answers and knows nothing else: perfect on contaminated cases, zero on clean ones.
@@ -54,7 +54,7 @@ public class ContaminationTests
                 ["verbatim"] = "Unplug it for 30 seconds.", ["recased"] = "No fiber signal.", ["paraphrase"] = "Unplug it for 30 seconds.", ["new"] = "Unplug it.",
             }),
         };
-        var gate = QualityGateConfig.Parse(JsonDocument.Parse("""
+        var gate = GateOptions.Parse(JsonDocument.Parse("""
             {"rules": [
               {"metric": "f1", "op": ">=", "relative_to": "base"},
               {"metric": "f1", "subset": "clean", "op": ">=", "value": 0.5}
@@ -88,15 +88,15 @@ public class ContaminationTests
     [Fact]
     public void A_rule_on_a_subset_fails_when_contamination_was_not_measured_and_subsets_only_take_suite_metrics()
     {
-        var gate = QualityGateConfig.Parse(JsonDocument.Parse("""{"rules": [{"metric": "f1", "subset": "clean", "op": ">=", "value": 0.1}]}""").RootElement, "gate.json");
+        var gate = GateOptions.Parse(JsonDocument.Parse("""{"rules": [{"metric": "f1", "subset": "clean", "op": ">=", "value": 0.1}]}""").RootElement, "gate.json");
         var result = QualityGate.Evaluate(gate, [new ModelReport("candidate", "run", new Dictionary<string, MetricValue> { ["f1"] = new(0.9, 4) })]);
         Assert.Equal(RuleStatus.Failed, result.Rules[0].Status);
         Assert.Contains("contamination was not measured", result.Rules[0].Message);
 
-        var error = Assert.Throws<UserInputException>(() => QualityGateConfig.Parse(
+        var error = Assert.Throws<UserInputException>(() => GateOptions.Parse(
             JsonDocument.Parse("""{"rules": [{"metric": "perplexity", "subset": "clean", "op": "<=", "value": 9}]}""").RootElement, "gate.json"));
         Assert.Equal("gate.json: rules[0]: subset: applies to suite metrics, not to perplexity (measured over the validation split)", error.Message);
-        var unknown = Assert.Throws<UserInputException>(() => QualityGateConfig.Parse(
+        var unknown = Assert.Throws<UserInputException>(() => GateOptions.Parse(
             JsonDocument.Parse("""{"rules": [{"metric": "f1", "subset": "dirty", "op": ">=", "value": 0}]}""").RootElement, "gate.json"));
         Assert.Contains("'dirty' is not one of clean, contaminated", unknown.Message);
     }

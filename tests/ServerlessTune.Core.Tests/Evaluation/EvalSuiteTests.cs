@@ -5,7 +5,7 @@ namespace ServerlessTune.Core.Tests.Evaluation;
 
 public class EvalSuiteTests : IDisposable
 {
-    readonly TempFiles _files = new();
+    readonly TempDir _files = new();
 
     public void Dispose() => _files.Dispose();
 
@@ -73,7 +73,7 @@ public class EvalSuiteTests : IDisposable
     {
         var path = _files.Write("suite.json", content);
         var error = Assert.Throws<UserInputException>(() => EvalSuite.Load(path));
-        Assert.StartsWith(Path.Combine(_files.Folder, expected), error.Message);
+        Assert.StartsWith(Path.Combine(_files.Path, expected), error.Message);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class EvalSuiteTests : IDisposable
     [Fact]
     public void A_bom_and_crlf_line_ends_do_not_shift_line_numbers()
     {
-        var path = Path.Combine(_files.Folder, "suite.json");
+        var path = Path.Combine(_files.Path, "suite.json");
         File.WriteAllText(path, "\uFEFF[\r\n {\"id\":\"a\",\"question\":\"q\",\"references\":[\"r\"]},\r\n {\"id\":\"b\",\"question\":\"q\"}\r\n]\r\n");
         var error = Assert.Throws<UserInputException>(() => EvalSuite.Load(path));
         Assert.StartsWith($"{path}:3: the case has neither references nor checks", error.Message);

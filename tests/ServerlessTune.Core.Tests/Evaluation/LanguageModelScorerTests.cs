@@ -94,9 +94,9 @@ public class LanguageModelScorerTests
         Assert.Equal(padded, LanguageModelScorer.Score(model, conversations, batchSize: 5, padTokenId: 7));
     }
 
-    static (IChatTemplate Template, ITextTokenizer Tokenizer) CharChatTemplate(TempFiles files)
+    static (IChatTemplate Template, ITextTokenizer Tokenizer) CharChatTemplate(TempDir files)
     {
-        var folder = Path.Combine(files.Folder, "tokenizer");
+        var folder = Path.Combine(files.Path, "tokenizer");
         CharTokenizerFolder.Write(folder);
         return (ChatTemplates.For(folder, null), TokenizerLoader.Load(folder));
     }
@@ -104,7 +104,7 @@ public class LanguageModelScorerTests
     [Fact]
     public void A_validation_conversation_longer_than_the_context_is_an_error_naming_its_line()
     {
-        using var files = new TempFiles();
+        using var files = new TempDir();
         var path = files.Write("validation.jsonl", LumoSupportData.Line("Hi", "Hello") + "\n" + LumoSupportData.Line("Tell me all.", new string('x', 300)) + "\n");
         var (template, tokenizer) = CharChatTemplate(files);
         var ex = Assert.Throws<UserInputException>(() => ValidationConversations.Load(path, template, tokenizer, contextLength: 64));
@@ -114,7 +114,7 @@ public class LanguageModelScorerTests
     [Fact]
     public void Validation_without_assistant_tokens_is_an_error()
     {
-        using var files = new TempFiles();
+        using var files = new TempDir();
         var path = files.Write("validation.jsonl",
             """{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello","weight":0}]}""" + "\n");
         var (template, tokenizer) = CharChatTemplate(files);

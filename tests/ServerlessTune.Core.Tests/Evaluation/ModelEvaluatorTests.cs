@@ -2,7 +2,7 @@ using System.Text.Json;
 using ServerlessTune.Core.Chat;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Generation;
-using ServerlessTune.Core.Pipeline;
+using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tests.Training;
 using ServerlessTune.Core.Training;
@@ -23,9 +23,9 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
 
     EvaluatedModel Base => new("base", lumo.BaseDirectory);
 
-    EvaluatedModel Trained => new(QualityGateConfig.DefaultModel, lumo.CandidateDirectory);
+    EvaluatedModel Trained => new(GateOptions.DefaultModel, lumo.CandidateDirectory);
 
-    EvaluatedModel WithAdapter(string adapter) => new(QualityGateConfig.DefaultModel, lumo.BaseDirectory, adapter);
+    EvaluatedModel WithAdapter(string adapter) => new(GateOptions.DefaultModel, lumo.BaseDirectory, adapter);
 
     async Task<EvaluationReport> EvaluateAsync(EvaluatedModel candidate)
     {
@@ -33,8 +33,8 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
         var outputs = new List<FamilyOutput>();
         foreach (var model in new[] { Base, candidate })
             outputs.AddRange(await evaluator.RunAllAsync(model));
-        return evaluator.Report("run-1", outputs, QualityGateConfig.DefaultModel, new EvaluationOptions { Seed = 4, Resamples = 200 },
-            QualityGateConfig.Load(lumo.GateFile), TrainingCurve.Load(lumo.MetricsFile));
+        return Plan().Report("run-1", outputs, GateOptions.DefaultModel, new EvaluationOptions { Seed = 4, Resamples = 200 },
+            GateOptions.Load(lumo.GateFile), TrainingCurve.Load(lumo.MetricsFile));
     }
 
     static double Metric(EvaluationReport report, string model, string metric) => report.Models.Single(m => m.Name == model).Metrics[metric].Value;
@@ -89,20 +89,18 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task Fan_out_per_family_through_json_equals_one_call_per_model()
+    public async Task One_family_at_a_time_through_the_output_files_equals_all_families_at_once()
     {
         var evaluator = new ModelEvaluator(Plan());
         var whole = await evaluator.RunAllAsync(WithAdapter(lumo.AdapterDirectory));
 
-        // What an orchestrator hands each activity: the plan, serialised.
-        var activity = new ModelEvaluator(JsonSerializer.Deserialize<EvaluationPlan>(JsonSerializer.Serialize(Plan()))!);
-        var outputs = new List<FamilyOutput>();
-        foreach (var family in EvalSettings.AllFamilies)
-        {
-            var output = await activity.RunAsync(WithAdapter(lumo.AdapterDirectory), family);
-            // What a Durable activity does with its result: serialise it, and the orchestrator reads it back.
-            outputs.Add(JsonSerializer.Deserialize<FamilyOutput>(JsonSerializer.Serialize(output))!);
-        }
+        // What the evaluation job writes per family (runs/{id}/eval/{family}.json) and the Gate step reads back.
+        using var dir = new TempDir();
+        var store = new LocalFolderStore(dir.Path);
+        foreach (var family in EvalOptions.AllFamilies)
+            await EvaluationOutputs.WriteAsync(store, "run-1",
+                new FamilyResult(family, await evaluator.RunAllAsync(WithAdapter(lumo.AdapterDirectory), [family])));
+        var outputs = await EvaluationOutputs.ReadAsync(store, "run-1", EvalOptions.AllFamilies);
 
         var merged = Assert.Single(FamilyOutput.Merge(outputs));
         var expected = Assert.Single(FamilyOutput.Merge(whole));
@@ -117,8 +115,8 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
     [Fact]
     public async Task Assistant_nll_is_the_trainers_validation_loss_of_the_same_weights()
     {
-        var output = await new ModelEvaluator(Plan()).RunAsync(Trained, EvalSettings.LanguageModel);
-        var last = MetricsWriter.Read(Path.GetDirectoryName(lumo.MetricsFile)!).Last(r => r.Kind == MetricRecord.EvalKind);
+        var output = Assert.Single(await new ModelEvaluator(Plan()).RunAllAsync(Trained, [EvalOptions.LanguageModel]));
+        var last = MetricsFile.Read(lumo.MetricsFile).Last(r => r.Kind == MetricRecord.EvalKind);
         var nll = output.LanguageModel!.AssistantNllSum / output.LanguageModel.AssistantTokens;
         Assert.Equal(last.ValLoss!.Value, nll, 1e-4);
     }
@@ -178,9 +176,9 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
         Assert.Equal($"{Path.Combine(lumo.Root, "nope.json")}: file not found", ex.Message);
         Assert.Throws<UserInputException>(() => (Plan() with { BatchSize = 0 }).Validate());
         var evaluator = new ModelEvaluator(Plan() with { DialoguesFile = null });
-        var noScripts = await Assert.ThrowsAsync<UserInputException>(() => evaluator.RunAsync(Base, EvalSettings.Dialogues));
+        var noScripts = await Assert.ThrowsAsync<UserInputException>(() => evaluator.RunAllAsync(Base, [EvalOptions.Dialogues]));
         Assert.Equal("the dialogues family needs a dialogue file", noScripts.Message);
-        var unknown = await Assert.ThrowsAsync<UserInputException>(() => evaluator.RunAsync(Base, "bleu"));
+        var unknown = await Assert.ThrowsAsync<UserInputException>(() => evaluator.RunAllAsync(Base, ["bleu"]));
         Assert.Equal("unknown evaluation family 'bleu' (known: language_model, qa, dialogues)", unknown.Message);
     }
 }

@@ -4,7 +4,7 @@ namespace ServerlessTune.Core.Tests.Evaluation;
 
 public class PredictionScorerTests : IDisposable
 {
-    readonly TempFiles _files = new();
+    readonly TempDir _files = new();
 
     public void Dispose() => _files.Dispose();
 
@@ -78,7 +78,7 @@ public class PredictionScorerTests : IDisposable
     public void Missing_file_is_a_user_error()
     {
         var r = _files.Write("r.jsonl", "");
-        var error = Assert.Throws<UserInputException>(() => PredictionScorer.Score(Path.Combine(_files.Folder, "nope.jsonl"), r));
+        var error = Assert.Throws<UserInputException>(() => PredictionScorer.Score(Path.Combine(_files.Path, "nope.jsonl"), r));
         Assert.Contains("nope.jsonl: cannot read", error.Message);
     }
 }

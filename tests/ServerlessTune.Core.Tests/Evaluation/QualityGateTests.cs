@@ -13,7 +13,7 @@ public class QualityGateTests
         ]}
         """;
 
-    static QualityGateConfig Parse(string json) => QualityGateConfig.Parse(JsonDocument.Parse(json).RootElement, "gate.json");
+    static GateOptions Parse(string json) => GateOptions.Parse(JsonDocument.Parse(json).RootElement, "gate.json");
 
     static ModelReport Model(string name, params (string Metric, double Value)[] metrics) =>
         new(name, name, metrics.ToDictionary(m => m.Metric, m => new MetricValue(m.Value, 10)));
@@ -115,10 +115,10 @@ public class QualityGateTests
     [Fact]
     public void Gate_files_report_bad_json_with_its_line_and_missing_files_by_name()
     {
-        using var files = new TempFiles();
+        using var files = new TempDir();
         var path = files.Write("gate.json", "{\n  \"rules\": [\n    {\"metric\": \"f1\" \"op\": \">=\"}\n  ]\n}");
-        Assert.Equal($"{path}:3: invalid JSON", Assert.Throws<UserInputException>(() => QualityGateConfig.Load(path)).Message);
-        var missing = Path.Combine(files.Folder, "none.json");
-        Assert.StartsWith($"{missing}: cannot read", Assert.Throws<UserInputException>(() => QualityGateConfig.Load(missing)).Message);
+        Assert.Equal($"{path}:3: invalid JSON", Assert.Throws<UserInputException>(() => GateOptions.Load(path)).Message);
+        var missing = Path.Combine(files.Path, "none.json");
+        Assert.StartsWith($"{missing}: cannot read", Assert.Throws<UserInputException>(() => GateOptions.Load(missing)).Message);
     }
 }

@@ -5,7 +5,7 @@ namespace ServerlessTune.Core.Tests.Evaluation;
 
 public class ReportTests : IDisposable
 {
-    readonly TempFiles _files = new();
+    readonly TempDir _files = new();
 
     public void Dispose() => _files.Dispose();
 
@@ -77,10 +77,10 @@ public class ReportTests : IDisposable
     public async Task Writes_the_three_files_to_a_store_and_to_a_folder_alike()
     {
         var report = SampleEvaluation.Report();
-        var store = new LocalFolderStore(Path.Combine(_files.Folder, "store"));
+        var store = new LocalFolderStore(Path.Combine(_files.Path, "store"));
         await ReportWriter.WriteAsync(report, store);
-        var folder = Path.Combine(_files.Folder, "out");
-        await ReportWriter.WriteToDirectoryAsync(report, folder);
+        var folder = Path.Combine(_files.Path, "out");
+        ReportWriter.WriteToDirectory(report, folder);
 
         foreach (var name in new[] { "report.json", "report.md", "report.html" })
         {

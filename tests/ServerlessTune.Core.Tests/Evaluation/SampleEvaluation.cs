@@ -42,7 +42,7 @@ public static class SampleEvaluation
     public static TrainingCurve Training() =>
         new("runs/r1/metrics.jsonl", [new(0, 4, null), new(10, 3, 3.5), new(20, 2.5, 3.1)], 0);
 
-    public static QualityGateConfig Gate() => new(GateMode.Enforce,
+    public static GateOptions Gate() => new(GateMode.Enforce,
     [
         new GateRule(MetricCatalog.Perplexity, "candidate", "<=", null, "base", 0.9, 0),
         new GateRule(MetricCatalog.ExactMatch, "candidate", ">=", null, "production", 1, -0.01),

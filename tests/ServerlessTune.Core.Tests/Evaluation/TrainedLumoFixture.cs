@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Training;
 using ServerlessTune.Core.Tests.Training;
 using TorchSharp.PyBridge;
@@ -68,7 +70,7 @@ public sealed class TrainedLumoFixture : IDisposable
     public string BaseDirectory => run.ModelDirectory;
     public string DataDirectory => Path.Combine(Root, "lumo-data");
     public string ValidationFile => Path.Combine(DataDirectory, "validation.jsonl");
-    public string MetricsFile => Path.Combine(Root, "full", MetricsWriter.FileName);
+    public string MetricsFile => Path.Combine(Root, "full", RunPaths.MetricsFile);
     /// <summary>The fully fine-tuned domain model (merged Hugging Face folder).</summary>
     public string CandidateDirectory { get; }
     public string AdapterDirectory { get; }

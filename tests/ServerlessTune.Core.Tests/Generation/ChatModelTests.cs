@@ -1,7 +1,7 @@
 using ServerlessTune.Core.Chat;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Modeling;
-using ServerlessTune.Core.Training;
+using ServerlessTune.Core.Modeling.Peft;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Tests.Generation;

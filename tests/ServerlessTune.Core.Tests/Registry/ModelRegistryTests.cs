@@ -1,4 +1,5 @@
 using ServerlessTune.Core;
+using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 
@@ -27,7 +28,7 @@ public sealed class ModelRegistryTests : IDisposable
         Adapter = $"runs/{runId}/adapter",
         DatasetVersion = "sha256:ab12",
         Metrics = new Dictionary<string, double> { ["perplexity"] = 3.5, ["exact_match"] = 0.4 },
-        Gate = new GateRecord(true, "auto", []),
+        Gate = new GateResult(GateMode.Enforce, true, []),
         CreatedUtc = started,
     };
 

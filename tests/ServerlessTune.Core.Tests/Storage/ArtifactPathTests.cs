@@ -3,7 +3,7 @@ using ServerlessTune.Core.Storage;
 namespace ServerlessTune.Core.Tests.Storage;
 
 // The stores' behaviour (atomic writes, listing, traversal refused) is one contract run against the local
-// folder store and Azurite: tests/ServerlessTune.Pipeline.Tests/Storage/ArtifactStoreContract.cs.
+// folder store and Azurite: tests/ServerlessTune.Workflow.Tests/Storage/ArtifactStoreContract.cs.
 public sealed class ArtifactPathTests
 {
     [Theory]

@@ -1,4 +1,6 @@
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling.Peft;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Core.Training;
 using TorchSharp;
@@ -40,7 +42,7 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
         var template = ChatTemplates.For(result.MergedDirectory!, null);
         var answers = LumoSupportData.Facts.Select(f => (f.Answer, Got: GreedyDecoder.Answer(model, template, tokenizer, LumoSupportData.System, f.Question))).ToList();
         int correct = answers.Count(a => a.Answer == a.Got);
-        var evals = MetricsWriter.Read(Path.GetDirectoryName(result.MergedDirectory)!).Where(r => r.Kind == MetricRecord.EvalKind).ToList();
+        var evals = MetricsFile.Read(Path.Combine(Path.GetDirectoryName(result.MergedDirectory)!, RunPaths.MetricsFile)).Where(r => r.Kind == MetricRecord.EvalKind).ToList();
         // Validation asks with a greeting the training data never had: a 2-layer model generalises to it for a
         // while, then memorises the exact prompts, so the best validation is checked, not the last.
         double best = evals.Min(e => e.ValLoss!.Value);
@@ -108,9 +110,9 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
         FineTuneRecipe.Run(Request(Short(10), outDir));
         // What a kill after step 9 leaves: checkpoints up to step 8, metrics up to 9, no final outputs.
         Directory.Delete(Path.Combine(outDir, "checkpoints", "step-10"), recursive: true);
-        Directory.Delete(Path.Combine(outDir, FineTuneRecipe.AdapterFolder), recursive: true);
-        var lines = File.ReadAllLines(Path.Combine(outDir, MetricsWriter.FileName));
-        File.WriteAllLines(Path.Combine(outDir, MetricsWriter.FileName), lines.Where(l => !l.Contains("\"step\":10,")));
+        Directory.Delete(Path.Combine(outDir, RunPaths.AdapterFolder), recursive: true);
+        var lines = File.ReadAllLines(Path.Combine(outDir, RunPaths.MetricsFile));
+        File.WriteAllLines(Path.Combine(outDir, RunPaths.MetricsFile), lines.Where(l => !l.Contains("\"step\":10,")));
 
         var resumed = FineTuneRecipe.Run(Request(Short(10), outDir) with { Resume = true });
         AssertSameRun(uninterrupted, resumed);
@@ -185,13 +187,13 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
         string outDir = fixture.NewRunDirectory();
         var ex = Assert.Throws<UserInputException>(() => FineTuneRecipe.Run(Request(options, outDir, data.Path)));
         Assert.Matches(message, ex.Message);
-        Assert.False(File.Exists(Path.Combine(outDir, MetricsWriter.FileName)), "nothing may be trained before the check");
+        Assert.False(File.Exists(Path.Combine(outDir, RunPaths.MetricsFile)), "nothing may be trained before the check");
     }
 
     static long[] TokensOf(string text) => text.Select(c => (long)c).ToArray();
 
     static double? FirstValLoss(FineTuneResult result) =>
-        MetricsWriter.Read(Path.GetDirectoryName(result.AdapterDirectory)!).First(r => r.Kind == MetricRecord.EvalKind).ValLoss;
+        MetricsFile.Read(Path.Combine(Path.GetDirectoryName(result.AdapterDirectory)!, RunPaths.MetricsFile)).First(r => r.Kind == MetricRecord.EvalKind).ValLoss;
 
     static byte[] AdapterBytes(FineTuneResult result) => File.ReadAllBytes(Path.Combine(result.AdapterDirectory!, PeftAdapter.WeightsFile));
 
@@ -200,7 +202,7 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
     {
         Assert.Equal(AdapterBytes(expected), AdapterBytes(actual));
         static IEnumerable<MetricRecord> Deterministic(FineTuneResult r) =>
-            MetricsWriter.Read(Path.GetDirectoryName(r.AdapterDirectory)!).Select(m => m with { TokensPerSecond = null, ElapsedSeconds = null });
+            MetricsFile.Read(Path.Combine(Path.GetDirectoryName(r.AdapterDirectory)!, RunPaths.MetricsFile)).Select(m => m with { TokensPerSecond = null, ElapsedSeconds = null });
         var a = Deterministic(expected).ToList();
         Assert.Equal(a, Deterministic(actual).ToList());
         Assert.Contains(a, m => m.Kind == MetricRecord.EvalKind && m.Step > 0);

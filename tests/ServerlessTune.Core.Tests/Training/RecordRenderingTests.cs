@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Core.Training;
 
@@ -10,7 +11,7 @@ public class RecordRenderingTests
     {
         using var dir = new TempDir();
         CharTokenizerFolder.Write(dir.Path);
-        File.WriteAllText(dir.File(TrainingData.TrainFile),
+        File.WriteAllText(dir.File(PreparedPaths.TrainFile),
             """
             {"messages":[{"role":"assistant","content":"Routers stay ours."}],"kind":"passage"}
             {"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}

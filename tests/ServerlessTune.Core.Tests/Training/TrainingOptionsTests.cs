@@ -44,13 +44,13 @@ public class TrainingOptionsTests
     [Fact]
     public void Defaults_depend_on_method_and_architecture()
     {
-        var lora = TrainingSettings.Resolve(new TrainingOptions(), "gpt2");
+        var lora = ResolvedTrainingOptions.Resolve(new TrainingOptions(), "gpt2");
         Assert.Equal(["c_attn"], lora.LoraTargets);
         Assert.Equal(2e-4, lora.LearningRate);
         Assert.Equal(32, lora.LoraAlpha);
-        var full = TrainingSettings.Resolve(new TrainingOptions { Method = FineTuneMethod.Full }, "llama");
+        var full = ResolvedTrainingOptions.Resolve(new TrainingOptions { Method = FineTuneMethod.Full }, "llama");
         Assert.Equal(2e-5, full.LearningRate);
-        Assert.Equal(["q_proj", "v_proj"], TrainingSettings.Resolve(new TrainingOptions(), "llama").LoraTargets);
+        Assert.Equal(["q_proj", "v_proj"], ResolvedTrainingOptions.Resolve(new TrainingOptions(), "llama").LoraTargets);
     }
 
     [Theory]
@@ -61,14 +61,14 @@ public class TrainingOptionsTests
     [InlineData("{\"warmup_steps\":-1}", "--warmup-steps -1: must not be negative")]
     public void Out_of_range_values_fail_with_the_flag_name(string json, string message)
     {
-        var ex = Assert.Throws<UserInputException>(() => TrainingSettings.Resolve(TrainingOptions.Parse(json, "c"), "llama"));
+        var ex = Assert.Throws<UserInputException>(() => ResolvedTrainingOptions.Resolve(TrainingOptions.Parse(json, "c"), "llama"));
         Assert.Equal(message, ex.Message);
     }
 
     [Fact]
     public void Full_fine_tuning_ignores_lora_rank()
     {
-        var settings = TrainingSettings.Resolve(new TrainingOptions { Method = FineTuneMethod.Full, LoraRank = 0 }, "llama");
+        var settings = ResolvedTrainingOptions.Resolve(new TrainingOptions { Method = FineTuneMethod.Full, LoraRank = 0 }, "llama");
         Assert.Equal(FineTuneMethod.Full, settings.Method);
     }
 }

@@ -49,6 +49,19 @@ public sealed class RotaryEmbedding(int rotaryDim, double theta, RopeScaling? sc
         return (emb.cos().to(dtype).MoveToOuterDisposeScope(), emb.sin().to(dtype).MoveToOuterDisposeScope());
     }
 
+    /// <summary>The context with this pass's cos/sin tables, computed once for every layer.</summary>
+    public AttentionContext WithTables(AttentionContext context, ScalarType dtype)
+    {
+        var (cos, sin) = Compute(context.PositionIds, dtype);
+        return context with { Rotary = this, Cos = cos, Sin = sin };
+    }
+
+    /// <summary>Rotates q or k [B, H, T, D] by the tables the model body put in the context with <see cref="WithTables"/>.</summary>
+    public static Tensor Apply(Tensor x, AttentionContext context) =>
+        context is { Rotary: { } rotary, Cos: { } cos, Sin: { } sin }
+            ? rotary.Apply(x, cos, sin)
+            : throw new InvalidOperationException("rotary tables missing from the attention context");
+
     /// <summary>Rotates x [B, H, T, D] by the given cos/sin; dims past rotaryDim pass through.</summary>
     public Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {

@@ -1,0 +1,73 @@
+using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Training;
+
+namespace ServerlessTune.Core.PipelineConfig;
+
+/// <summary>
+/// A whole pipeline run as data (pipeline.json): what to train from, how to prepare, train, evaluate,
+/// gate and deploy. Sections reuse the steps' own option types, so a key means the same here as in the
+/// step's own config file or flag. Parsed once when a run starts; the orchestrator's input carries it and
+/// hands each activity its section, so it must survive the durable serializer unchanged.
+/// </summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Null when the file does not name one: the trigger (blob path, HTTP body, CLI) supplies it.</summary>
+    public string? Project { get; init; }
+    /// <summary>A store prefix, a local Hugging Face folder or a hub id; null = a small model initialised offline.</summary>
+    public string? BaseModel { get; init; }
+    /// <summary>Tokenizer spec overriding the base model's own (see TokenizerLoader.Load).</summary>
+    public string? Tokenizer { get; init; }
+    /// <summary>Chat template name overriding the one in the base model's tokenizer_config.json.</summary>
+    public string? ChatTemplate { get; init; }
+    public PrepareOptions Prepare { get; init; } = new();
+    public TrainingOptions Train { get; init; } = new();
+    public EvalOptions Eval { get; init; } = new();
+    public GateOptions Gate { get; init; } = DefaultGate;
+    public DeployOptions Deploy { get; init; } = new();
+
+    /// <summary>Without rules of its own a candidate must at least not be worse than its base at modelling the validation split.</summary>
+    public static readonly GateOptions DefaultGate = new(GateMode.Enforce,
+        [new GateRule(MetricCatalog.Perplexity, GateOptions.DefaultModel, "<=", null, "base", 1, 0)]);
+
+    /// <summary>The alias Deploy moves: staging when the gate is only advisory, else the configured one.</summary>
+    public string DeployAlias => Gate.Mode == GateMode.Advisory ? ModelRegistry.Staging : Deploy.Alias;
+}
+
+/// <summary>
+/// How the candidate is measured. File paths are relative to the project's dataset folder
+/// (datasets/{project}/); evaluation files belong under its eval/ folder, which data preparation never trains on.
+/// </summary>
+public sealed record EvalOptions
+{
+    public const string LanguageModel = "language_model";
+    public const string QuestionAnswering = "qa";
+    public const string Dialogues = "dialogues";
+    public static readonly IReadOnlyList<string> AllFamilies = [LanguageModel, QuestionAnswering, Dialogues];
+
+    /// <summary>Evaluation suite (JSON/JSONL); null derives one from the validation split.</summary>
+    public string? Suite { get; init; }
+    /// <summary>Scripted multi-turn dialogues (JSON/JSONL of {id, system?, turns}); null plays none.</summary>
+    public string? DialoguesFile { get; init; }
+    /// <summary>Caps a suite derived from the validation split.</summary>
+    public int? MaxCases { get; init; }
+    public int MaxNewTokens { get; init; } = 64;
+    public int BatchSize { get; init; } = 8;
+
+    readonly IReadOnlyList<string>? _families;
+
+    /// <summary>Metric families the evaluation job measures; by default every family that has its inputs.</summary>
+    public IReadOnlyList<string> Families
+    {
+        get => _families ?? DefaultFamilies(hasDialogues: DialoguesFile is not null);
+        init => _families = value;
+    }
+
+    /// <summary>Dialogues are played only when there is a dialogue file to play.</summary>
+    public static IReadOnlyList<string> DefaultFamilies(bool hasDialogues) =>
+        hasDialogues ? AllFamilies : [LanguageModel, QuestionAnswering];
+}
+
+/// <param name="Alias">production (default) or staging.</param>
+public sealed record DeployOptions(string Alias = ModelRegistry.Production);

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ServerlessTune.Core.Common;
+using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Registry;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Training;
+
+namespace ServerlessTune.Core.PipelineConfig;
+
+/// <summary>
+/// Reads pipeline.json. Every error is a UserInputException of the form "{source}: {key}: reason",
+/// with nested keys spelt as paths (prepare.max_tokens, gate: rules[0].op). Unknown keys are errors, so a
+/// misspelt option never silently falls back to its default. Pure (no I/O): runs are parsed once, where they start.
+/// </summary>
+public static class PipelineOptionsParser
+{
+    static readonly string[] Keys = ["project", "base_model", "tokenizer", "chat_template", "prepare", "train", "eval", "gate", "deploy"];
+
+    static readonly JsonSerializerOptions PrepareJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public static PipelineOptions Parse(string json, string source = DatasetPaths.ConfigFile)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{source}:{(e.LineNumber ?? 0) + 1}: invalid JSON: {e.Message}", e);
+        }
+        using (document)
+            return Parse(document.RootElement, source);
+    }
+
+    static PipelineOptions Parse(JsonElement root, string source)
+    {
+        JsonFields.RequireObject(root, source);
+        JsonFields.RejectUnknownKeys(root, source, Keys);
+        string? project = JsonFields.OptionalString(root, "project", source);
+        if (project is not null) Keyed(source, "project", () => ArtifactPath.ValidateName(project, "project"));
+        string? tokenizer = NonEmpty(root, "tokenizer", source);
+        string? template = NonEmpty(root, "chat_template", source);
+
+        var prepare = root.TryGetProperty("prepare", out var p) ? ParsePrepare(p, $"{source}: prepare") : new PrepareOptions();
+        // The top-level overrides apply to data preparation too, so prepared tokens match what the trainer renders.
+        prepare = prepare with { Tokenizer = tokenizer ?? prepare.Tokenizer, Template = template ?? prepare.Template };
+        Keyed(source, "prepare", () => prepare.Validate());
+
+        return new PipelineOptions
+        {
+            Project = project,
+            BaseModel = NonEmpty(root, "base_model", source),
+            Tokenizer = tokenizer,
+            ChatTemplate = template,
+            Prepare = prepare,
+            Train = root.TryGetProperty("train", out var t) ? ParseTrain(t, $"{source}: train") : new TrainingOptions(),
+            Eval = root.TryGetProperty("eval", out var e) ? ParseEval(e, $"{source}: eval") : new EvalOptions(),
+            Gate = root.TryGetProperty("gate", out var g) ? GateOptions.Parse(g, $"{source}: gate") : PipelineOptions.DefaultGate,
+            Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeployOptions(),
+        };
+    }
+
+    static PrepareOptions ParsePrepare(JsonElement value, string where)
+    {
+        JsonFields.RequireObject(value, where);
+        try
+        {
+            return value.Deserialize<PrepareOptions>(PrepareJson) ?? new PrepareOptions();
+        }
+        catch (JsonException e)
+        {
+            throw new UserInputException($"{where}{KeyOf(e.Path)}: {FirstSentence(e.Message)}", e);
+        }
+    }
+
+    static TrainingOptions ParseTrain(JsonElement value, string where)
+    {
+        JsonFields.RequireObject(value, where);
+        return TrainingOptions.Parse(value.GetRawText(), where);
+    }
+
+    static EvalOptions ParseEval(JsonElement value, string where)
+    {
+        JsonFields.RequireObject(value, where);
+        JsonFields.RejectUnknownKeys(value, where, "suite", "dialogues", "families", "max_cases", "max_new_tokens", "batch_size");
+        string? suite = JsonFields.OptionalString(value, "suite", where);
+        if (suite is not null) Keyed(where, "suite", () => ArtifactPath.Validate(suite));
+        string? dialogues = JsonFields.OptionalString(value, "dialogues", where);
+        if (dialogues is not null) Keyed(where, "dialogues", () => ArtifactPath.Validate(dialogues));
+        int? maxCases = PositiveInt(value, "max_cases", where);
+        int? maxNewTokens = PositiveInt(value, "max_new_tokens", where);
+        int? batchSize = PositiveInt(value, "batch_size", where);
+        var families = JsonFields.OptionalStrings(value, "families", where);
+        if (families is not null)
+        {
+            if (families.Count == 0) throw new UserInputException($"{where}: families: empty (leave it out to evaluate every family)");
+            foreach (var family in families)
+                if (!EvalOptions.AllFamilies.Contains(family))
+                    throw new UserInputException($"{where}: families: unknown family '{family}' (known: {string.Join(", ", EvalOptions.AllFamilies)})");
+            if (families.Distinct().Count() != families.Count)
+                throw new UserInputException($"{where}: families: listed twice");
+            if (families.Contains(EvalOptions.Dialogues) && dialogues is null)
+                throw new UserInputException($"{where}: families: '{EvalOptions.Dialogues}' needs a dialogues file (eval.dialogues)");
+        }
+        var settings = new EvalOptions
+        {
+            Suite = suite, DialoguesFile = dialogues, MaxCases = maxCases,
+            MaxNewTokens = maxNewTokens ?? new EvalOptions().MaxNewTokens, BatchSize = batchSize ?? new EvalOptions().BatchSize,
+        };
+        return families is null ? settings : settings with { Families = families };
+    }
+
+    static int? PositiveInt(JsonElement value, string key, string where)
+    {
+        double? number = JsonFields.OptionalNumber(value, key, where);
+        if (number is null) return null;
+        if (number < 1 || number > 100_000 || number != Math.Floor(number.Value))
+            throw new UserInputException($"{where}: {key}: expected a whole number from 1 to 100000, got {number}");
+        return (int)number;
+    }
+
+    static DeployOptions ParseDeploy(JsonElement value, string where)
+    {
+        JsonFields.RequireObject(value, where);
+        JsonFields.RejectUnknownKeys(value, where, "alias");
+        string alias = JsonFields.OptionalString(value, "alias", where) ?? ModelRegistry.Production;
+        if (alias is not (ModelRegistry.Production or ModelRegistry.Staging))
+            throw new UserInputException($"{where}: alias: '{alias}' is not one of {ModelRegistry.Production}, {ModelRegistry.Staging}");
+        return new DeployOptions(alias);
+    }
+
+    static string? NonEmpty(JsonElement root, string key, string where)
+    {
+        string? value = JsonFields.OptionalString(root, key, where);
+        if (value is not null && string.IsNullOrWhiteSpace(value))
+            throw new UserInputException($"{where}: {key}: empty (leave the key out for the default)");
+        return value;
+    }
+
+    /// <summary>Runs a validation whose own message does not name the key, and prefixes it.</summary>
+    static void Keyed(string where, string key, Action validate)
+    {
+        try { validate(); }
+        catch (UserInputException e) { throw new UserInputException($"{where}: {key}: {e.Message}", e); }
+    }
+
+    static string KeyOf(string? jsonPath) => jsonPath is { Length: > 2 } path ? "." + path[2..] : "";
+
+    static string FirstSentence(string message)
+    {
+        int end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..end];
+    }
+}

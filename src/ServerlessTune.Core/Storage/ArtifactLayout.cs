@@ -1,0 +1,166 @@
+using System.Globalization;
+
+namespace ServerlessTune.Core.Storage;
+
+/// <summary>
+/// Where every artifact lives in a store, in one place: no other code builds "runs/{id}/..." by hand.
+/// Names are validated when a path is made, so a project or run id can never address another folder.
+/// The names inside a prepared-data folder and a run folder are also what `stune prepare --out` and
+/// `stune train --out` write locally, so a local folder and its store copy have the same shape.
+/// </summary>
+public static class ArtifactLayout
+{
+    /// <summary>datasets/{project}/: the raw files a user drops, an optional pipeline.json and an eval/ folder data preparation skips.</summary>
+    public static DatasetPaths Dataset(string project) => new(project);
+
+    /// <summary>prepared/{runId}/: the PrepareData step's output.</summary>
+    public static PreparedPaths Prepared(string runId) => new(runId);
+
+    /// <summary>runs/{runId}/: the jobs of a run, the trainer's output and the evaluation's results.</summary>
+    public static RunPaths Run(string runId) => new(runId);
+
+    /// <summary>reports/{runId}/: the evaluation report the Gate step writes.</summary>
+    public static ReportPaths Report(string runId) => new(runId);
+
+    /// <summary>registry/{project}/: the versions Deploy registers and the aliases it moves.</summary>
+    public static RegistryPaths Registry(string project) => new(project);
+
+    /// <summary>conversations/{project}/{yyyy-mm-dd}/: served conversations, one folder per day.</summary>
+    public static DailyLogPaths Conversations(string project) => new("conversations", project);
+
+    /// <summary>feedback/{project}/{yyyy-mm-dd}/: users' ratings and corrections, one folder per day.</summary>
+    public static DailyLogPaths Feedback(string project) => new("feedback", project);
+
+    /// <summary>models/init/{name}: a randomly initialised base model.</summary>
+    public static string InitModel(string name) => ArtifactPath.Combine("models", "init", ArtifactPath.ValidateName(name, "model name"));
+
+    /// <summary>models/local/{name}: a copy of a local model folder.</summary>
+    public static string LocalModel(string name) => ArtifactPath.Combine("models", "local", ArtifactPath.ValidateName(name, "model name"));
+
+    /// <summary>models/hub/{org}/{name}/{revision}: a download from a model hub.</summary>
+    public static string HubModel(string repository, string revision) =>
+        ArtifactPath.Combine("models", "hub", repository, ArtifactPath.ValidateName(revision, "revision"));
+}
+
+public sealed record DatasetPaths
+{
+    public const string ConfigFile = "pipeline.json";
+    /// <summary>An empty blob a user uploads last, after the data files, to start a run without a pipeline.json.</summary>
+    public const string ReadyMarker = "_ready";
+
+    internal DatasetPaths(string project) => Project = ArtifactPath.ValidateName(project, "project");
+
+    public string Project { get; }
+    public string Folder => $"datasets/{Project}";
+    /// <summary>The folder with a trailing '/', for listing.</summary>
+    public string Prefix => Folder + "/";
+    public string Config => File(ConfigFile);
+
+    /// <summary>A file of the dataset by its path relative to the dataset folder (e.g. "eval/suite.jsonl").</summary>
+    public string File(string relative) => ArtifactPath.Combine(Folder, relative);
+}
+
+public sealed record PreparedPaths
+{
+    public const string TrainFile = "train.jsonl";
+    public const string ValidationFile = "validation.jsonl";
+    public const string RejectsFile = "rejects.jsonl";
+    public const string StatsFile = "stats.json";
+    public const string ManifestFile = "manifest.json";
+
+    internal PreparedPaths(string runId) => RunId = ArtifactPath.ValidateName(runId, "run id");
+
+    public string RunId { get; }
+    public string Folder => $"prepared/{RunId}";
+    public string Prefix => Folder + "/";
+    public string Train => $"{Folder}/{TrainFile}";
+    public string Validation => $"{Folder}/{ValidationFile}";
+    public string Rejects => $"{Folder}/{RejectsFile}";
+}
+
+public sealed record RunPaths
+{
+    public const string MetricsFile = "metrics.jsonl";
+    public const string CheckpointsFolder = "checkpoints";
+    public const string CheckpointPrefix = "step-";
+    /// <summary>The LoRA adapter in the PEFT layout.</summary>
+    public const string AdapterFolder = "adapter";
+    /// <summary>A complete Hugging Face checkpoint: full fine-tuning, or the adapter folded into its base.</summary>
+    public const string MergedFolder = "merged";
+    /// <summary>The resolved training options the run used.</summary>
+    public const string SettingsFile = "training_settings.json";
+
+    internal RunPaths(string runId) => RunId = ArtifactPath.ValidateName(runId, "run id");
+
+    public string RunId { get; }
+    public string Folder => $"runs/{RunId}";
+    public string Metrics => $"{Folder}/{MetricsFile}";
+    public string Checkpoints => $"{Folder}/{CheckpointsFolder}";
+    public string Checkpoint(int step) => $"{Checkpoints}/{CheckpointPrefix}{step}";
+    public string Adapter => $"{Folder}/{AdapterFolder}";
+    public string Merged => $"{Folder}/{MergedFolder}";
+    public string Settings => $"{Folder}/{SettingsFile}";
+
+    /// <summary>runs/{runId}/eval/{family}.json: one metric family's outputs, written by the evaluation job.</summary>
+    public string Evaluation(string family) => $"{Folder}/eval/{ArtifactPath.ValidateName(family, "evaluation family")}.json";
+
+    /// <summary>runs/{runId}/jobs/{name}/: what one job of the run was asked, where it runs, and its last word.</summary>
+    public JobPaths Job(string name) => new($"{Folder}/jobs/{ArtifactPath.ValidateName(name, "job name")}");
+}
+
+public sealed record JobPaths
+{
+    internal JobPaths(string folder) => Folder = folder;
+
+    public string Folder { get; }
+    /// <summary>The job spec the launcher hands to the job container.</summary>
+    public string Spec => $"{Folder}/spec.json";
+    /// <summary>The launcher's handle, so a retried start finds the job it started.</summary>
+    public string Execution => $"{Folder}/execution.json";
+    /// <summary>The job's own final word: succeeded, failed (and why) or interrupted.</summary>
+    public string Status => $"{Folder}/status.json";
+}
+
+public sealed record ReportPaths
+{
+    public const string JsonFile = "report.json";
+    public const string MarkdownFile = "report.md";
+    public const string HtmlFile = "report.html";
+
+    internal ReportPaths(string runId) => RunId = ArtifactPath.ValidateName(runId, "run id");
+
+    public string RunId { get; }
+    public string Folder => $"reports/{RunId}";
+    public string File(string name) => $"{Folder}/{name}";
+    public string Json => File(JsonFile);
+    public string Markdown => File(MarkdownFile);
+    public string Html => File(HtmlFile);
+}
+
+public sealed record RegistryPaths
+{
+    internal RegistryPaths(string project) => Project = ArtifactPath.ValidateName(project, "project");
+
+    public string Project { get; }
+    public string Folder => $"registry/{Project}";
+    /// <summary>The prefix below which every version's folder lies, for listing.</summary>
+    public string Versions => $"{Folder}/versions/";
+    public string Version(string version) => $"{Versions}{ArtifactPath.ValidateName(version, "version")}/model.json";
+    public string Aliases => $"{Folder}/aliases.json";
+}
+
+/// <summary>An append-only log as one folder per UTC day, one artifact per record (blobs cannot be appended atomically).</summary>
+public sealed record DailyLogPaths
+{
+    internal DailyLogPaths(string root, string project)
+    {
+        Root = root;
+        Project = ArtifactPath.ValidateName(project, "project");
+    }
+
+    public string Root { get; }
+    public string Project { get; }
+    public string Folder => $"{Root}/{Project}";
+    public string Day(DateOnly day) => $"{Folder}/{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
+    public string Record(DateOnly day, string id) => $"{Day(day)}/{ArtifactPath.ValidateName(id, "record id")}.json";
+}

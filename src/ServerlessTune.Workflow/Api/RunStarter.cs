@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using ServerlessTune.Core;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Core.Storage;
+
+namespace ServerlessTune.Workflow.Api;
+
+/// <summary>Starts pipeline runs for the HTTP API and the blob trigger, validating before anything is scheduled.</summary>
+public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, TimingOptions? timing = null)
+{
+    /// <summary>Blob names (below datasets/{project}/) whose arrival starts a run; data files alone never do.</summary>
+    public static readonly IReadOnlyList<string> StartMarkers = [DatasetPaths.ConfigFile, DatasetPaths.ReadyMarker];
+
+    /// <summary>
+    /// Schedules a run with the given options (already parsed from a request), or with the project's
+    /// datasets/{project}/pipeline.json when null: parsed here, once for the whole run, so a bad file is refused
+    /// while the caller is there to read the message.
+    /// </summary>
+    public async Task<string> StartAsync(string project, PipelineOptions? options, string? runId = null, CancellationToken ct = default)
+    {
+        var dataset = ArtifactLayout.Dataset(project);
+        string source = "request config";
+        if (options is null)
+        {
+            source = dataset.Config;
+            options = await store.ExistsAsync(source, ct) ? PipelineOptionsParser.Parse(await store.ReadAllTextAsync(source, ct), source) : new PipelineOptions();
+        }
+        if (options.Project is { } named && named != project)
+            throw new UserInputException($"{source}: project: '{named}' differs from the run's project '{project}'");
+        var input = new PipelineInput(project, options, source, timing);
+        return await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
+            new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);
+    }
+
+    /// <summary>
+    /// The blob trigger's decision for datasets/{project}/{name}: a start marker starts one run, anything else
+    /// is ignored (null). The run id comes from the marker's path and time, so a redelivered event finds
+    /// the run it already started instead of starting another.
+    /// </summary>
+    public async Task<string?> StartForBlobAsync(string project, string name, CancellationToken ct = default)
+    {
+        var dataset = ArtifactLayout.Dataset(project);
+        if (!StartMarkers.Contains(name, StringComparer.Ordinal)) return null;
+        string path = dataset.File(name);
+        ArtifactInfo? marker = null;
+        await foreach (var item in store.ListAsync(path, ct))
+            if (item.Path == path) marker = item;
+        if (marker is null) return null;
+        string runId = $"{marker.LastModified.UtcDateTime:yyyyMMdd-HHmmss}-" +
+                       Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{path}@{marker.LastModified.UtcTicks}")))[..8];
+        if (await client.GetInstanceAsync(runId, ct) is not null) return runId;
+        return await StartAsync(project, null, runId, ct);
+    }
+}

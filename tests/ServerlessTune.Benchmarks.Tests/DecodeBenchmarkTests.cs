@@ -1,0 +1,27 @@
+using ServerlessTune.Benchmarks;
+using ServerlessTune.Core.Modeling;
+
+namespace ServerlessTune.Benchmarks.Tests;
+
+public class DecodeBenchmarkTests
+{
+    static long Parameters(CausalLM model) => model.parameters().Sum(p => p.numel());
+
+    [Fact]
+    public void A_tied_token_table_is_read_whole_and_a_position_table_one_row_per_token()
+    {
+        using var gpt2 = CausalLMFactory.Create(ModelPresets.Create("gpt2", "tiny", vocabSize: 1000));
+        Assert.True(gpt2.Config.TieWordEmbeddings);
+        var positionRowsSkipped = (gpt2.Config.MaxPositions - 1) * gpt2.Config.HiddenSize;
+        Assert.Equal(4 * (Parameters(gpt2) - positionRowsSkipped), DecodeBenchmark.WeightBytesReadPerToken(gpt2));
+    }
+
+    [Fact]
+    public void An_untied_token_table_is_read_one_row_per_token()
+    {
+        using var gptj = CausalLMFactory.Create(ModelPresets.Create("gptj", "tiny", vocabSize: 1000));
+        Assert.False(gptj.Config.TieWordEmbeddings);
+        var tokenRowsSkipped = 999 * gptj.Config.HiddenSize;
+        Assert.Equal(4 * (Parameters(gptj) - tokenRowsSkipped), DecodeBenchmark.WeightBytesReadPerToken(gptj));
+    }
+}

@@ -1,0 +1,96 @@
+using ServerlessTune.Core;
+using ServerlessTune.Core.Data;
+using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.PipelineConfig;
+using ServerlessTune.Core.Training;
+
+namespace ServerlessTune.Core.Tests.PipelineConfig;
+
+public sealed class PipelineConfigParserTests
+{
+    [Fact]
+    public void A_full_config_sets_every_section()
+    {
+        var config = PipelineOptionsParser.Parse("""
+            {
+              // comments are allowed: users annotate their configs
+              "project": "acme-support",
+              "base_model": "models/smollm-135m",
+              "tokenizer": "cl100k",
+              "chat_template": "chatml",
+              "prepare": { "max_tokens": 512, "validation_fraction": 0.2, "over_limit": "truncate" },
+              "train": { "epochs": 3, "learning_rate": 0.0002, "lora_rank": 8 },
+              "eval": { "suite": "datasets/acme-support/suite.jsonl", "families": ["qa", "language_model"] },
+              "gate": { "mode": "manual", "rules": [ { "metric": "exact_match", "op": ">=", "value": 0.5 } ] },
+              "deploy": { "alias": "staging" }
+            }
+            """);
+
+        Assert.Equal("acme-support", config.Project);
+        Assert.Equal("models/smollm-135m", config.BaseModel);
+        Assert.Equal("cl100k", config.Prepare.Tokenizer);
+        Assert.Equal("chatml", config.Prepare.Template);
+        Assert.Equal(512, config.Prepare.MaxTokens);
+        Assert.Equal(0.2, config.Prepare.ValidationFraction);
+        Assert.Equal(OverLimitPolicy.Truncate, config.Prepare.OverLimit);
+        Assert.Equal(3, config.Train.Epochs);
+        Assert.Equal(0.0002, config.Train.LearningRate);
+        Assert.Equal(8, config.Train.LoraRank);
+        Assert.Equal("datasets/acme-support/suite.jsonl", config.Eval.Suite);
+        Assert.Equal(new[] { "qa", "language_model" }, config.Eval.Families);
+        Assert.Equal(GateMode.Manual, config.Gate.Mode);
+        Assert.Equal("exact_match", Assert.Single(config.Gate.Rules).Metric);
+        Assert.Equal("staging", config.DeployAlias);
+    }
+
+    [Fact]
+    public void An_empty_config_takes_the_defaults()
+    {
+        var config = PipelineOptionsParser.Parse("{}");
+        Assert.Null(config.Project);
+        Assert.Null(config.BaseModel);
+        Assert.Equal(new PrepareOptions().MaxTokens, config.Prepare.MaxTokens);
+        Assert.Equal(new TrainingOptions(), config.Train);
+        Assert.Equal(new[] { EvalOptions.LanguageModel, EvalOptions.QuestionAnswering }, config.Eval.Families); // dialogues only with a dialogues file
+        Assert.Equal(GateMode.Enforce, config.Gate.Mode);
+        Assert.Equal("perplexity", Assert.Single(config.Gate.Rules).Metric);
+        Assert.Equal("production", config.DeployAlias);
+    }
+
+    [Fact]
+    public void An_advisory_gate_deploys_to_staging()
+    {
+        var config = PipelineOptionsParser.Parse("""{ "gate": { "mode": "advisory", "rules": [] }, "deploy": { "alias": "production" } }""");
+        Assert.Equal("staging", config.DeployAlias);
+    }
+
+    [Theory]
+    [InlineData("[]", "pipeline.json: expected a JSON object")]
+    [InlineData("{\"projct\": \"x\"}", "pipeline.json: projct: unknown key")]
+    [InlineData("{\"project\": \"../x\"}", "pipeline.json: project: invalid project")]
+    [InlineData("{\"project\": 5}", "pipeline.json: project: expected a string")]
+    [InlineData("{\"base_model\": \" \"}", "pipeline.json: base_model: empty")]
+    [InlineData("{\"prepare\": {\"max_tokns\": 5}}", "pipeline.json: prepare.max_tokns:")]
+    [InlineData("{\"prepare\": {\"max_tokens\": \"many\"}}", "pipeline.json: prepare.max_tokens:")]
+    [InlineData("{\"prepare\": {\"max_tokens\": 4}}", "pipeline.json: prepare: --max-tokens must be at least 8")]
+    [InlineData("{\"prepare\": {\"over_limit\": 1}}", "pipeline.json: prepare.over_limit:")]
+    [InlineData("{\"train\": {\"epochz\": 1}}", "pipeline.json: train")]
+    [InlineData("{\"train\": 3}", "pipeline.json: train: expected a JSON object")]
+    [InlineData("{\"eval\": {\"families\": [\"vibes\"]}}", "pipeline.json: eval: families: unknown family 'vibes'")]
+    [InlineData("{\"eval\": {\"families\": []}}", "pipeline.json: eval: families: empty")]
+    [InlineData("{\"eval\": {\"suite\": \"../suite.jsonl\"}}", "pipeline.json: eval: suite: invalid artifact path")]
+    [InlineData("{\"gate\": {\"mode\": \"lenient\", \"rules\": []}}", "pipeline.json: gate: mode: 'lenient'")]
+    [InlineData("{\"deploy\": {\"alias\": \"latest\"}}", "pipeline.json: deploy: alias: 'latest'")]
+    public void Errors_name_the_key(string json, string expectedStart)
+    {
+        var error = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse(json));
+        Assert.StartsWith(expectedStart, error.Message);
+    }
+
+    [Fact]
+    public void Broken_json_names_the_source_and_line()
+    {
+        var error = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse("{\n\"project\": \"a\",\n\"deploy\": }", "datasets/acme/pipeline.json"));
+        Assert.StartsWith("datasets/acme/pipeline.json:3: invalid JSON", error.Message);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+
+namespace ServerlessTune.Workflow.Tests.Functions;
+
+/// <summary>The Functions host cannot run here; what it would load is the functions.metadata the build writes.</summary>
+public sealed class FunctionsMetadataTests
+{
+    static readonly string Output = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "FunctionsOutput").Value!;
+
+    static Dictionary<string, JsonArray> Functions() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(Output, "functions.metadata")))!.AsArray()
+            .ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["bindings"]!.AsArray());
+
+    static JsonNode Trigger(JsonArray bindings) => Assert.Single(bindings, b => b!["type"]!.GetValue<string>().EndsWith("Trigger"))!;
+
+    [Fact]
+    public void The_blob_trigger_watches_datasets_through_Event_Grid()
+    {
+        var trigger = Trigger(Functions()["DatasetTrigger"]);
+        Assert.Equal("blobTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("%STUNE_CONTAINER%/datasets/{project}/{name}", trigger["path"]!.GetValue<string>());
+        Assert.Equal("EventGrid", trigger["source"]!.GetValue<string>());
+        Assert.Equal("STUNE_STORAGE", trigger["connection"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void The_orchestration_and_every_pipeline_activity_have_triggers()
+    {
+        var functions = Functions();
+        Assert.Equal("orchestrationTrigger", Trigger(functions[PipelineNames.Orchestrator])["type"]!.GetValue<string>());
+        foreach (var activity in PipelineTasks.Activities.Keys)
+            Assert.Equal("activityTrigger", Trigger(functions[activity])["type"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("StartRun", "post", "runs")]
+    [InlineData("GetRun", "get", "runs/{runId}")]
+    [InlineData("ListRuns", "get", "runs")]
+    [InlineData("TerminateRun", "post", "runs/{runId}/terminate")]
+    [InlineData("ApproveRun", "post", "runs/{runId}/approve")]
+    public void Http_functions_need_a_function_key(string name, string method, string route)
+    {
+        var trigger = Trigger(Functions()[name]);
+        Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
+        Assert.Equal(route, trigger["route"]!.GetValue<string>());
+        Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Host_settings_from_the_repository_root_are_in_the_build_output()
+    {
+        string root = Storage.AzuriteFixture.RepositoryRoot();
+        Assert.Equal(File.ReadAllText(Path.Combine(root, "host.json")), File.ReadAllText(Path.Combine(Output, "host.json")));
+        Assert.True(File.Exists(Path.Combine(Output, "local.settings.sample.json")));
+    }
+}
