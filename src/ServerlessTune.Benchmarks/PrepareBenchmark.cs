@@ -11,7 +11,7 @@ public sealed record PrepareBenchmarkResult(
     long CorpusBytes, long Lines, int Cores,
     double EndToEndSeconds, double EndToEndMegabytesPerSecond, double EndToEndCoresUsed, long PeakWorkingSetBytes, long BaselineWorkingSetBytes,
     double GcPauseSeconds, long AllocatedBytes,
-    long TokenizerSampleBytes, double TokenizerMegabytesPerSecondBefore, double TokenizerMegabytesPerSecondAfter, double TokenizerCoresUsed,
+    long TokenizerSampleBytes, int TokenizerWorkers, double TokenizerMegabytesPerSecondBefore, double TokenizerMegabytesPerSecondAfter, double TokenizerCoresUsed,
     long Kept, long Rejected, long Deduplicated, long Filtered, long Tokens)
 {
     /// <summary>The limit: the tokenizer's throughput, the mean of the runs just before and just after preparing.</summary>
@@ -21,12 +21,12 @@ public sealed record PrepareBenchmarkResult(
 }
 
 /// <summary>
-/// `stune bench prepare`: end-to-end preparation throughput of a synthetic corpus, against the raw
-/// throughput of the same tokenizer on the same text measured right after (one thread, content strings
-/// already in memory: the work no preparation can avoid). Throughputs are in corpus bytes per second,
-/// so the ratio says how close the whole pipeline, on all cores, comes to tokenizing alone. The tokenizer is
-/// timed just before and just after preparing and the two averaged: on a shared machine the speed of a core
-/// drifts by 15 % or more within a minute, which a single measurement would put into the ratio.
+/// `stune bench prepare`: end-to-end preparation throughput of a synthetic corpus, against the raw throughput of
+/// the same tokenizer on the same text run the way preparation runs it: on every worker at once, one tokenizer
+/// instance per worker, content strings already in memory (the work no preparation can avoid). Throughputs are in
+/// corpus bytes per second, so the ratio says how close the whole pipeline comes to tokenizing alone on the same
+/// cores. The tokenizer is timed just before and just after preparing and the two averaged: on a shared machine the
+/// speed of a core drifts by 15 % or more within a minute, which a single measurement would put into the ratio.
 /// </summary>
 public static class PrepareBenchmark
 {
@@ -48,13 +48,14 @@ public static class PrepareBenchmark
             var options = new PrepareOptions { Tokenizer = tokenizerSpec, Seed = seed, MaxTokens = 4096 };
             var store = new LocalFolderStore(root);
             var request = new PrepareRequest([new PrepareInput(store, "corpus/support.jsonl")], store, "prepared/bench/", options);
-            // Load the tokenizer once before timing so both measurements exclude its start-up.
-            var tokenizer = TokenizerLoader.Load(tokenizerSpec);
-            log("timing the tokenizer alone on the same text");
+            // One tokenizer per worker, loaded before timing so the measurements exclude start-up (as preparation loads its own).
+            int workers = DataPreparationService.WorkerCount;
+            var tokenizers = Enumerable.Range(0, workers).Select(_ => TokenizerLoader.LoadUnshared(tokenizerSpec)).ToArray();
+            log($"timing the tokenizer alone on the same text, {workers} worker(s) with one instance each");
             var (sampleBytes, texts) = SampleTexts(corpus);
             // The first pass runs partly in the JIT's quick tier; time a second one, in optimised code.
-            TimeTokenizer(texts, sampleBytes, tokenizer);
-            var (before, tokenizerCores) = TimeTokenizer(texts, sampleBytes, tokenizer);
+            TimeTokenizer(texts, sampleBytes, tokenizers);
+            var (before, tokenizerCores) = TimeTokenizer(texts, sampleBytes, tokenizers);
             texts = [];
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             long baseline = ResetPeakWorkingSet();
@@ -74,9 +75,9 @@ public static class PrepareBenchmark
 
             log("timing the tokenizer alone again");
             (_, texts) = SampleTexts(corpus);
-            var (after, _) = TimeTokenizer(texts, sampleBytes, tokenizer);
+            var (after, _) = TimeTokenizer(texts, sampleBytes, tokenizers);
             return new PrepareBenchmarkResult(corpusBytes, lines, Environment.ProcessorCount, seconds, corpusBytes / 1e6 / seconds, coresUsed,
-                peak, baseline, gcPause, allocated, sampleBytes, before, after, tokenizerCores,
+                peak, baseline, gcPause, allocated, sampleBytes, workers, before, after, tokenizerCores,
                 stats.Totals.Kept, stats.Totals.Rejected, stats.Totals.Deduplicated, stats.Totals.Filtered, stats.Tokens.All.Total);
         }
         finally
@@ -105,14 +106,22 @@ public static class PrepareBenchmark
         return (bytes, texts);
     }
 
-    /// <summary>Corpus megabytes per second of tokenizing the sample's texts on this thread, and the cores that kept busy.</summary>
-    static (double MegabytesPerSecond, double CoresUsed) TimeTokenizer(List<string> texts, long sampleBytes, ITextTokenizer tokenizer)
+    /// <summary>
+    /// Corpus megabytes per second of tokenizing the sample's texts with every tokenizer at once, each on its own
+    /// thread and its own share of the texts (interleaved, so each gets the same mix), and the cores that kept busy.
+    /// </summary>
+    static (double MegabytesPerSecond, double CoresUsed) TimeTokenizer(List<string> texts, long sampleBytes, ITextTokenizer[] tokenizers)
     {
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        long tokens = 0;
-        foreach (string text in texts) tokens += tokenizer.EncodePlain(text).Length;
-        GC.KeepAlive(tokens);
+        var threads = tokenizers.Select((tokenizer, worker) => new Thread(() =>
+        {
+            long tokens = 0;
+            for (int i = worker; i < texts.Count; i += tokenizers.Length) tokens += tokenizer.EncodePlain(texts[i]).Length;
+            GC.KeepAlive(tokens);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
         double seconds = clock.Elapsed.TotalSeconds;
         return (sampleBytes / 1e6 / seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / seconds);
     }

@@ -7,13 +7,14 @@ namespace ServerlessTune.Benchmarks;
 
 /// <summary>
 /// A seeded chat JSONL corpus that exercises every stage the way real exports do: multi-turn support
-/// conversations with varied wording, some HTML, personal data to redact, about 3% repeated records and
-/// about 1% broken lines. Written streaming, so any size costs no memory.
+/// conversations with varied wording, some HTML, personal data and pasted API keys to redact, template placeholders in
+/// some answers, about 3% repeated records and about 1% broken lines. Written streaming, so any size costs no memory.
 /// </summary>
 public static class SyntheticCorpus
 {
     static readonly string[] Words = BuildWords();
     static readonly string[] Products = ["Haldor S2 lock", "Haldor bridge", "Haldor keypad", "Haldor doorbell", "Haldor app"];
+    const string Alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     static readonly string[] Openers = ["Hi,", "Hello,", "Good morning.", "Hey there,", "Quick question:", ""];
 
     /// <summary>Writes about <paramref name="bytes"/> bytes of JSONL to <paramref name="path"/>; returns the number of lines.</summary>
@@ -53,6 +54,7 @@ public static class SyntheticCorpus
             Message(json, "user", $"{Openers[random.Next(Openers.Length)]} {Sentence(random, 12, 30)} {Pii(random)}".Trim());
             string answer = Paragraphs(random);
             if (random.Next(10) == 0) answer = $"<p>{answer.Replace("\n\n", "</p><p>")}</p>";
+            if (random.Next(30) == 0) answer += " I have noted order {{Order Number}}.";
             Message(json, "assistant", answer);
         }
         json.WriteEndArray();
@@ -100,6 +102,7 @@ public static class SyntheticCorpus
         1 => $"Call me on +44 20 7946 {random.Next(1000, 9999)}.",
         2 => "I paid with 4111 1111 1111 1111.",
         3 => $"Order #{random.Next(100000000, 999999999)} from {random.Next(1, 28):00}.{random.Next(1, 12):00}.2025.",
+        4 => $"My key is sk-{new string(Enumerable.Range(0, 48).Select(_ => Alphanumerics[random.Next(Alphanumerics.Length)]).ToArray())} if that helps.",
         _ => "",
     };
 

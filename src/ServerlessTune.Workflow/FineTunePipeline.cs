@@ -58,7 +58,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
 
         context.SetCustomStatus(new PipelineStatus("Gate", 0.85));
         var candidate = await Step(context, "Gate", () => context.CallActivityAsync<GatedCandidate>(PipelineNames.Gate,
-            new GateInput(input.Project, runId, prepared.Prefix, options.Eval, options.Gate, options.ChatTemplate), retry));
+            new GateInput(input.Project, runId, prepared.Prefix, options.Eval, options.Gate, options.ChatTemplate,
+                options.Prepare.NearDuplicateThreshold), retry));
         var gate = candidate.Gate;
         if (options.Gate.Mode == GateMode.Manual)
             gate = await AwaitApprovalAsync(context, gate, timing);

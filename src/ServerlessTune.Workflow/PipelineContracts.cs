@@ -71,7 +71,10 @@ public sealed record TrainInput(string Project, string RunId, string BaseModel, 
 public sealed record EvaluateInput(string Project, string RunId, string BaseModel, string DataPrefix, EvalOptions Options, string? ChatTemplate,
     bool Relaunch = false);
 
-public sealed record GateInput(string Project, string RunId, string DataPrefix, EvalOptions Eval, GateOptions Gate, string? ChatTemplate);
+/// <param name="NearDuplicateThreshold">Preparation's near-duplicate threshold: a suite question counts as trained on when it is
+/// what dedup would call a near duplicate of a training question.</param>
+public sealed record GateInput(string Project, string RunId, string DataPrefix, EvalOptions Eval, GateOptions Gate, string? ChatTemplate,
+    double NearDuplicateThreshold);
 
 /// <summary>The gate's verdict and the candidate's figures (for the registry); the full report is in reports/{runId}/.</summary>
 public sealed record GatedCandidate(GateResult Gate, IReadOnlyDictionary<string, double> Metrics);

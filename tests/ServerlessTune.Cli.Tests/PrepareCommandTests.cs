@@ -64,7 +64,7 @@ public sealed class PrepareCommandTests : IDisposable
     [InlineData("--val-fraction", "1.5", "--val-fraction")]
     [InlineData("--max-tokens", "2", "--max-tokens")]
     [InlineData("--tokenizer", "no-such-tokenizer", "no-such-tokenizer")]
-    [InlineData("--speaker", "Rep", "--speaker 'Rep'")]
+    [InlineData("--role", "Rep", "--role 'Rep'")]
     public void Bad_values_exit_1_with_one_line_naming_them(string option, string value, string named)
     {
         string folder = CopyFixtures("faq.csv");
@@ -87,6 +87,59 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.Contains("--out", usage.Stderr);
     }
 
+    string Write(string name, string text)
+    {
+        string folder = Path.Combine(_work, "support-export");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, name), text);
+        return folder;
+    }
+
+    [Fact]
+    public void Dry_run_shows_each_files_mapping_and_first_record_on_stderr_and_the_counts_on_stdout_and_writes_nothing()
+    {
+        Write("bitext.csv", "flags,instruction,category,intent,response\n"
+            + "B,cancel order {{Order Number}},ORDER,cancel_order,\"Open order {{Order Number}} and press Cancel.\"\n"
+            + "BL,how do I get a refund,REFUND,get_refund,Refunds reach your card within five days.\n");
+        string folder = Write("sharegpt.jsonl", """{"conversations":[{"from":"human","value":"Is the S2 waterproof?"},{"from":"gpt","value":"It is rated IP54."}]}""" + "\n");
+        Directory.CreateDirectory(Path.Combine(folder, "eval"));
+        File.WriteAllText(Path.Combine(folder, "eval", "suite.jsonl"), """{"id":"a","question":"Is it loud?","references":["No."]}""" + "\n");
+
+        var result = Stune.Run(["prepare", folder, "--dry-run"], _work);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.StartsWith("records 3: kept 3", result.Stdout);
+        Assert.Contains("template placeholders (keep) in 1 answers: {{Order Number}} 1", result.Stdout);
+        Assert.Contains("(dry run: nothing written)", result.Stdout);
+        Assert.Contains("support-export/bitext.csv: csv, columns: user=instruction, assistant=response; not trained on flags, category, intent; by name", result.Stderr);
+        Assert.Contains("  user: cancel order {{Order Number}}", result.Stderr);
+        Assert.Contains("support-export/sharegpt.jsonl: jsonl, messages: list conversations, turns from/value, roles gpt=assistant, human=user; by name", result.Stderr);
+        Assert.Contains("  assistant: It is rated IP54.", result.Stderr);
+        Assert.DoesNotContain("eval/suite.jsonl", result.Stderr); // evaluation files are never trained on
+        Assert.DoesNotContain(Directory.GetFiles(_work, "*.jsonl", SearchOption.AllDirectories), f => !f.Contains("support-export"));
+    }
+
+    [Fact]
+    public void Two_candidate_columns_are_refused_naming_the_flag_and_the_flag_decides()
+    {
+        string folder = Write("export.csv", "question,prompt,answer\nIs it loud?,Is it loud?,No.\nDoes it beep?,Does it beep?,Three times.\n");
+        string output = Path.Combine(_work, "out");
+
+        var refused = Stune.Run(["prepare", folder, "--out", output], _work);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("error: support-export/export.csv:1: 'question' and 'prompt' could each be the user side; choose one with "
+            + "pipeline.json prepare.columns.user (stune prepare --user-column)\n", refused.Stderr.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain(" at ServerlessTune", refused.Stderr);
+        Assert.False(File.Exists(Path.Combine(output, "train.jsonl")));
+
+        var chosen = Stune.Run(["prepare", folder, "--out", output, "--user-column", "prompt", "--json"], _work);
+        Assert.True(chosen.ExitCode == 0, chosen.Stderr);
+        var mapping = JsonDocument.Parse(chosen.Stdout).RootElement.GetProperty("files")[0].GetProperty("mapping");
+        Assert.Equal("prompt", mapping.GetProperty("user").GetString());
+        Assert.Equal("question", mapping.GetProperty("ignored")[0].GetString());
+        Assert.Contains("by pipeline.json prepare.columns / --*-column flags", chosen.Stderr);
+    }
+
     [Fact]
     public void Bench_prepare_accounts_for_every_corpus_line_and_reports_its_ratio_against_the_tokenizer()
     {
@@ -101,6 +154,8 @@ public sealed class PrepareCommandTests : IDisposable
         double before = json.GetProperty("tokenizer_megabytes_per_second_before").GetDouble();
         double after = json.GetProperty("tokenizer_megabytes_per_second_after").GetDouble();
         Assert.Equal((before + after) / 2, json.GetProperty("tokenizer_megabytes_per_second").GetDouble(), 9);
+        // The limit runs one tokenizer per worker, as many as preparation starts (one per core, at most eight).
+        Assert.Equal(Math.Clamp(Environment.ProcessorCount, 1, 8), Field("tokenizer_workers"));
         Assert.Equal(json.GetProperty("megabytes_per_second").GetDouble() / ((before + after) / 2), json.GetProperty("ratio").GetDouble(), 9);
         // The peak restarts at the resident set before preparing (page accounting may differ by a little).
         Assert.True(Field("peak_working_set_bytes") >= Field("baseline_working_set_bytes") - (16L << 20), result.Stdout);

@@ -42,4 +42,21 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("invalid project '../escape'", result.Stderr);
     }
+
+    [Fact]
+    public void A_link_out_of_the_dataset_folder_refuses_the_run_before_anything_is_copied()
+    {
+        string dataset = Directory.CreateDirectory(Path.Combine(_root, "acme")).FullName;
+        File.WriteAllText(Path.Combine(dataset, "faq.csv"), "question,answer\nHow do I reset it?,Hold the button.\n");
+        string outside = Path.Combine(_root, "secret.csv");
+        File.WriteAllText(outside, "question,answer\nroot password?,hunter2\n");
+        File.CreateSymbolicLink(Path.Combine(dataset, "linked.csv"), outside);
+        string store = Path.Combine(_root, "store");
+
+        var result = Stune.Run("run", dataset, "--store", store);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"error: {Path.Combine(dataset, "linked.csv")}: a symbolic link to {outside}, outside the input folder {dataset}: not followed", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(store, "datasets")));
+    }
 }

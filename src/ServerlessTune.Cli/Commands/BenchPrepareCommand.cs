@@ -4,7 +4,7 @@ using ServerlessTune.Benchmarks;
 
 namespace ServerlessTune.Cli.Commands;
 
-/// <summary>`stune bench prepare`: end-to-end data preparation MB/s and peak memory, against raw tokenizer MB/s on the same text.</summary>
+/// <summary>`stune bench prepare`: end-to-end data preparation MB/s and peak memory, against raw tokenizer MB/s on the same text and workers.</summary>
 internal static class BenchPrepareCommand
 {
     public static Command Create()
@@ -13,7 +13,7 @@ internal static class BenchPrepareCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer spec.", DefaultValueFactory = _ => "gpt2" };
         var seed = new Option<int>("--seed") { Description = "Corpus and split seed.", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print one JSON document." };
-        var command = new Command("prepare", "Prepare a synthetic corpus (512 MB by default) and compare its throughput with the tokenizer's.")
+        var command = new Command("prepare", "Prepare a synthetic corpus (512 MB by default) and compare its throughput with the tokenizer's on the same workers.")
         {
             size, tokenizer, seed, json,
         };
@@ -29,7 +29,7 @@ internal static class BenchPrepareCommand
                     seconds = r.EndToEndSeconds, megabytes_per_second = r.EndToEndMegabytesPerSecond, cores_used = r.EndToEndCoresUsed,
                     peak_working_set_bytes = r.PeakWorkingSetBytes, baseline_working_set_bytes = r.BaselineWorkingSetBytes,
                     gc_pause_seconds = r.GcPauseSeconds, allocated_bytes = r.AllocatedBytes,
-                    tokenizer_sample_bytes = r.TokenizerSampleBytes, tokenizer_megabytes_per_second = r.TokenizerMegabytesPerSecond,
+                    tokenizer_sample_bytes = r.TokenizerSampleBytes, tokenizer_workers = r.TokenizerWorkers, tokenizer_megabytes_per_second = r.TokenizerMegabytesPerSecond,
                     tokenizer_megabytes_per_second_before = r.TokenizerMegabytesPerSecondBefore, tokenizer_megabytes_per_second_after = r.TokenizerMegabytesPerSecondAfter,
                     tokenizer_cores_used = r.TokenizerCoresUsed,
                     ratio = r.Ratio, kept = r.Kept, rejected = r.Rejected, deduplicated = r.Deduplicated, filtered = r.Filtered, tokens = r.Tokens,
@@ -40,9 +40,9 @@ internal static class BenchPrepareCommand
             Console.Out.WriteLine($"end to end       {r.EndToEndMegabytesPerSecond:F1} MB/s ({r.EndToEndSeconds:F1} s, {r.EndToEndCoresUsed:F2} of {r.Cores} cores busy, {r.Tokens} tokens)");
             Console.Out.WriteLine($"peak memory      {r.PeakWorkingSetBytes / 1e6:F0} MB (before preparing {r.BaselineWorkingSetBytes / 1e6:F0} MB)");
             Console.Out.WriteLine($"garbage          {r.AllocatedBytes / 1e9:F1} GB allocated, {r.GcPauseSeconds:F2} s paused ({100 * r.GcPauseSeconds / r.EndToEndSeconds:F0} % of the run)");
-            Console.Out.WriteLine($"tokenizer alone  {r.TokenizerMegabytesPerSecond:F1} MB/s (one thread, {r.TokenizerSampleBytes / 1e6:F0} MB of the same text: " +
+            Console.Out.WriteLine($"tokenizer alone  {r.TokenizerMegabytesPerSecond:F1} MB/s ({r.TokenizerWorkers} worker(s), one tokenizer each, {r.TokenizerSampleBytes / 1e6:F0} MB of the same text: " +
                 $"{r.TokenizerMegabytesPerSecondBefore:F1} before preparing, {r.TokenizerMegabytesPerSecondAfter:F1} after; {r.TokenizerCoresUsed:F2} cores busy)");
-            Console.Out.WriteLine($"ratio            {r.Ratio:F2} (target 0.6)");
+            Console.Out.WriteLine($"ratio            {r.Ratio:F2} (target 0.8)");
             return 0;
         });
         return command;

@@ -120,7 +120,7 @@ internal static class EvalCommands
         readonly Option<string> model = new("--model") { Description = "Model folder: the base when --adapter is given, else the candidate (e.g. a merged folder).", Required = true };
         readonly Option<string?> adapter = new("--adapter") { Description = "LoRA adapter folder (PEFT layout): the candidate is --model plus this adapter." };
         readonly Option<string?> baseModel = new("--base") { Description = "Base model folder to compare with when --model is already the candidate." };
-        readonly Option<string> data = new("--data") { Description = "Prepared-data folder holding validation.jsonl.", Required = true };
+        readonly Option<string> data = new("--data") { Description = "Prepared-data folder holding validation.jsonl (and train.jsonl, to find suite questions that were trained on).", Required = true };
         readonly Option<string?> suite = new("--suite") { Description = "Suite file (JSON array or JSONL of cases); default: derived from validation.jsonl." };
         readonly Option<int?> maxCases = new("--max-cases") { Description = "Use only the first N cases of a suite derived from validation.jsonl." };
         readonly Option<string?> production = new("--production") { Description = "The model in production (folder), evaluated the same way." };
@@ -164,6 +164,7 @@ internal static class EvalCommands
             var plan = new EvaluationPlan
             {
                 ValidationFile = Path.Combine(dataDir, PreparedPaths.ValidationFile),
+                TrainFile = File.Exists(Path.Combine(dataDir, PreparedPaths.TrainFile)) ? Path.Combine(dataDir, PreparedPaths.TrainFile) : null,
                 SuiteFile = parse.GetValue(suite),
                 DialoguesFile = parse.GetValue(dialogues),
                 MaxDerivedCases = parse.GetValue(maxCases),

@@ -5,6 +5,7 @@ using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Hosted;
+using ServerlessTune.Core.Data;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Workflow;
@@ -130,7 +131,7 @@ internal static class RunCommands
         if (!folder.Exists) throw new UserInputException($"{folder.FullName}: dataset folder not found");
         string projectName = ArtifactPath.ValidateName(projectOption ?? folder.Name, "project");
         var (options, optionsSource) = ReadOptions(explicitConfig, folder);
-        CheckStorable(folder);
+        var files = StorableFiles(folder);
         string baseModel = options.BaseModel ?? OfflineBaseModel;
         var timing = new TimingOptions(PollSeconds: pollSeconds ?? (HostedBaseModel.TryParse(baseModel, out _) ? new TimingOptions().PollSeconds : LocalPollSeconds));
         var input = new PipelineInput(projectName, options with { BaseModel = baseModel }, optionsSource, timing);
@@ -141,7 +142,8 @@ internal static class RunCommands
             return await RunRecord.ReadAsync(store, unfinished.RunId, ct);
         }
         await input.Options.RequireReferencedFilesAsync(optionsSource, path => Task.FromResult(File.Exists(Path.Combine(folder.FullName, path))));
-        int uploaded = await store.UploadFolderAsync(folder.FullName, ArtifactLayout.Dataset(projectName).Folder, ct);
+        // Uploaded as a user's upload to blob storage would be: datasets/{project}/.
+        int uploaded = await store.UploadFolderAsync(folder.FullName, ArtifactLayout.Dataset(projectName).Folder, ct, files);
         Console.Error.WriteLine($"project {projectName}: {uploaded} file(s) from {folder.FullName} -> {store.Location}");
         var record = new RunRecord(RunIds.New(DateTimeOffset.UtcNow), fingerprint, input);
         await record.WriteAsync(store, ct);
@@ -159,15 +161,22 @@ internal static class RunCommands
         return (PipelineOptionsParser.Parse(File.ReadAllText(file.FullName), file.FullName), file.FullName);
     }
 
-    /// <summary>Every file name must be a valid artifact path before anything is uploaded.</summary>
-    static void CheckStorable(DirectoryInfo folder)
+    /// <summary>
+    /// The dataset folder's files, each a valid artifact path, checked before anything is uploaded. Links are judged as
+    /// `stune prepare` judges them: one that leaves the folder, dangles or loops refuses the run before anything is copied.
+    /// </summary>
+    static IReadOnlyList<string> StorableFiles(DirectoryInfo folder)
     {
-        foreach (var file in folder.EnumerateFiles("*", SearchOption.AllDirectories))
+        var files = LocalInputs.Walk(folder.FullName);
+        if (files.FirstOrDefault(f => f.Refused is not null) is { } link)
+            throw new UserInputException($"{link.FullPath}: {link.Refused!.Message}");
+        foreach (var file in files)
         {
-            string relative = Path.GetRelativePath(folder.FullName, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            string relative = Path.GetRelativePath(folder.FullName, file.FullPath).Replace(Path.DirectorySeparatorChar, '/');
             if (!ArtifactPath.IsValid(relative))
-                throw new UserInputException($"{file.FullName}: file name cannot be stored ({relative})");
+                throw new UserInputException($"{file.FullPath}: file name cannot be stored ({relative})");
         }
+        return files.Select(f => f.FullPath).ToList();
     }
 
     /// <summary>The trainer program built beside stune, reading the same store (a folder, or the container through the environment).</summary>

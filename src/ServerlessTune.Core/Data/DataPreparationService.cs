@@ -5,8 +5,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using ServerlessTune.Core.Data.Dedup;
+using ServerlessTune.Core.Data.Mapping;
 using ServerlessTune.Core.Data.Output;
 using ServerlessTune.Core.Data.Parsing;
+using ServerlessTune.Core.Data.Redaction;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tokenization;
 
@@ -26,6 +28,9 @@ public static class DataPreparationService
     // Each worker holds its own tokenizer (20 MB for gpt2, 64 MB for o200k); past eight, the one reader and
     // the one ordered consumer set the pace anyway.
     const int MaxWorkers = 8;
+
+    /// <summary>Workers a run uses here: one per core, up to eight (the benchmark's limit runs the same number of tokenizers).</summary>
+    public static int WorkerCount => Math.Clamp(Environment.ProcessorCount, 1, MaxWorkers);
 
     static readonly JsonSerializerOptions StatsJson = new()
     {
@@ -47,18 +52,15 @@ public static class DataPreparationService
     public static async Task<PrepareStats> RunAsync(PrepareRequest request, IProgress<PrepareProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var options = request.Options.Validate() with
-        {
-            SpeakerLabels = new SortedDictionary<string, string>(
-                request.Options.SpeakerLabels.ToDictionary(p => p.Key.ToLowerInvariant(), p => p.Value), StringComparer.Ordinal),
-        };
-        int workers = Math.Clamp(Environment.ProcessorCount, 1, MaxWorkers);
+        var options = request.Options.Validate();
+        int workers = WorkerCount;
         // One tokenizer per worker, loaded side by side: a shared one serialises the workers on its cache lock.
         var processors = await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => CreateProcessor(options), cancellationToken)));
         string prefix = request.OutputPrefix.Length == 0 || request.OutputPrefix.EndsWith('/') ? request.OutputPrefix : request.OutputPrefix + "/";
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = cts.Token;
+        // A dry run goes through every stage and counts everything, and writes nothing.
         var train = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.TrainFile, ct);
         var validation = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.ValidationFile, ct);
         var rejects = new ArtifactStreamWriter(request.OutputStore, prefix, PreparedPaths.RejectsFile, ct);
@@ -85,8 +87,9 @@ public static class DataPreparationService
             var result = stats.Build(version, options, processors[0].Encoder);
             if (!result.AccountingHolds)
                 throw new InvalidOperationException("record accounting does not balance: " + JsonSerializer.Serialize(result.Totals));
-            outputs.Add(await WriteJsonAsync(request.OutputStore, prefix, PreparedPaths.StatsFile, result, ct));
-            await WriteJsonAsync(request.OutputStore, prefix, PreparedPaths.ManifestFile, new PrepareManifest(version, Generator, inputFiles, outputs), ct);
+            if (request.OutputStore is not { } store) return result;
+            outputs.Add(await WriteJsonAsync(store, prefix, PreparedPaths.StatsFile, result, ct));
+            await WriteJsonAsync(store, prefix, PreparedPaths.ManifestFile, new PrepareManifest(version, Generator, inputFiles, outputs), ct);
             return result;
         }
         catch (Exception ex)
@@ -115,29 +118,40 @@ public static class DataPreparationService
         try
         {
             long done = 0, records = 0;
+            var roleNames = options.RoleNames();
             for (int file = 0; file < inputs.Count; file++)
             {
                 var input = inputs[file];
-                await using var stream = await InputStream.OpenAsync(await input.Store.OpenReadAsync(input.Path, ct), ct);
-                var format = FormatDetector.Detect(input.Path, stream.Head, options.Format, options.SpeakerLabels);
-                string formatName = format?.ToString().ToLowerInvariant() ?? "unrecognized";
-                stats.SetFormat(file, formatName);
                 var batch = new Batch(file, input.Path);
-                async Task Flush()
+                async Task Flush(long bytesRead)
                 {
                     if (batch.Records.Count == 0) return;
                     await ordered.WriteAsync(batch, ct);
                     await work.WriteAsync(batch, ct);
                     records += batch.Records.Count;
-                    progress?.Report(new PrepareProgress(input.Path, done + stream.BytesRead, records));
+                    progress?.Report(new PrepareProgress(input.Path, done + bytesRead, records));
                     batch = new Batch(file, input.Path);
                 }
-                await foreach (var record in ReadRecordsAsync(input.Path, stream, format, options, ct))
+                if (input.Refused is { } refused)
+                {
+                    // Never opened (a link out of the input folder, a dangling link, a loop): one reject for the file, line 0.
+                    stats.SetFormat(file, "refused", "none");
+                    batch.Records.Add(new ReadyRecord(0, refused));
+                    await Flush(0);
+                    inputFiles[file] = new InputFile(input.Path, "refused", 0, EmptySha256);
+                    continue;
+                }
+                await using var stream = await InputStream.OpenAsync(await input.Store.OpenReadAsync(input.Path, ct), ct);
+                var format = FormatDetector.Detect(input.Path, stream.Head, options.Format, roleNames);
+                string formatName = format?.ToString().ToLowerInvariant() ?? "unrecognized";
+                stats.SetFormat(file, formatName, stream.Encoding);
+                int index = file;
+                await foreach (var record in ReadRecordsAsync(input.Path, stream, format, options, mapping => stats.SetMapping(index, mapping), ct))
                 {
                     batch.Records.Add(record);
-                    if (batch.Records.Count == BatchSize) await Flush();
+                    if (batch.Records.Count == BatchSize) await Flush(stream.BytesRead);
                 }
-                await Flush();
+                await Flush(stream.BytesRead);
                 var (size, sha) = await stream.FinishAsync(ct);
                 inputFiles[file] = new InputFile(input.Path, formatName, size, sha);
                 done += size;
@@ -153,40 +167,58 @@ public static class DataPreparationService
         }
     }
 
+    static readonly string EmptySha256 = Convert.ToHexStringLower(SHA256.HashData([]));
+
     static async IAsyncEnumerable<RawRecord> ReadRecordsAsync(string path, InputStream stream, InputFormat? format, PrepareOptions options,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        Action<RecordMapping> mapped, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         if (format is null)
         {
             if (stream.Head.Length > 0)
-                yield return new ReadyRecord(1, new Rejection(RejectReason.UnrecognizedFormat, "binary content, not a supported text or Parquet format"));
+                yield return new ReadyRecord(1, new Rejection(RejectReason.UnrecognizedFormat, FormatDetector.DescribeBinary(stream.Head)));
             yield break;
         }
-        if (format == InputFormat.Parquet)
+        IAsyncEnumerable<RawRecord> records;
+        switch (format)
         {
-            // Parquet needs seeking; spool the (possibly remote) stream to a temporary file first.
-            string temp = Path.Combine(Path.GetTempPath(), $"stune-prepare-{Guid.NewGuid():N}.parquet");
-            try
-            {
-                await using (var file = File.Create(temp)) await stream.CopyToAsync(file, ct);
-                await using var seekable = File.OpenRead(temp);
-                await foreach (var record in new ParquetSource(options.MaxRecordBytes).ReadAsync(seekable, ct))
-                    yield return record;
-            }
-            finally { File.Delete(temp); }
-            yield break;
+            case InputFormat.Parquet:
+                records = ParquetRecordsAsync(stream, options, ct);
+                break;
+            case InputFormat.Jsonl or InputFormat.Json:
+                IRecordSource json = format == InputFormat.Jsonl ? new JsonLinesSource(options.MaxRecordBytes) : new JsonArraySource(options.MaxRecordBytes);
+                records = json.ReadAsync(stream, ct);
+                break;
+            case InputFormat.Csv or InputFormat.Tsv:
+                records = new DelimitedSource(path, format == InputFormat.Csv ? ',' : '\t', options, mapped).ReadAsync(stream, ct);
+                break;
+            case InputFormat.Transcript:
+                mapped(new RecordMapping { Kind = MappingKind.Transcript, Decided = "speaker labels (prepare.roles adds more)" });
+                records = new TranscriptSource(options, FormatDetector.UsesSeparatorLines(stream.Head)).ReadAsync(stream, ct);
+                break;
+            default:
+                mapped(new RecordMapping { Kind = MappingKind.Document, Decided = options.Documents == DocumentMode.Qa ? "question headings as pairs, the rest as passages" : "passages, trained as plain text" });
+                records = new DocumentSource(options).ReadAsync(stream, ct);
+                break;
         }
-        IRecordSource source = format switch
-        {
-            InputFormat.Jsonl => new JsonLinesSource(options.MaxRecordBytes),
-            InputFormat.Json => new JsonArraySource(options.MaxRecordBytes),
-            InputFormat.Csv => new DelimitedSource(path, ',', options),
-            InputFormat.Tsv => new DelimitedSource(path, '\t', options),
-            InputFormat.Transcript => new TranscriptSource(options, FormatDetector.UsesSeparatorLines(stream.Head)),
-            _ => new DocumentSource(options),
-        };
-        await foreach (var record in source.ReadAsync(stream, ct))
+        if (format is InputFormat.Parquet or InputFormat.Jsonl or InputFormat.Json)
+            records = JsonMapping.ApplyAsync(records, path, options, mapped, ct);
+        await foreach (var record in records.WithCancellation(ct))
             yield return record;
+    }
+
+    /// <summary>Parquet needs seeking; the (possibly remote) stream is spooled to a temporary file first.</summary>
+    static async IAsyncEnumerable<RawRecord> ParquetRecordsAsync(InputStream stream, PrepareOptions options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        string temp = Path.Combine(Path.GetTempPath(), $"stune-prepare-{Guid.NewGuid():N}.parquet");
+        try
+        {
+            await using (var file = File.Create(temp)) await stream.CopyToAsync(file, ct);
+            await using var seekable = File.OpenRead(temp);
+            await foreach (var record in new ParquetSource(options.MaxRecordBytes).ReadAsync(seekable, ct))
+                yield return record;
+        }
+        finally { File.Delete(temp); }
     }
 
     static void Work(ChannelReader<Batch> work, RecordProcessor processor, CancellationToken ct)
@@ -225,14 +257,16 @@ public static class DataPreparationService
                 if (record.Rejection is { } rejection)
                 {
                     stats.Rejected(batch.File, record);
-                    await rejects.WriteAsync(RecordJson.Reject(batch.Source, record.Line, rejection), ct);
+                    // A message may quote the input (a key name, a role); rejects.jsonl must not carry what the outputs may not.
+                    var redacted = rejection with { Message = Redactor.Redact(rejection.Message).Text };
+                    await rejects.WriteAsync(RecordJson.Reject(batch.Source, record.Line, redacted), ct);
                     continue;
                 }
                 var check = options.Deduplicate ? dedup.Check(record.Key, record.Signature) : default;
                 if (check.Kind != DuplicateKind.None)
                 {
                     bool near = check.Kind == DuplicateKind.Near;
-                    stats.Duplicate(batch.File, near);
+                    stats.Duplicate(batch.File, record, near);
                     var (file, line) = origins[check.Original];
                     var reason = new Rejection(near ? RejectReason.NearDuplicate : RejectReason.Duplicate,
                         $"{(near ? "nearly the same as" : "same content as")} {inputs[file].Path}:{line}, which is kept");

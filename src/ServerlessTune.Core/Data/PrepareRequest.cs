@@ -2,15 +2,20 @@ using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Core.Data;
 
-/// <summary>One input file: where it lives and its path there (the path also names it in rejects and stats).</summary>
-public sealed record PrepareInput(IArtifactStore Store, string Path);
+/// <summary>
+/// One input file: where it lives and its path there (the path also names it in rejects and stats). A refused input
+/// (an unsafe link, see <see cref="LocalInputs"/>) is never opened: it is one rejected record with that reason.
+/// </summary>
+public sealed record PrepareInput(IArtifactStore Store, string Path, Rejection? Refused = null);
 
 /// <summary>
 /// What to prepare and where to put it. Outputs go to <see cref="OutputStore"/> under <see cref="OutputPrefix"/>
-/// (e.g. "prepared/{runId}/"; empty for the root of the store).
+/// (e.g. "prepared/{runId}/"; empty for the root of the store). Without an output store the run is a dry run: it
+/// reads, maps and counts everything and writes nothing (`stune prepare --dry-run`).
 /// </summary>
-public sealed record PrepareRequest(IReadOnlyList<PrepareInput> Inputs, IArtifactStore OutputStore, string OutputPrefix, PrepareOptions Options)
+public sealed record PrepareRequest(IReadOnlyList<PrepareInput> Inputs, IArtifactStore? OutputStore, string OutputPrefix, PrepareOptions Options)
 {
+
     /// <summary>The pipeline's case: every data file under a store prefix (e.g. datasets/{project}/), in ordinal order.</summary>
     public static async Task<PrepareRequest> FromStorePrefixAsync(IArtifactStore store, string inputPrefix, string outputPrefix,
         PrepareOptions options, CancellationToken ct = default)

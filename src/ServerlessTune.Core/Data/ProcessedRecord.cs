@@ -4,7 +4,7 @@ namespace ServerlessTune.Core.Data;
 public sealed class ProcessedRecord
 {
     public required long Line { get; init; }
-    /// <summary>Set when the record was rejected (bad input) or filtered (over the token limit).</summary>
+    /// <summary>Set when the record was rejected (bad input, a secret under prepare.secrets: reject) or filtered (token limit, placeholders).</summary>
     public Rejection? Rejection { get; init; }
     public bool Filtered { get; init; }
     public UInt128 Key { get; init; }
@@ -14,6 +14,10 @@ public sealed class ProcessedRecord
     public bool Truncated { get; init; }
     public bool NormalisationChanged { get; init; }
     public int[]? Pii { get; init; }
+    /// <summary>Secrets found, by <see cref="Redaction.SecretType"/>: redacted in a kept record, the reason of a rejected one.</summary>
+    public int[]? Secrets { get; init; }
+    /// <summary>Template placeholders found in the answers, null when none.</summary>
+    public List<string>? Placeholders { get; init; }
     /// <summary>The record as a train/validation JSONL line, newline included.</summary>
     public byte[]? Json { get; init; }
 }

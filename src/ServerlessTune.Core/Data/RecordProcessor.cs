@@ -8,8 +8,9 @@ namespace ServerlessTune.Core.Data;
 
 /// <summary>
 /// The per-record stages that need no knowledge of other records, run in parallel on workers:
-/// parse and validate (1), normalise (2), redact (3), the duplicate keys (for 4), tokenise (5), and the
-/// output line. Deduplication and the split decisions stay with the ordered consumer.
+/// parse and validate (1), normalise (2), redact secrets and personal data (3), count template placeholders,
+/// the duplicate keys (for 4), tokenise (5), and the output line. Deduplication and the split decisions stay
+/// with the ordered consumer.
 /// </summary>
 public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encoder)
 {
@@ -23,7 +24,9 @@ public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encode
 
         var messages = new List<ChatMessage>(conversation.Messages.Count);
         bool changed = false;
-        int[] pii = new int[PiiRedactor.TypeCount];
+        int[] pii = new int[PiiRedactor.TypeCount], secrets = new int[SecretDetector.TypeCount];
+        int secretIn = -1;
+        List<string>? placeholders = null;
         for (int i = 0; i < conversation.Messages.Count; i++)
         {
             var message = conversation.Messages[i];
@@ -31,9 +34,25 @@ public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encode
             changed |= content != message.Content;
             if (content.Length == 0)
                 return new ProcessedRecord { Line = raw.Line, Rejection = new Rejection(RejectReason.EmptyContent, $"{Describe(conversation, i)} is empty{(message.Content.Length > 0 ? " after normalisation" : "")}") };
-            if (options.Redact) content = PiiRedactor.Redact(content, pii);
+            int before = secrets.Sum();
+            content = Redactor.Redact(content, secrets, options.Redact ? pii : null);
+            if (secretIn < 0 && secrets.Sum() > before) secretIn = i;
+            if (message.Role == ChatMessage.Assistant) TemplatePlaceholders.Find(content, ref placeholders);
             messages.Add(message with { Content = content });
         }
+        if (secretIn >= 0 && options.Secrets == SecretPolicy.Reject)
+            return new ProcessedRecord
+            {
+                Line = raw.Line, Secrets = secrets,
+                Rejection = new Rejection(RejectReason.Secret, $"{Describe(conversation, secretIn)} holds {Kinds(secrets)} (prepare.secrets: reject)"),
+            };
+        if (placeholders is not null && options.Placeholders == PlaceholderPolicy.Drop)
+            return new ProcessedRecord
+            {
+                Line = raw.Line, Filtered = true, Secrets = secrets, Placeholders = placeholders,
+                Rejection = new Rejection(RejectReason.TemplatePlaceholder,
+                    $"the answer holds template placeholders ({string.Join(", ", placeholders.Distinct().Take(5))}; prepare.placeholders: drop)"),
+            };
         conversation = conversation with { Messages = messages };
 
         var key = ContentKey.Compute(conversation);
@@ -42,16 +61,20 @@ public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encode
         if (!fits)
             return new ProcessedRecord
             {
-                Line = raw.Line, Filtered = true,
+                Line = raw.Line, Filtered = true, Secrets = secrets, Placeholders = placeholders,
                 Rejection = new Rejection(RejectReason.TooManyTokens, $"{size.Tokens} tokens, over --max-tokens {options.MaxTokens}"),
             };
         return new ProcessedRecord
         {
             Line = raw.Line, Key = key, Signature = signature, Tokens = size.Tokens, TrainedTokens = size.TrainedTokens,
-            Truncated = size.Truncated, NormalisationChanged = changed, Pii = pii, Json = RecordJson.Record(size.Conversation),
+            Truncated = size.Truncated, NormalisationChanged = changed, Pii = pii, Secrets = secrets, Placeholders = placeholders,
+            Json = RecordJson.Record(size.Conversation),
         };
     }
 
     static string Describe(Conversation conversation, int index) =>
         conversation.Kind == RecordKind.Passage ? "passage" : $"message {index + 1} ({conversation.Messages[index].Role})";
+
+    /// <summary>The kinds found ("OPENAI_KEY, PASSWORD"), never the secret itself.</summary>
+    static string Kinds(int[] secrets) => string.Join(", ", Enum.GetValues<SecretType>().Where(t => secrets[(int)t] > 0).Select(Redactor.KindName));
 }

@@ -23,6 +23,14 @@ public static class RejectReason
     public const string UnrecognizedFormat = "unrecognized_format";
     public const string InvalidParquet = "invalid_parquet";
     public const string TooManyTokens = "too_many_tokens";
+    public const string NulByte = "nul_byte";
+    public const string DuplicateKey = "duplicate_key";
+    /// <summary>A symbolic link that leaves the input folder, dangles, or loops: never followed.</summary>
+    public const string UnsafeLink = "unsafe_link";
+    /// <summary>A record holding a secret, with prepare.secrets set to reject.</summary>
+    public const string Secret = "secret";
+    /// <summary>Not a reject but filtered: an answer with a template placeholder, with prepare.placeholders set to drop.</summary>
+    public const string TemplatePlaceholder = "template_placeholder";
     /// <summary>Not rejects but listed with them, so every record that is not kept has a line saying why.</summary>
     public const string Duplicate = "duplicate";
     public const string NearDuplicate = "near_duplicate";

@@ -34,6 +34,10 @@ public sealed record EvaluationPlan
     public GenerationOptions Decoding { get; init; } = new() { MaxNewTokens = 64 };
     /// <summary>A chat template name overriding the one each model folder's tokenizer_config.json implies.</summary>
     public string? ChatTemplate { get; init; }
+    /// <summary>The prepared train.jsonl: when given, the report says which cases' questions were trained on (<see cref="ContaminationCheck"/>).</summary>
+    public string? TrainFile { get; init; }
+    /// <summary>Near-duplicate similarity for contamination: data preparation's threshold, so "seen" means what dedup means.</summary>
+    public double ContaminationThreshold { get; init; } = 0.8;
 
     /// <summary>
     /// A pipeline run's plan: its prepared validation split and the project's eval files, fetched from the store.
@@ -67,7 +71,7 @@ public sealed record EvaluationPlan
         if (BatchSize < 1) throw new UserInputException($"batch size must be at least 1 (got {BatchSize})");
         if (MaxDerivedCases is < 1) throw new UserInputException($"max cases must be at least 1 (got {MaxDerivedCases})");
         Decoding.Validate();
-        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile })
+        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile, TrainFile })
             if (file is not null && !File.Exists(file))
                 throw new UserInputException($"{file}: file not found");
         LoadSuite();
@@ -86,10 +90,12 @@ public sealed record EvaluationPlan
     {
         var models = FamilyOutput.Merge(outputs);
         var suite = models.Any(m => m.Answers is not null) ? LoadSuite() : null;
+        var contamination = TrainFile is null ? null : ContaminationCheck.Measure(TrainFile, suite,
+            DialoguesFile is null ? null : DialogueScript.Load(DialoguesFile), ContaminationThreshold);
         var settings = new Dictionary<string, string>(options.Settings);
         foreach (var (key, value) in ReportSettings())
             settings[key] = value;
-        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training);
+        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training, contamination);
     }
 
     /// <summary>The settings every model was run with, as the report shows them.</summary>

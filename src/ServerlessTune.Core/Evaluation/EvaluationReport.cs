@@ -36,7 +36,10 @@ public sealed record TagSummary(string Tag, string Model, int Cases, IReadOnlyDi
 /// <summary>A scripted conversation as one model played it.</summary>
 public sealed record DialogueTranscript(string Id, string Model, IReadOnlyList<ChatMessage> Messages);
 
-/// <summary>Everything an evaluation found, serialised as report.json and rendered as report.md and report.html.</summary>
+/// <summary>
+/// Everything an evaluation found, serialised as report.json and rendered as report.md and report.html. Contamination
+/// is there when the training set was given to compare the questions with.
+/// </summary>
 public sealed record EvaluationReport(
     string RunId,
     string Candidate,
@@ -49,4 +52,7 @@ public sealed record EvaluationReport(
     IReadOnlyList<DialogueTranscript> Dialogues,
     GateResult? Gate,
     TrainingCurve? Training,
-    IReadOnlyDictionary<string, string> Settings);
+    IReadOnlyDictionary<string, string> Settings)
+{
+    public ContaminationReport? Contamination { get; init; }
+}

@@ -22,7 +22,7 @@ public sealed class EvaluationService(EvaluationOptions options)
 {
     public EvaluationReport Evaluate(
         string runId, EvalSuite? suite, IReadOnlyList<ModelOutputs> models, string candidate,
-        GateOptions? gate = null, TrainingCurve? training = null)
+        GateOptions? gate = null, TrainingCurve? training = null, ContaminationReport? contamination = null)
     {
         var duplicate = models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -60,13 +60,26 @@ public sealed class EvaluationService(EvaluationOptions options)
         var answered = models.Where(m => scored.ContainsKey(m.Name)).Select(m => (m.Name, Scored: scored[m.Name])).ToList();
         var cases = suite is null ? [] : CaseReports(suite, answered.Select(a => a.Scored).ToList());
         var byTag = suite is null ? [] : TagSummaries(suite, answered, bootstrap);
+        if (contamination is not null && suite is not null)
+            contamination = contamination with { Subsets = ContaminationSubsets(suite, answered, contamination, bootstrap) };
 
         return new EvaluationReport(
             runId, candidate, suite?.Source, reports, deltas, cases, byTag, WorstCases(cases, candidate),
             models.SelectMany(m => m.Dialogues ?? []).ToList(),
-            gate is null ? null : QualityGate.Evaluate(gate, reports),
+            gate is null ? null : QualityGate.Evaluate(gate, reports, contamination?.Subsets),
             training,
-            Settings());
+            Settings()) { Contamination = contamination };
+    }
+
+    /// <summary>Each answering model's suite metrics over the clean cases and over the contaminated ones.</summary>
+    static List<TagSummary> ContaminationSubsets(EvalSuite suite, IReadOnlyList<(string Name, ScoredSuite Scored)> answered,
+        ContaminationReport contamination, Bootstrap bootstrap)
+    {
+        var dirty = Enumerable.Range(0, suite.Cases.Count).Where(i => contamination.IsContaminated(suite.Cases[i].Id)).ToList();
+        var clean = Enumerable.Range(0, suite.Cases.Count).Except(dirty).ToList();
+        return [.. new[] { (Name: ContaminationReport.Clean, Cases: clean), (Name: ContaminationReport.Contaminated, Cases: dirty) }
+            .SelectMany(subset => answered.Select(a => new TagSummary(subset.Name, a.Name, subset.Cases.Count,
+                subset.Cases.Count == 0 ? new Dictionary<string, MetricValue>() : SuiteScoring.SummariseAll(a.Scored, bootstrap, subset.Cases))))];
     }
 
     static List<CaseReport> CaseReports(EvalSuite suite, IReadOnlyList<ScoredSuite> scored) =>

@@ -17,13 +17,19 @@ public enum GateMode
 /// JSON: {"metric": "perplexity", "model": "candidate", "op": "&lt;=", "relative_to": "base", "factor": 0.9}
 /// or {"metric": "must_not_contain_violations", "op": "==", "value": 0}. Model defaults to "candidate";
 /// give exactly one of value and relative_to; factor (default 1) and offset (default 0) go with relative_to.
+/// A suite metric may be taken over a subset: "subset": "clean" (the cases whose question is not in the training
+/// data) or "contaminated".
 /// </summary>
 [JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)]
-public sealed record GateRule(string Metric, string Model, string Op, double? Value, string? RelativeTo, double Factor, double Offset)
+public sealed record GateRule(string Metric, string Model, string Op, double? Value, string? RelativeTo, double Factor, double Offset, string? Subset = null)
 {
     public static readonly string[] Ops = ["<", "<=", ">", ">=", "=="];
+    public static readonly string[] Subsets = [ContaminationReport.Clean, ContaminationReport.Contaminated];
 
-    public string Describe() => $"{Model} {Metric} {Op} {RightSide()}";
+    /// <summary>The metric as the rule reads it, e.g. "f1" or "f1 (clean cases)".</summary>
+    public string MetricName => Subset is null ? Metric : $"{Metric} ({Subset} cases)";
+
+    public string Describe() => $"{Model} {MetricName} {Op} {RightSide()}";
 
     /// <summary>The threshold as written: a number, or e.g. "0.9 x base perplexity - 0.01".</summary>
     public string RightSide()
@@ -32,7 +38,7 @@ public sealed record GateRule(string Metric, string Model, string Op, double? Va
             return Number(value);
         var factor = Factor == 1 ? "" : $"{Number(Factor)} x ";
         var offset = Offset == 0 ? "" : Offset > 0 ? $" + {Number(Offset)}" : $" - {Number(-Offset)}";
-        return $"{factor}{RelativeTo} {Metric}{offset}";
+        return $"{factor}{RelativeTo} {MetricName}{offset}";
     }
 
     internal static string Number(double value) => value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
@@ -51,7 +57,7 @@ public sealed record GateOptions(GateMode Mode, IReadOnlyList<GateRule> Rules)
         ["advisory"] = GateMode.Advisory,
         ["manual"] = GateMode.Manual,
     };
-    static readonly string[] RuleKeys = ["metric", "model", "op", "value", "relative_to", "factor", "offset"];
+    static readonly string[] RuleKeys = ["metric", "model", "op", "value", "relative_to", "factor", "offset", "subset"];
 
     public static GateOptions Load(string path)
     {
@@ -108,6 +114,11 @@ public sealed record GateOptions(GateMode Mode, IReadOnlyList<GateRule> Rules)
             throw new UserInputException($"{where}: {(factor is not null ? "factor" : "offset")}: only applies with 'relative_to'");
         if (relativeTo == model)
             throw new UserInputException($"{where}: relative_to: the rule compares '{model}' with itself");
-        return new GateRule(metric, model, op, fixedValue, relativeTo, factor ?? 1, offset ?? 0);
+        var subset = JsonFields.OptionalString(value, "subset", where);
+        if (subset is not null && !GateRule.Subsets.Contains(subset))
+            throw new UserInputException($"{where}: subset: '{subset}' is not one of {string.Join(", ", GateRule.Subsets)}");
+        if (subset is not null && MetricCatalog.Get(metric).Kind == MetricKind.LanguageModel)
+            throw new UserInputException($"{where}: subset: applies to suite metrics, not to {metric} (measured over the validation split)");
+        return new GateRule(metric, model, op, fixedValue, relativeTo, factor ?? 1, offset ?? 0, subset);
     }
 }

@@ -38,7 +38,8 @@ public static class HtmlReport
         html.Append(".</p>\n");
         AppendGate(html, report.Gate);
         AppendMetrics(html, report);
-        AppendByTag(html, report.ByTag);
+        AppendSummaries(html, "By tag", "by-tag", "tag", report.ByTag);
+        AppendContamination(html, report);
         AppendTraining(html, report.Training);
         AppendWorstCases(html, report);
         AppendDialogues(html, report.Dialogues);
@@ -88,12 +89,13 @@ public static class HtmlReport
         html.Append("</tbody></table>\n<p class=\"ci\">[low, high]: bootstrap confidence interval over cases (level and resamples under Settings); n: cases or tokens; W/L/T: cases where the candidate is better, worse or equal.</p>\n");
     }
 
-    static void AppendByTag(StringBuilder html, IReadOnlyList<TagSummary> byTag)
+    /// <summary>Suite means of each model over groups of cases: by tag, or clean and contaminated.</summary>
+    static void AppendSummaries(StringBuilder html, string title, string id, string group, IReadOnlyList<TagSummary> byTag)
     {
         if (byTag.Count == 0)
             return;
         var models = byTag.Select(t => t.Model).Distinct().ToList();
-        html.Append("<h2>By tag</h2>\n<table id=\"by-tag\"><thead><tr><th>tag</th><th>cases</th><th>metric</th>");
+        html.Append($"<h2>{title}</h2>\n<table id=\"{id}\"><thead><tr><th>{group}</th><th>cases</th><th>metric</th>");
         foreach (var model in models)
             html.Append($"<th>{E(model)}</th>");
         html.Append("</tr></thead><tbody>\n");
@@ -109,6 +111,22 @@ public static class HtmlReport
             }
         }
         html.Append("</tbody></table>\n");
+    }
+
+    static void AppendContamination(StringBuilder html, EvaluationReport report)
+    {
+        if (report.Contamination is not { } contamination)
+            return;
+        html.Append($"<h2>Contamination</h2>\n<p id=\"contamination\">{E(ContaminationSection.Summary(contamination))}</p>\n");
+        html.Append($"<p id=\"clean-cases\">Clean cases: {E(string.Join(", ", ContaminationSection.CleanCases(report)))}</p>\n");
+        if (contamination.Matches.Count > 0)
+        {
+            html.Append("<table id=\"contaminated-cases\"><thead><tr><th>case</th><th>kind</th><th>similarity</th><th>training line</th></tr></thead><tbody>\n");
+            foreach (var match in contamination.Matches)
+                html.Append($"<tr><td>{E(match.Id)}</td><td>{(match.Dialogue ? "dialogue" : "suite case")}</td><td class=\"num\">{ReportFormat.Number(match.Similarity)}</td><td class=\"num\">{match.TrainLine}</td></tr>\n");
+            html.Append("</tbody></table>\n");
+        }
+        AppendSummaries(html, "Clean and contaminated cases", "contamination-subsets", "subset", contamination.Subsets);
     }
 
     static void AppendTraining(StringBuilder html, TrainingCurve? training)

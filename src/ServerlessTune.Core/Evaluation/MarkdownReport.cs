@@ -44,6 +44,9 @@ public static partial class MarkdownReport
             md.AppendLine();
         }
 
+        if (report.Contamination is not null)
+            ContaminationSection.Markdown(md, report, Escape);
+
         var worst = report.WorstCaseIds.Take(MaxWorstCases).ToList();
         if (worst.Count > 0)
         {

@@ -44,7 +44,7 @@ public sealed class ModelEvaluator(EvaluationPlan plan, Action<string>? log = nu
         switch (family)
         {
             case EvalOptions.LanguageModel:
-                var conversations = ValidationConversations.Load(plan.ValidationFile, chat.Template, chat.Generator.Model.Config.MaxPositions);
+                var conversations = ValidationConversations.Load(plan.ValidationFile, chat.Template, chat.Tokenizer, chat.Generator.Model.Config.MaxPositions);
                 log($"{model.Name}: language modelling over {conversations.Count} validation conversations");
                 var padId = chat.Tokenizer.PadTokenId ?? chat.Tokenizer.EosTokenId ?? 0;
                 return output with { LanguageModel = LanguageModelScorer.Score(chat.Generator.Model, conversations, plan.BatchSize, padId, cancellationToken) };

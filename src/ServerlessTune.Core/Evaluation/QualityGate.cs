@@ -38,20 +38,27 @@ public sealed record GateResult(GateMode Mode, bool Passed, IReadOnlyList<RuleOu
 /// <summary>Holds the evaluated models' metrics to the configured rules.</summary>
 public static class QualityGate
 {
-    public static GateResult Evaluate(GateOptions config, IReadOnlyList<ModelReport> models)
+    /// <param name="subsets">Suite metrics over the clean and contaminated cases, for rules with a subset (null when not measured).</param>
+    public static GateResult Evaluate(GateOptions config, IReadOnlyList<ModelReport> models, IReadOnlyList<TagSummary>? subsets = null)
     {
         var byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        var outcomes = config.Rules.Select(rule => Evaluate(rule, byName)).ToList();
+        var outcomes = config.Rules.Select(rule => Evaluate(rule, byName, subsets)).ToList();
         return new GateResult(config.Mode, outcomes.All(o => o.Status != RuleStatus.Failed), outcomes);
     }
 
-    static RuleOutcome Evaluate(GateRule rule, Dictionary<string, ModelReport> models)
+    static RuleOutcome Evaluate(GateRule rule, Dictionary<string, ModelReport> models, IReadOnlyList<TagSummary>? subsets)
     {
         var text = rule.Describe();
-        if (!models.TryGetValue(rule.Model, out var model))
+        // A rule on a subset reads the model's metrics over those cases; the others, over the whole suite.
+        IReadOnlyDictionary<string, MetricValue>? MetricsOf(string name) => rule.Subset is null
+            ? models.GetValueOrDefault(name)?.Metrics
+            : subsets?.FirstOrDefault(s => s.Tag == rule.Subset && s.Model == name)?.Metrics;
+        if (!models.ContainsKey(rule.Model))
             return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: model '{rule.Model}' was not evaluated");
-        if (!model.Metrics.TryGetValue(rule.Metric, out var actual))
-            return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: {rule.Model} has no {rule.Metric} (it was not measured)");
+        if (rule.Subset is not null && subsets is null)
+            return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: contamination was not measured (no training data to compare the suite with)");
+        if (MetricsOf(rule.Model)?.GetValueOrDefault(rule.Metric) is not { } actual)
+            return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: {rule.Model} has no {rule.MetricName} (it was not measured)");
 
         double threshold;
         string thresholdText;
@@ -63,16 +70,16 @@ public static class QualityGate
         else
         {
             var referenceName = rule.RelativeTo!;
-            if (!models.TryGetValue(referenceName, out var reference))
+            if (!models.ContainsKey(referenceName))
                 return new(rule, RuleStatus.Skipped, actual.Value, null, $"skipped: {text}: no model '{referenceName}' was evaluated");
-            if (!reference.Metrics.TryGetValue(rule.Metric, out var referenceValue))
-                return new(rule, RuleStatus.Skipped, actual.Value, null, $"skipped: {text}: {referenceName} has no {rule.Metric} (it was not measured)");
+            if (MetricsOf(referenceName)?.GetValueOrDefault(rule.Metric) is not { } referenceValue)
+                return new(rule, RuleStatus.Skipped, actual.Value, null, $"skipped: {text}: {referenceName} has no {rule.MetricName} (it was not measured)");
             threshold = referenceValue.Value * rule.Factor + rule.Offset;
-            thresholdText = $"{GateRule.Number(threshold)} ({rule.RightSide()}, where {referenceName} {rule.Metric} = {GateRule.Number(referenceValue.Value)})";
+            thresholdText = $"{GateRule.Number(threshold)} ({rule.RightSide()}, where {referenceName} {rule.MetricName} = {GateRule.Number(referenceValue.Value)})";
         }
 
         var passed = Holds(actual.Value, rule.Op, threshold);
-        var sentence = $"{rule.Model} {rule.Metric} {GateRule.Number(actual.Value)} {(passed ? "is" : "is not")} {rule.Op} {thresholdText}";
+        var sentence = $"{rule.Model} {rule.MetricName} {GateRule.Number(actual.Value)} {(passed ? "is" : "is not")} {rule.Op} {thresholdText}";
         return new(rule, passed ? RuleStatus.Passed : RuleStatus.Failed, actual.Value, threshold, $"{(passed ? "passed" : "failed")}: {sentence}");
     }
 

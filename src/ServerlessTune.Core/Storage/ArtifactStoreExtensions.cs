@@ -50,11 +50,15 @@ public static class ArtifactStoreExtensions
         await AtomicFile.WriteAsync(localFile, (target, token) => source.CopyToAsync(target, token), ct);
     }
 
-    /// <summary>Uploads every file below a local folder to <paramref name="prefix"/>, each written atomically.</summary>
-    public static async Task<int> UploadFolderAsync(this IArtifactStore store, string localDirectory, string prefix, CancellationToken ct = default)
+    /// <summary>
+    /// Uploads every file below a local folder (or the given <paramref name="files"/> below it) to <paramref name="prefix"/>,
+    /// each written atomically.
+    /// </summary>
+    public static async Task<int> UploadFolderAsync(this IArtifactStore store, string localDirectory, string prefix, CancellationToken ct = default,
+        IEnumerable<string>? files = null)
     {
         int count = 0;
-        foreach (var file in Directory.EnumerateFiles(localDirectory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var file in (files ?? Directory.EnumerateFiles(localDirectory, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal))
         {
             string relative = Path.GetRelativePath(localDirectory, file).Replace(Path.DirectorySeparatorChar, '/');
             await store.WriteAsync(ArtifactPath.Combine(prefix, relative), async (stream, token) =>

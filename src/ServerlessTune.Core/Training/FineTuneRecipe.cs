@@ -76,7 +76,7 @@ public static class FineTuneRecipe
         var tokenizer = TokenizerLoader.Load(request.ModelDirectory);
         var template = ChatTemplates.For(request.ModelDirectory, request.ChatTemplate);
         int maxLength = Math.Min(settings.MaxLength ?? config.MaxPositions, config.MaxPositions);
-        var data = TrainingData.Load(request.DataDirectory, template, maxLength);
+        var data = TrainingData.Load(request.DataDirectory, template, tokenizer, maxLength);
         int padId = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0;
         if (settings.EarlyStoppingPatience > 0 && data.Validation.Count == 0)
             throw new UserInputException($"--early-stopping-patience needs validation data; {Path.Combine(request.DataDirectory, PreparedPaths.ValidationFile)} is missing or empty");

@@ -3,8 +3,11 @@ using ServerlessTune.Core.Chat;
 
 namespace ServerlessTune.Core.Training;
 
-/// <summary>One conversation from a prepared JSONL file, with its 1-based line for error messages.</summary>
-public sealed record ChatRecord(string Source, int Line, IReadOnlyList<ChatMessage> Messages);
+/// <summary>
+/// One record from a prepared JSONL file, with its 1-based line for error messages: a conversation, or a passage of a
+/// document ("kind": "passage", its text in one message) trained as plain text.
+/// </summary>
+public sealed record ChatRecord(string Source, int Line, IReadOnlyList<ChatMessage> Messages, bool IsPassage = false);
 
 /// <summary>
 /// Reads prepared/{runId}/train.jsonl or validation.jsonl (OpenAI chat format,
@@ -16,21 +19,27 @@ public static class PreparedChatFile
 {
     static readonly HashSet<string> Roles = [ChatMessage.System, ChatMessage.User, ChatMessage.Assistant];
 
-    public static IReadOnlyList<ChatRecord> Read(string path)
+    public static IReadOnlyList<ChatRecord> Read(string path) => [.. ReadLines(path)];
+
+    /// <summary>The records one at a time, for files too large to hold (a training set read to find evaluation cases in it).</summary>
+    public static IEnumerable<ChatRecord> ReadLines(string path)
     {
         if (!File.Exists(path)) throw new UserInputException($"{path}: prepared data file not found");
-        var records = new List<ChatRecord>();
-        int line = 0;
-        foreach (var text in File.ReadLines(path))
+        return Lines(path);
+
+        static IEnumerable<ChatRecord> Lines(string path)
         {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            records.Add(new ChatRecord(path, line, ParseLine(text, path, line)));
+            int line = 0;
+            foreach (var text in File.ReadLines(path))
+            {
+                line++;
+                if (string.IsNullOrWhiteSpace(text)) continue;
+                yield return ParseLine(text, path, line);
+            }
         }
-        return records;
     }
 
-    static IReadOnlyList<ChatMessage> ParseLine(string text, string path, int line)
+    static ChatRecord ParseLine(string text, string path, int line)
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(text); }
@@ -50,7 +59,10 @@ public static class PreparedChatFile
             }
             if (!result.Any(m => m.Role == ChatMessage.Assistant))
                 throw Bad(path, line, "no assistant message, so nothing to learn from");
-            return result;
+            bool passage = doc.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == "passage";
+            if (passage && result.Count != 1)
+                throw Bad(path, line, "a passage holds its text in one message");
+            return new ChatRecord(path, line, result, passage);
         }
     }
 

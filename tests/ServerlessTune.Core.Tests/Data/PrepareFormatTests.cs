@@ -132,6 +132,29 @@ public sealed class PrepareFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task Documents_become_question_answer_pairs_only_when_asked_and_a_pasted_key_is_never_cut()
+    {
+        string body = string.Join("\n", Enumerable.Range(0, 12).Select(i => "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" + i.ToString("D2")));
+        var path = _h.AddText("policy.md", "# Harbor Fiber policy\n\nOur routers stay ours.\n\n## How do I return the router?\n\nPack it in its box and drop it at any post office.\n"
+            + "The label is in the app.\n\n## Equipment\n\nWe replace a faulty router for free.\n\n## What if I lose it?\n\nThe fee is 80 EUR.\n\n"
+            + $"Ops notes:\n-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
+
+        var text = await _h.RunAsync(NoValidation with { PassageChars = 200 }, paths: path);
+        Assert.All(text.Train, r => Assert.Equal("passage", r.GetProperty("kind").GetString()));
+        Assert.DoesNotContain(text.KeptContents(), c => c.Contains("MIIEvQ"));
+        Assert.Contains(text.KeptContents(), c => c.Contains("[PRIVATE_KEY]"));
+
+        var qa = await _h.RunAsync(NoValidation with { PassageChars = 200, Documents = DocumentMode.Qa }, "run2", path);
+        var pairs = qa.Train.Where(r => !r.TryGetProperty("kind", out _)).Select(Messages).ToList();
+        Assert.Equal(2, pairs.Count);
+        Assert.Equal([("user", "How do I return the router?"), ("assistant", "Pack it in its box and drop it at any post office.\nThe label is in the app.")], pairs[0]);
+        Assert.Equal([("user", "What if I lose it?"), ("assistant", "The fee is 80 EUR.\n\nOps notes:\n[PRIVATE_KEY]")], pairs[1]);
+        Assert.Contains(qa.KeptContents(), c => c.Contains("Our routers stay ours."));
+        Assert.Contains(qa.KeptContents(), c => c.Contains("We replace a faulty router for free."));
+        Assert.Equal("question headings as pairs, the rest as passages", qa.Stats.Files[0].Mapping!.Decided);
+    }
+
+    [Fact]
     public async Task Parquet_with_a_messages_column_or_prompt_completion_columns_is_read_row_by_row()
     {
         _h.AddBytes("hf/train-00000.parquet", await PrepareHarness.MessagesParquetAsync(

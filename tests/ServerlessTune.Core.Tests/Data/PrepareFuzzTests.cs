@@ -5,8 +5,10 @@ using ServerlessTune.Core.Data.Parsing;
 namespace ServerlessTune.Core.Tests.Data;
 
 /// <summary>
-/// Seeded fuzzing: random bytes and random mutations of valid fixture files, under every extension.
-/// Whatever comes in, the run completes and every record is counted exactly once.
+/// Seeded fuzzing: random bytes and random mutations of valid fixture files and of the other conventions (ShareGPT,
+/// Alpaca, TRL, Bitext-style tables, secrets, NUL bytes, keys given twice), plain or re-encoded in UTF-16/32 with a BOM,
+/// under every extension. Whatever comes in, the run completes and every record is counted exactly once, or the run
+/// is refused before any output with one line naming a file (two columns that fit one side equally).
 /// </summary>
 public sealed class PrepareFuzzTests : IDisposable
 {
@@ -15,7 +17,20 @@ public sealed class PrepareFuzzTests : IDisposable
 
     static readonly string[] Extensions = [".jsonl", ".json", ".csv", ".tsv", ".txt", ".md", ".parquet"];
     static readonly string[] Seeds = ["chat.jsonl", "prompt_completion.jsonl", "faq.csv", "faq.tsv", "faq.json", "transcripts.txt", "transcripts_separated.txt", "guide.md"];
-    static readonly byte[] Interesting = "\"{}[],:\n\r\t\\<>&@#0123456789 \u00e9"u8.ToArray().Concat(new byte[] { 0, 0xC3, 0xFF, 0xEF, 0xBB, 0xBF }).ToArray();
+    static readonly byte[] Interesting = "\"{}[],:\n\r\t\\<>&@#0123456789 \u00e9"u8.ToArray().Concat(new byte[] { 0, 0xC3, 0xFF, 0xEF, 0xBB, 0xBF, 0xFE }).ToArray();
+
+    static readonly string[] Conventions =
+    [
+        """{"conversations":[{"from":"human","value":"Is the S2 waterproof?"},{"from":"gpt","value":"It is rated IP54."}]}""" + "\n"
+            + """{"conversations":[{"from":"system","value":"Be brief."},{"from":"human","value":"Battery?"},{"from":"gpt","value":"Four AA."}]}""" + "\n",
+        """[{"instruction":"Summarise.","input":"Returns are free for 30 days.","output":"Free returns."},{"instruction":"Greet.","input":"","output":"Hello!"}]""",
+        """{"prompt":[{"role":"user","content":"Colour?"}],"completion":[{"role":"assistant","content":"White."}]}""" + "\n{\"text\":\"The lock locks itself.\"}\n",
+        "flags,instruction,category,intent,response\nB,cancel order {{Order Number}},ORDER,cancel,\"Open Orders, then Cancel.\"\nBL,track my parcel,SHIPPING,track,Press Track.\n",
+        "context,instruction,response\nSupport,How do I reset?,Hold the button.\nSupport,Ship abroad?,Yes.\n",
+        """{"messages":[{"role":"user","content":"key sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD and password=Hunter2!"},{"role":"assistant","content":"Revoked.","content":"x"}]}""" + "\n",
+    ];
+
+    static readonly System.Text.Encoding[] Wide = [new UnicodeEncoding(false, true), new UnicodeEncoding(true, true), new UTF32Encoding(false, true)];
 
     static byte[] Mutate(byte[] input, Random random)
     {
@@ -46,7 +61,10 @@ public sealed class PrepareFuzzTests : IDisposable
         var parquet = await PrepareHarness.MessagesParquetAsync(
             [("user", "Can the lock be rekeyed?"), ("assistant", "Yes, any locksmith can rekey the backup cylinder.")],
             [("system", "Be brief."), ("user", "Battery type?"), ("assistant", "Four AA.")]);
-        var seedBytes = Seeds.Select(s => File.ReadAllBytes(PrepareHarness.FixturePath(s))).Append(parquet).ToArray();
+        var plain = Seeds.Select(s => File.ReadAllBytes(PrepareHarness.FixturePath(s))).Concat(Conventions.Select(Encoding.UTF8.GetBytes)).ToList();
+        var seedBytes = plain.Concat(plain.Take(6).Select((b, i) => (byte[])[.. Wide[i % Wide.Length].GetPreamble(), .. Wide[i % Wide.Length].GetBytes(Encoding.UTF8.GetString(b))]))
+            .Append(parquet).ToArray();
+        int completed = 0;
         for (int run = 0; run < 25; run++)
         {
             var paths = new List<string>();
@@ -59,7 +77,15 @@ public sealed class PrepareFuzzTests : IDisposable
             }
             var options = new PrepareOptions { MaxTokens = random.Next(2) == 0 ? 2048 : 40, OverLimit = (OverLimitPolicy)random.Next(2), MaxRecordBytes = 1024 + random.Next(4096) };
 
-            var outcome = await _h.RunAsync(options, $"fuzz{run}", [.. paths]);
+            PrepareOutcome outcome;
+            try { outcome = await _h.RunAsync(options, $"fuzz{run}", [.. paths]); }
+            catch (UserInputException refused)
+            {
+                Assert.DoesNotContain('\n', refused.Message);
+                Assert.Contains(paths, p => refused.Message.StartsWith(p, StringComparison.Ordinal));
+                Assert.False(File.Exists(Path.Combine(_h.Root, "prepared", $"fuzz{run}", "manifest.json")));
+                continue;
+            }
 
             var totals = outcome.Stats.Totals;
             Assert.True(outcome.Stats.AccountingHolds, $"run {run}");
@@ -67,7 +93,9 @@ public sealed class PrepareFuzzTests : IDisposable
             Assert.Equal(totals.Kept, outcome.Train.Count + outcome.Validation.Count);
             Assert.Equal(totals.Rejected + totals.Deduplicated + totals.Filtered, outcome.Rejects.Count);
             Assert.All(outcome.Rejects, r => Assert.Contains(r.GetProperty("source").GetString(), paths));
+            completed++;
         }
+        Assert.True(completed >= 15, $"only {completed} of 25 runs got past their mapping");
     }
 
     [Fact]

@@ -65,9 +65,18 @@ public sealed class PrepareHarness : IDisposable
 
     public string AddText(string name, string text) => AddBytes(name, System.Text.Encoding.UTF8.GetBytes(text));
 
+    /// <summary>A symbolic link at datasets/acme/{name} to <paramref name="target"/> (which need not exist).</summary>
+    public string AddLink(string name, string target)
+    {
+        string path = "datasets/acme/" + name;
+        File.CreateSymbolicLink(Path.Combine(Root, path).EnsureFolder(), target);
+        return path;
+    }
+
+    /// <summary>Runs the real service; each input is judged as the CLI judges local files (links out of the root are refused).</summary>
     public async Task<PrepareOutcome> RunAsync(PrepareOptions? options = null, string runId = "run1", params string[] paths)
     {
-        var inputs = paths.Select(p => new PrepareInput(Store, p)).ToList();
+        var inputs = paths.Select(p => new PrepareInput(Store, p, LocalInputs.Refusal(Path.Combine(Root, p), Root))).ToList();
         string prefix = $"prepared/{runId}/";
         var stats = await DataPreparationService.RunAsync(new PrepareRequest(inputs, Store, prefix, options ?? new PrepareOptions()));
         return new PrepareOutcome(stats, Path.Combine(Root, "prepared", runId), await Lines(prefix + "train.jsonl"),

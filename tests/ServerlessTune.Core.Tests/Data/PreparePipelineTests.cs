@@ -171,7 +171,7 @@ public sealed class PreparePipelineTests : IDisposable
         var path = _h.AddFixtures("faq.csv")[0];
         var error = await Assert.ThrowsAsync<UserInputException>(() => _h.RunAsync(new PrepareOptions { ValidationFraction = 1.5 }, paths: path));
         Assert.Contains("--val-fraction", error.Message);
-        var column = await Assert.ThrowsAsync<UserInputException>(() => _h.RunAsync(new PrepareOptions { QuestionColumn = "Frage" }, paths: path));
+        var column = await Assert.ThrowsAsync<UserInputException>(() => _h.RunAsync(new PrepareOptions { Columns = new() { User = "Frage" } }, paths: path));
         Assert.Contains("datasets/acme/faq.csv", column.Message);
     }
 }

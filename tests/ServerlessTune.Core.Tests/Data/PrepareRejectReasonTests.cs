@@ -17,9 +17,14 @@ public sealed class PrepareRejectReasonTests : IDisposable
         string binary = _h.AddBytes("blob.bin", [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0, 0, 0, 0, 0]);
         string parquet = _h.AddText("broken.parquet", "PAR1 this is not really parquet");
         string tokens = _h.AddText("essay.jsonl", "{\"prompt\":\"Tell me everything.\",\"completion\":\"" + string.Join(' ', Enumerable.Repeat("The lock is very secure.", 120)) + "\"}\n");
+        string nul = _h.AddBytes("nul.jsonl", [.. "{\"prompt\":\"a\u0000b\",\"completion\":\"c\"}\n"u8.ToArray()]);
+        string twice = _h.AddText("twice.jsonl", "{\"prompt\":\"Which battery?\",\"completion\":\"AA.\",\"completion\":\"AAA.\"}\n");
+        string secret = _h.AddText("secret.jsonl", "{\"prompt\":\"Login fails\",\"completion\":\"Use password=Hunter2024! again.\"}\n");
+        string template = _h.AddText("template.jsonl", "{\"prompt\":\"Where is my order?\",\"completion\":\"Order {{Order Number}} ships today.\"}\n");
+        string link = _h.AddLink("outside.jsonl", Path.Combine(Path.GetTempPath(), "stune-no-such-target"));
 
-        var outcome = await _h.RunAsync(new PrepareOptions { MaxRecordBytes = 4096, MaxTokens = 400 },
-            paths: [.. fixtures, utf8, large, binary, parquet, tokens]);
+        var outcome = await _h.RunAsync(new PrepareOptions { MaxRecordBytes = 4096, MaxTokens = 400, Secrets = SecretPolicy.Reject, Placeholders = PlaceholderPolicy.Drop },
+            paths: [.. fixtures, utf8, large, binary, parquet, tokens, nul, twice, secret, template, link]);
 
         var allReasons = typeof(RejectReason).GetFields().Select(f => (string)f.GetValue(null)!).Order().ToList();
         Assert.Equal(allReasons, outcome.Stats.Reasons.Keys.Order().ToList());
@@ -28,6 +33,12 @@ public sealed class PrepareRejectReasonTests : IDisposable
         Assert.Equal("unrecognized_format", outcome.ReasonAt(binary, 1));
         Assert.Equal("invalid_parquet", outcome.ReasonAt(parquet, 1));
         Assert.Equal("too_many_tokens", outcome.ReasonAt(tokens, 1));
+        Assert.Equal("nul_byte", outcome.ReasonAt(nul, 1));
+        Assert.Equal("duplicate_key", outcome.ReasonAt(twice, 1));
+        Assert.Contains("'completion'", outcome.Reject(twice, 1).GetProperty("message").GetString());
+        Assert.Equal("secret", outcome.ReasonAt(secret, 1));
+        Assert.Equal("template_placeholder", outcome.ReasonAt(template, 1));
+        Assert.Equal("unsafe_link", outcome.ReasonAt(link, 0));
         Assert.All(outcome.Rejects, r => Assert.False(string.IsNullOrWhiteSpace(r.GetProperty("message").GetString())));
         Assert.True(outcome.Stats.AccountingHolds);
     }
@@ -39,8 +50,8 @@ public sealed class PrepareRejectReasonTests : IDisposable
         string log = _h.AddText("calls.txt", "Caller: My code stopped working.\nRep: I have reset it; try 4821 now.\n");
         var options = new PrepareOptions
         {
-            ValidationFraction = 0, QuestionColumn = "Frage", AnswerColumn = "3",
-            SpeakerLabels = new Dictionary<string, string>(PrepareOptions.DefaultSpeakerLabels) { ["caller"] = "user", ["Rep"] = "assistant" },
+            ValidationFraction = 0, Columns = new() { User = "Frage", Assistant = "3" },
+            Roles = new Dictionary<string, string> { ["caller"] = "user", ["Rep"] = "assistant" },
         };
 
         var outcome = await _h.RunAsync(options, paths: [faq, log]);

@@ -94,11 +94,11 @@ public class LanguageModelScorerTests
         Assert.Equal(padded, LanguageModelScorer.Score(model, conversations, batchSize: 5, padTokenId: 7));
     }
 
-    static IChatTemplate CharChatTemplate(TempDir files)
+    static (IChatTemplate Template, ITextTokenizer Tokenizer) CharChatTemplate(TempDir files)
     {
         var folder = Path.Combine(files.Path, "tokenizer");
         CharTokenizerFolder.Write(folder);
-        return ChatTemplates.For(folder, null);
+        return (ChatTemplates.For(folder, null), TokenizerLoader.Load(folder));
     }
 
     [Fact]
@@ -106,8 +106,8 @@ public class LanguageModelScorerTests
     {
         using var files = new TempDir();
         var path = files.Write("validation.jsonl", LumoSupportData.Line("Hi", "Hello") + "\n" + LumoSupportData.Line("Tell me all.", new string('x', 300)) + "\n");
-        var template = CharChatTemplate(files);
-        var ex = Assert.Throws<UserInputException>(() => ValidationConversations.Load(path, template, contextLength: 64));
+        var (template, tokenizer) = CharChatTemplate(files);
+        var ex = Assert.Throws<UserInputException>(() => ValidationConversations.Load(path, template, tokenizer, contextLength: 64));
         Assert.Matches(@"validation\.jsonl:2: conversation is \d+ tokens, longer than the model's context of 64$", ex.Message);
     }
 
@@ -117,8 +117,8 @@ public class LanguageModelScorerTests
         using var files = new TempDir();
         var path = files.Write("validation.jsonl",
             """{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello","weight":0}]}""" + "\n");
-        var template = CharChatTemplate(files);
-        var ex = Assert.Throws<UserInputException>(() => ValidationConversations.Load(path, template, contextLength: 64));
+        var (template, tokenizer) = CharChatTemplate(files);
+        var ex = Assert.Throws<UserInputException>(() => ValidationConversations.Load(path, template, tokenizer, contextLength: 64));
         Assert.EndsWith("validation.jsonl: no assistant tokens to measure (no conversations, or every assistant turn has weight 0)", ex.Message);
     }
 }

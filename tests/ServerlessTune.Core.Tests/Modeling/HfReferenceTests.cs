@@ -112,7 +112,7 @@ public class HfReferenceTests(ITestOutputHelper output)
         var reference = HfReference.Load(arch);
         using (var chat = ChatModel.Load(reference.ModelDirectory, templateName: "plain"))
         {
-            var rendered = ValidationConversations.Load(reference.ValidationFile, chat.Template, chat.Generator.Model.Config.MaxPositions);
+            var rendered = ValidationConversations.Load(reference.ValidationFile, chat.Template, chat.Tokenizer, chat.Generator.Model.Config.MaxPositions);
             Assert.Equal(reference.Eval.Select(r => r.Ids), rendered.Select(c => c.Ids));
             Assert.Equal(reference.Eval.Select(r => r.AssistantMask), rendered.Select(c => c.AssistantMask));
         }

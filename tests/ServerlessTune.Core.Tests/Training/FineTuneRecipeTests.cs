@@ -135,7 +135,7 @@ public class FineTuneRecipeTests(TinyRunFixture fixture) : IClassFixture<TinyRun
         // Full fine-tuning writes the restored best weights as the merged checkpoint.
         var model = Checkpoint.Load(result.MergedDirectory!);
         var template = ChatTemplates.For(result.MergedDirectory!, null);
-        var validation = TrainingData.Load(data.Path, template, 256).Validation;
+        var validation = TrainingData.Load(data.Path, template, TokenizerLoader.Load(result.MergedDirectory!), 256).Validation;
         var (loss, _) = ValidationLoss.Compute(model, validation, options.BatchSize!.Value, CharTokenizerFolder.EndOfText);
         Assert.Equal(result.BestValLoss!.Value, loss, 5);
     }

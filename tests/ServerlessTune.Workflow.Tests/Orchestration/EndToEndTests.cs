@@ -48,6 +48,11 @@ public static class EndToEnd
         double Perplexity(string model) => report.Models.Single(m => m.Name == model).Metrics[MetricCatalog.Perplexity].Value;
         Assert.True(Perplexity("candidate") < Perplexity("base"), $"candidate {Perplexity("candidate")} vs base {Perplexity("base")}");
         Assert.InRange(report.Cases.Count, 1, 3); // derived from the validation split, capped by max_cases
+        // The Gate's fan-in compared every case with train.jsonl and scored each answering model on both subsets.
+        var contamination = Assert.IsType<ContaminationReport>(report.Contamination);
+        Assert.Equal(report.Cases.Count, contamination.SuiteCases);
+        Assert.Equal([ContaminationReport.Clean, ContaminationReport.Contaminated], contamination.Subsets.Select(s => s.Tag).Distinct());
+        Assert.Equal(report.Cases.Count, contamination.Subsets.Where(s => s.Model == "candidate").Sum(s => s.Cases));
     }
 }
 

@@ -19,7 +19,7 @@ public sealed class PipelineInputSerializationTests
           "base_model": "models/base",
           "tokenizer": "gpt2",
           "chat_template": "chatml",
-          "prepare": { "max_tokens": 512, "validation_fraction": 0.2, "over_limit": "truncate", "speaker_labels": { "agent": "assistant", "client": "user" } },
+          "prepare": { "max_tokens": 512, "validation_fraction": 0.2, "over_limit": "truncate", "roles": { "agent": "assistant", "client": "user" } },
           "train": { "method": "full", "max_steps": 24, "learning_rate": 0.003, "lora_targets": ["q_proj", "v_proj"], "lr_schedule": "linear", "precision": "bf16" },
           "eval": { "suite": "eval/suite.jsonl", "dialogues": "eval/dialogues.jsonl", "families": ["qa", "language_model"], "max_cases": 3, "max_new_tokens": 8 },
           "gate": { "mode": "advisory", "rules": [
@@ -56,7 +56,7 @@ public sealed class PipelineInputSerializationTests
         Assert.Equal(Everything(input), Everything(back));
         Assert.Equal(["qa", "language_model"], back.Options.Eval.Families);
         Assert.Equal(0.9, back.Options.Gate.Rules[0].Factor);
-        Assert.Equal("user", back.Options.Prepare.SpeakerLabels["client"]);
+        Assert.Equal("user", back.Options.Prepare.Roles["client"]);
         Assert.Equal(["q_proj", "v_proj"], back.Options.Train.LoraTargets);
         Assert.Equal("staging", back.Options.DeployAlias);
     }
@@ -74,7 +74,7 @@ public sealed class PipelineInputSerializationTests
             Assert.Equal(Everything(options), Everything(back));
             Assert.Equal(options.Eval.Families, back.Eval.Families);
             Assert.Equal(options.Gate.Rules.Single(), back.Gate.Rules.Single());
-            Assert.Equal(options.Prepare.SpeakerLabels.OrderBy(l => l.Key), back.Prepare.SpeakerLabels.OrderBy(l => l.Key));
+            Assert.Equal(options.Prepare.Roles.OrderBy(l => l.Key), back.Prepare.Roles.OrderBy(l => l.Key));
         }
     }
 }

@@ -20,15 +20,18 @@ public sealed class ArtifactStreamWriter
     readonly Task _write;
     long _size;
 
+    /// <param name="store">Null for a dry run: the bytes are counted and hashed, and go nowhere.</param>
     /// <param name="name">The artifact's name under <paramref name="prefix"/>; the manifest lists it by this name.</param>
-    public ArtifactStreamWriter(IArtifactStore store, string prefix, string name, CancellationToken ct)
+    public ArtifactStreamWriter(IArtifactStore? store, string prefix, string name, CancellationToken ct)
     {
         Name = name;
-        _write = store.WriteAsync(prefix + name, async (stream, token) =>
-        {
-            await foreach (var chunk in _chunks.Reader.ReadAllAsync(token))
-                await stream.WriteAsync(chunk, token);
-        }, ct);
+        _write = store is null
+            ? Task.Run(async () => { await foreach (var _ in _chunks.Reader.ReadAllAsync(ct)) { } }, ct)
+            : store.WriteAsync(prefix + name, async (stream, token) =>
+            {
+                await foreach (var chunk in _chunks.Reader.ReadAllAsync(token))
+                    await stream.WriteAsync(chunk, token);
+            }, ct);
     }
 
     public string Name { get; }

@@ -11,7 +11,7 @@ public static class FormatDetector
 {
     static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
-    public static InputFormat? Detect(string path, ReadOnlySpan<byte> head, InputFormat forced, IReadOnlyDictionary<string, string> speakerLabels)
+    public static InputFormat? Detect(string path, ReadOnlySpan<byte> head, InputFormat forced, IReadOnlyDictionary<string, string> roleNames)
     {
         if (forced != InputFormat.Auto) return forced;
         if (head.StartsWith("PAR1"u8)) return InputFormat.Parquet;
@@ -28,7 +28,7 @@ public static class FormatDetector
         if (extension is ".csv" or ".tsv" or ".tab") return extension == ".csv" ? InputFormat.Csv : InputFormat.Tsv;
         if (LooksLikeFaqHeader(firstLine)) return firstLine.Contains('\t') ? InputFormat.Tsv : InputFormat.Csv;
         if (extension is ".jsonl" or ".ndjson" or ".json") return InputFormat.Jsonl;
-        return LooksLikeTranscript(text, speakerLabels) ? InputFormat.Transcript : InputFormat.Document;
+        return LooksLikeTranscript(text, roleNames) ? InputFormat.Transcript : InputFormat.Document;
     }
 
     /// <summary>A record array opens with an object, array or string; "[10:02] Agent: ..." is a chat log line.</summary>
@@ -52,20 +52,38 @@ public static class FormatDetector
         _ => null,
     };
 
-    /// <summary>NUL bytes never occur in text formats; a high share of control bytes means binary.</summary>
+    /// <summary>
+    /// A high share of control bytes (NUL included) means binary. A stray NUL in text does not: it rejects only the
+    /// record it sits in (<see cref="TextChecks"/>).
+    /// </summary>
     static bool LooksBinary(ReadOnlySpan<byte> head)
     {
-        if (head.IndexOf((byte)0) >= 0) return true;
         int control = 0;
         foreach (byte b in head) if (b < 0x20 && b is not (byte)'\n' and not (byte)'\r' and not (byte)'\t' and not 0x0C) control++;
         return head.Length > 0 && control * 10 > head.Length;
     }
 
+    /// <summary>Why content that is no format was refused; text in UTF-16 or UTF-32 without a BOM says so.</summary>
+    public static string DescribeBinary(ReadOnlySpan<byte> head)
+    {
+        int units = Math.Min(head.Length, 4096) / 4, zeros16 = 0, zeros32 = 0;
+        for (int i = 0; i < units; i++)
+        {
+            var unit = head.Slice(i * 4, 4);
+            // ASCII text in UTF-16 has a zero in every other byte; in UTF-32, three zeros in every four.
+            if ((unit[0] == 0) != (unit[1] == 0) && (unit[2] == 0) != (unit[3] == 0)) zeros16++;
+            if (unit.Count((byte)0) == 3) zeros32++;
+        }
+        string? encoding = units == 0 ? null : zeros32 * 10 >= units * 9 ? "UTF-32" : zeros16 * 10 >= units * 9 ? "UTF-16" : null;
+        return encoding is null
+            ? "binary content, not a supported text or Parquet format"
+            : $"looks like text in {encoding} without a byte-order mark: save it as UTF-8 (or {encoding} with a BOM)";
+    }
+
     static bool LooksLikeFaqHeader(string line)
     {
-        var fields = line.Split([',', '\t', ';']).Select(f => f.Trim().Trim('"').ToLowerInvariant()).ToList();
-        return fields.Count >= 2 && fields.Any(f => f is "question" or "prompt" or "query")
-                                 && fields.Any(f => f is "answer" or "response" or "reply" or "completion");
+        var roles = line.Split([',', '\t', ';']).Select(f => Mapping.FieldNames.Classify(f.Trim().Trim('"'))).ToList();
+        return roles.Count >= 2 && roles.Any(r => r is Mapping.FieldRole.User or Mapping.FieldRole.Input) && roles.Contains(Mapping.FieldRole.Assistant);
     }
 
     /// <summary>A transcript's first non-blank line carries a speaker label.</summary>

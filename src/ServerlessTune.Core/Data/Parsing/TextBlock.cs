@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Unicode;
 
 namespace ServerlessTune.Core.Data.Parsing;
 
@@ -12,8 +11,7 @@ public abstract class TextBlock(IReadOnlyList<TextLine> lines) : RawRecord(lines
         for (int i = 0; i < lines.Count; i++)
         {
             var bytes = lines[i].Bytes!;
-            if (!Utf8.IsValid(bytes))
-                return new Rejection(RejectReason.InvalidUtf8, $"invalid UTF-8 on line {lines[i].Number} at byte {JsonRecord.FirstInvalidByte(bytes)}");
+            if (TextChecks.Reject(bytes, lines[i].Number) is { } rejection) return rejection;
             text[i] = Encoding.UTF8.GetString(bytes);
         }
         return Interpret(text);

@@ -11,6 +11,8 @@ namespace ServerlessTune.Core.Data.Parsing;
 /// </summary>
 public sealed partial class TranscriptSource(PrepareOptions options, bool separatorMode) : IRecordSource
 {
+    readonly IReadOnlyDictionary<string, string> _roles = options.RoleNames();
+
     [GeneratedRegex(@"^\s*(-{3,}|={3,}|\*{3,}|_{3,}|#{3,})\s*$")]
     private static partial Regex SeparatorLine();
 
@@ -48,7 +50,7 @@ public sealed partial class TranscriptSource(PrepareOptions options, bool separa
             }
             if (IsBoundary(line))
             {
-                if (HasText(block)) yield return new TranscriptBlock(block, options.SpeakerLabels);
+                if (HasText(block)) yield return new TranscriptBlock(block, _roles);
                 block = [];
                 continue;
             }
@@ -60,7 +62,7 @@ public sealed partial class TranscriptSource(PrepareOptions options, bool separa
                 await SkipToBoundaryAsync(reader, ct);
             }
         }
-        if (HasText(block)) yield return new TranscriptBlock(block, options.SpeakerLabels);
+        if (HasText(block)) yield return new TranscriptBlock(block, _roles);
     }
 
     async ValueTask SkipToBoundaryAsync(LineReader reader, CancellationToken ct)

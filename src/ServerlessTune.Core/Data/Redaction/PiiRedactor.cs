@@ -21,14 +21,16 @@ public static partial class PiiRedactor
 
     public static string Placeholder(PiiType type) => Placeholders[(int)type];
 
-    [GeneratedRegex(@"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")]
+    // Local parts and domains in any script (RFC 6531 addresses such as müller@bücher.de or 用户@例子.广告), punycode TLDs too.
+    [GeneratedRegex(@"(?<![\p{L}\p{M}\p{N}._%+-])[\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.(?:\p{L}[\p{L}\p{M}]{1,23}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{M}\p{N}])")]
     private static partial Regex Email();
 
     // Typed by hand, IBANs are often lower case; mod-97 and the country's length still decide.
     [GeneratedRegex(@"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}\b")]
     private static partial Regex IbanCandidate();
 
-    [GeneratedRegex(@"(?<![\d+-])[2-6](?:[ -]?\d){12,18}(?![\d-])")]
+    // Groups separated by spaces, hyphens, dots or en dashes, as people type them.
+    [GeneratedRegex(@"(?<![\d+.\u2013-])[2-6](?:[ .\u2013-]?\d){12,18}(?![\d\u2013-]|\.\d)")]
     private static partial Regex CardCandidate();
 
     [GeneratedRegex(@"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")]
@@ -40,13 +42,14 @@ public static partial class PiiRedactor
     [GeneratedRegex(@"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")]
     private static partial Regex Ipv6Candidate();
 
-    [GeneratedRegex(@"(?<![\w+#/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}(?![\w/-]|[.:]\d)")]
+    [GeneratedRegex(@"(?<![\w+#/.-])(?:\(\+\d{1,3}\)[ .-]?|\+?\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,8}){0,5}(?![\w/-]|[.:]\d)")]
     private static partial Regex PhoneCandidate();
 
     [GeneratedRegex(@"^\d{3}-\d{2}-\d{4}$")]
     private static partial Regex SsnShape();
 
-    [GeneratedRegex(@"^\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4}$")]
+    // The North American 3-3-4 shape, with or without the country code 1 in front (1-800-555-0199, 1 (800) 555 0199).
+    [GeneratedRegex(@"^(?:1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4}$")]
     private static partial Regex NorthAmerican();
 
     /// <summary>Redacts <paramref name="text"/> and adds what it found to <paramref name="counts"/> (indexed by <see cref="PiiType"/>).</summary>
@@ -58,10 +61,20 @@ public static partial class PiiRedactor
         if (digits >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, Whole);
         if (text.Contains("::", StringComparison.Ordinal) || text.AsSpan().Count(':') >= 7) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, WholeIf(IsIpv6));
         if (digits < 8) return text;
-        text = Replace(text, IbanCandidate(), PiiType.Iban, counts, IbanPrefix);
+        if (MayHoldIban(text)) text = Replace(text, IbanCandidate(), PiiType.Iban, counts, IbanPrefix);
         text = Replace(text, CardCandidate(), PiiType.Card, counts, WholeIf(Checksums.Luhn));
         text = Replace(text, Ssn(), PiiType.Ssn, counts, Whole);
         return Replace(text, PhoneCandidate(), PiiType.Phone, counts, WholeIf(IsPhone));
+    }
+
+    /// <summary>An IBAN starts with two letters and two digits ("DE89"): without that, its regex need not try every word.</summary>
+    static bool MayHoldIban(string text)
+    {
+        var span = text.AsSpan();
+        for (int i; (i = span.IndexOfAnyInRange('0', '9')) >= 0; span = span[(i + 1)..])
+            if (i >= 2 && char.IsAsciiLetter(span[i - 1]) && char.IsAsciiLetter(span[i - 2]) && i + 1 < span.Length && char.IsAsciiDigit(span[i + 1]))
+                return true;
+        return false;
     }
 
     static int CountDigits(string text)
@@ -79,24 +92,18 @@ public static partial class PiiRedactor
 
     static Confirm WholeIf(Func<ReadOnlySpan<char>, bool> check) => candidate => check(candidate) ? candidate.Length : 0;
 
-    /// <summary>
-    /// Replaces what <paramref name="confirm"/> confirms of each candidate. Candidates are looked at in place
-    /// and the text is copied only when one is confirmed: most candidates are plain numbers, most texts have none.
-    /// </summary>
+    /// <summary>Replaces what <paramref name="confirm"/> confirms of each candidate, looked at in place: most candidates are plain numbers.</summary>
     static string Replace(string text, Regex regex, PiiType type, int[] counts, Confirm confirm)
     {
-        System.Text.StringBuilder? redacted = null;
-        int copied = 0;
+        var redacted = new RedactedText(text);
         foreach (var match in regex.EnumerateMatches(text))
         {
             int length = confirm(text.AsSpan(match.Index, match.Length));
             if (length == 0) continue;
-            redacted ??= new System.Text.StringBuilder(text.Length);
-            redacted.Append(text, copied, match.Index - copied).Append(Placeholder(type));
-            copied = match.Index + length;
+            redacted.Replace(match.Index, length, Placeholder(type));
             counts[(int)type]++;
         }
-        return redacted is null ? text : redacted.Append(text, copied, text.Length - copied).ToString();
+        return redacted.Result();
     }
 
     /// <summary>
@@ -123,6 +130,7 @@ public static partial class PiiRedactor
         int digits = 0;
         foreach (char c in candidate) if (char.IsAsciiDigit(c)) digits++;
         if (candidate[0] == '+') return digits is >= 8 and <= 15;
+        if (candidate.StartsWith("00")) return digits is >= 10 and <= 17; // 00 is the international prefix outside North America
         if (digits is < 9 or > 12) return false;
         if (NorthAmerican().IsMatch(candidate)) return true;
         if (candidate[0] == '(') return true;
