@@ -1,12 +1,19 @@
 using Microsoft.Extensions.Configuration;
 using ServerlessTune.Azure.Jobs;
+using ServerlessTune.Functions.FrontDoor;
+using ServerlessTune.Serving;
 
 namespace ServerlessTune.Functions;
 
 /// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/).</summary>
 /// <param name="Job">The Container Apps job that runs training and model evaluation.</param>
-public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions Job)
+/// <param name="FrontDoor">The model backend the public /api/v1 endpoint forwards to, and the keys.</param>
+public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container, ContainerAppsJobOptions Job,
+    FrontDoorOptions FrontDoor)
 {
+    public const string ServingUrlSetting = "STUNE_SERVING_URL";
+    public const string ServingApiKeySetting = "STUNE_SERVING_API_KEY";
+
     public static FunctionAppOptions From(IConfiguration configuration)
     {
         string Required(string key) => configuration[key] is { Length: > 0 } value
@@ -25,6 +32,13 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
             JobName: Required("STUNE_JOB_NAME"),
             ContainerName: Required("STUNE_JOB_CONTAINER"),
             Image: Required("STUNE_JOB_IMAGE"),
-            StoreLocation: Required("STUNE_JOB_STORE")));
+            StoreLocation: Required("STUNE_JOB_STORE")),
+            new FrontDoorOptions(HttpUrl(Required(ServingUrlSetting), ServingUrlSetting),
+                ApiKey: Required(ServingOptions.ApiKeyVariable), BackendApiKey: Required(ServingApiKeySetting)));
     }
+
+    static Uri HttpUrl(string value, string key) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            ? url
+            : throw new InvalidOperationException($"app setting {key}: '{value}' is not an http or https URL");
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Functions;
+using ServerlessTune.Functions.FrontDoor;
 using ServerlessTune.Workflow;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -17,4 +18,5 @@ var container = options.StorageConnection is { } connection
     : new BlobContainerClient(new Uri(options.StorageAccountUrl!, options.Container), new DefaultAzureCredential());
 builder.Services.AddPipelineServices(new BlobArtifactStore(container), new ContainerAppsJobLauncher(
     new HttpClient(), new DefaultAzureCredential(), options.Job));
+ServingForwarder.AddTo(builder.Services, options.FrontDoor);
 builder.Build().Run();
