@@ -49,6 +49,33 @@ public sealed class FunctionsMetadataTests
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
     }
 
+    // OpenAI clients cannot send a function key: these are anonymous to the host, and the serving key check
+    // (ServingForwarder, tested with the serving tests) refuses them without the key.
+    [Theory]
+    [InlineData("ChatCompletions", "post", "v1/chat/completions")]
+    [InlineData("Completions", "post", "v1/completions")]
+    [InlineData("Models", "get", "v1/models")]
+    [InlineData("Feedback", "post", "v1/feedback")]
+    public void Serving_functions_are_the_OpenAI_routes_under_api(string name, string method, string route)
+    {
+        var trigger = Trigger(Functions()[name]);
+        Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
+        Assert.Equal(route, trigger["route"]!.GetValue<string>());
+        Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void The_Functions_output_carries_no_libtorch()
+    {
+        var native = Directory.EnumerateFiles(Output, "*", SearchOption.AllDirectories)
+            .Select(Path.GetFileName).Where(name => name!.StartsWith("lib", StringComparison.OrdinalIgnoreCase) &&
+                (name.Contains("torch", StringComparison.OrdinalIgnoreCase) || name.StartsWith("libc10", StringComparison.OrdinalIgnoreCase)))
+            .ToArray();
+        Assert.Empty(native);
+        Assert.True(File.Exists(Path.Combine(Output, "TorchSharp.dll")), "the managed TorchSharp assembly is expected (Core's types); only natives are left out");
+    }
+
     [Fact]
     public void Host_settings_from_the_repository_root_are_in_the_build_output()
     {
