@@ -52,6 +52,16 @@ public sealed class ServingForwarder(IHttpForwarder forwarder, FrontDoorOptions 
             await ServingEndpoints.WriteErrorAsync(http, ex);
             return;
         }
+        catch (BadHttpRequestException ex)
+        {
+            // A body the server could not read (a broken chunked encoding, a client that stalled).
+            await ServingEndpoints.WriteErrorAsync(http, new ProtocolException(ex.StatusCode, ex.Message));
+            return;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client left while sending its body; nothing was forwarded
+        }
         var error = await forwarder.SendAsync(http, destination, backend, Config, new BackendTransformer(backendPath, options.BackendApiKey));
         // A client that left cancelled the backend request with it; nobody is listening for an error.
         if (error == ForwarderError.None || http.RequestAborted.IsCancellationRequested) return;
