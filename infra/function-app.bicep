@@ -19,6 +19,10 @@ param trainerJobName string
 param openAiEndpoint string
 @description('That account\'s resource id, through which the hosted path makes model deployments; empty when the path is off.')
 param openAiAccountId string
+@description('The serving Container App the public /api/v1 endpoint forwards to.')
+param servingUrl string
+@description('The Key Vault holding the front door\'s keys (keyvault.bicep); read through Key Vault references with the app\'s identity.')
+param vaultName string
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
@@ -78,6 +82,9 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
           { name: 'STUNE_JOB_SUBSCRIPTION_ID', value: subscription().subscriptionId }
           { name: 'STUNE_JOB_RESOURCE_GROUP', value: resourceGroup().name }
           { name: 'STUNE_JOB_NAME', value: trainerJob.name }
+          { name: 'STUNE_SERVING_URL', value: servingUrl }
+          { name: 'STUNE_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=front-door-api-key)' }
+          { name: 'STUNE_SERVING_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=serving-api-key)' }
           // Not a secret (an ingestion endpoint and resource id); with local auth off, telemetry is sent
           // with the app's identity.
           { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }

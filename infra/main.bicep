@@ -25,6 +25,10 @@ param servingProject string = ''
 @minLength(32)
 @description('The key clients of the serving app present. azd asks for it once and keeps it in the environment.')
 param servingApiKey string
+@secure()
+@minLength(32)
+@description('The key clients present at the Functions app\'s public /api/v1 endpoint. azd asks for it once and keeps it in the environment.')
+param frontDoorApiKey string
 @description('Create an Azure OpenAI account for hosted fine-tuning of GPT-family models.')
 param hostedFineTuning bool = false
 @description('Region of the Azure OpenAI account (fine-tuning is offered in some regions only).')
@@ -44,6 +48,7 @@ var names = {
   serving: 'stune-serve-${token}'
   functions: 'stune-func-${token}'
   openAi: 'stune-oai-${token}'
+  vault: 'stune-kv-${token}'
   workspace: 'stune-logs-${token}'
   insights: 'stune-insights-${token}'
 }
@@ -138,8 +143,23 @@ module functions 'function-app.bicep' = {
     // The account's custom subdomain decides its endpoint, so the app can be told before the account exists.
     openAiEndpoint: hostedFineTuning ? 'https://${names.openAi}.openai.azure.com/' : ''
     openAiAccountId: hostedFineTuning ? resourceId('Microsoft.CognitiveServices/accounts', names.openAi) : ''
+    servingUrl: serving.outputs.url
+    vaultName: names.vault
   }
-  dependsOn: [monitoring, trainer]
+  dependsOn: [trainer]
+}
+
+module vault 'keyvault.bicep' = {
+  name: 'vault'
+  params: {
+    name: names.vault
+    location: location
+    tags: tags
+    frontDoorApiKey: frontDoorApiKey
+    servingApiKey: servingApiKey
+    principalId: functions.outputs.principalId
+    principalResourceId: resourceId('Microsoft.Web/sites', names.functions)
+  }
 }
 
 module openAi 'openai.bicep' = if (hostedFineTuning) {

@@ -4,20 +4,25 @@ using Microsoft.Extensions.Configuration;
 using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Core.Hosting;
+using ServerlessTune.Functions.FrontDoor;
 
 namespace ServerlessTune.Functions;
 
 /// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/function-app.bicep).</summary>
+/// <param name="FrontDoor">The model backend the public /api/v1 endpoint forwards to, and the keys.</param>
 /// <param name="Hosted">Hosted fine-tuning (Azure OpenAI, OpenAI); every one of its settings is optional (<see cref="HostedSettings.Names"/>).</param>
 public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container,
-    string JobSubscriptionId, string JobResourceGroup, string JobName, HostedSettings Hosted)
+    string JobSubscriptionId, string JobResourceGroup, string JobName, FrontDoorOptions FrontDoor, HostedSettings Hosted)
 {
     public const string JobSubscriptionIdName = "STUNE_JOB_SUBSCRIPTION_ID";
     public const string JobResourceGroupName = "STUNE_JOB_RESOURCE_GROUP";
     public const string JobNameName = "STUNE_JOB_NAME";
+    public const string ServingUrlSetting = "STUNE_SERVING_URL";
+    public const string ServingApiKeySetting = "STUNE_SERVING_API_KEY";
 
     public static readonly EnvironmentNames Names = new(
-        Required: [StoreEnvironment.AccountUrl, StoreEnvironment.Container, JobSubscriptionIdName, JobResourceGroupName, JobNameName],
+        Required: [StoreEnvironment.AccountUrl, StoreEnvironment.Container, JobSubscriptionIdName, JobResourceGroupName, JobNameName,
+            ServingUrlSetting, ServingEnvironment.ApiKey, ServingApiKeySetting],
         Optional: [StoreEnvironment.Connection, .. HostedSettings.Names]);
 
     public static FunctionAppOptions From(IConfiguration configuration)
@@ -33,8 +38,16 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
         if (connection is null && accountUrl is null)
             throw new InvalidOperationException($"app setting {StoreEnvironment.Connection} (connection string) or {StoreEnvironment.AccountUrl} is missing");
         return new FunctionAppOptions(connection, accountUrl, Required(StoreEnvironment.Container),
-            Required(JobSubscriptionIdName), Required(JobResourceGroupName), Required(JobNameName), HostedSettings.From(Value));
+            Required(JobSubscriptionIdName), Required(JobResourceGroupName), Required(JobNameName),
+            new FrontDoorOptions(HttpUrl(Required(ServingUrlSetting), ServingUrlSetting),
+                ApiKey: Required(ServingEnvironment.ApiKey), BackendApiKey: Required(ServingApiKeySetting)),
+            HostedSettings.From(Value));
     }
+
+    static Uri HttpUrl(string value, string key) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            ? url
+            : throw new InvalidOperationException($"app setting {key}: '{value}' is not an http or https URL");
 
     /// <summary>The artifact container: by connection string (Azurite, keys) or by account URL with the app's identity.</summary>
     public BlobContainerClient ArtifactContainer(TokenCredential credential) => StorageConnection is { } connection

@@ -5,6 +5,7 @@ using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Functions;
+using ServerlessTune.Functions.FrontDoor;
 using ServerlessTune.Workflow;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -16,4 +17,5 @@ var artifacts = options.ArtifactContainer(credential);
 var store = new BlobArtifactStore(artifacts);
 builder.Services.AddPipelineServices(store, new ContainerAppsJobLauncher(new HttpClient(), credential, options.Job(artifacts)),
     new HostedModels(store, options.Hosted, credential));
+ServingForwarder.AddTo(builder.Services, options.FrontDoor);
 builder.Build().Run();

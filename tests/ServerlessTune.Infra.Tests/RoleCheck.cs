@@ -20,6 +20,7 @@ public static partial class RoleCheck
     public const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
     public const string OpenAIContributor = "a001fd3d-188f-4b5d-821b-7da978bf7442";
     public const string CognitiveServicesContributor = "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68";
+    public const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
     // Owner, Contributor, User Access Administrator: nothing the product runs needs them.
     static readonly string[] Broad = ["8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f3382be4e4", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"];
 
@@ -59,6 +60,13 @@ public static partial class RoleCheck
         if (settings.GetValueOrDefault("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") == "Authorization=AAD")
             Need(functions, "telemetry publishing", Snapshot.Id(Assert.Single(deployment.OfType("Microsoft.Insights/components"))), MonitoringMetricsPublisher);
         problems.AddRange(JobOperations(deployment, functions, launcherRequests));
+        foreach (var reference in Snapshot.Settings(functions).Where(s => Snapshot.VaultOf(s) is not null))
+        {
+            string name = Snapshot.VaultOf(reference)!;
+            var vault = deployment.OfType("Microsoft.KeyVault/vaults").SingleOrDefault(v => Snapshot.Text(v, "name") == name);
+            if (vault is null) problems.Add($"{reference.Name} refers to Key Vault {name}, which the deployment does not create");
+            else Need(functions, $"secret reads ({reference.Name})", Snapshot.Id(vault), KeyVaultSecretsUser);
+        }
         if (settings.GetValueOrDefault("AZURE_OPENAI_ENDPOINT") is { } endpoint)
         {
             string subdomain = new Uri(endpoint).Host.Split('.')[0];

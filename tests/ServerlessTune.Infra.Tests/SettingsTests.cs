@@ -75,7 +75,12 @@ public sealed class SettingsTests
     [Fact]
     public void FunctionAppOptions_Names_lists_exactly_what_From_requires()
     {
-        var values = FunctionAppOptions.Names.Required.ToDictionary(n => n, n => n == StoreEnvironment.AccountUrl ? "https://a.blob.core.windows.net/" : "x");
+        var values = FunctionAppOptions.Names.Required.ToDictionary(n => n, n => n switch
+        {
+            StoreEnvironment.AccountUrl => "https://a.blob.core.windows.net/",
+            FunctionAppOptions.ServingUrlSetting => "https://serving.example/",
+            _ => "x",
+        });
         FunctionAppOptions.From(Configuration(values));
         foreach (string name in FunctionAppOptions.Names.Required)
         {
@@ -98,8 +103,24 @@ public sealed class SettingsTests
 
     static System.Text.Json.Nodes.JsonObject Setting(string name, string value) => new() { ["name"] = name, ["value"] = value };
 
+    // What ARM and App Service resolve at deployment: a container app's ingress address, a Key Vault reference's secret.
     static IConfiguration Configuration(System.Text.Json.Nodes.JsonObject resource) =>
-        Configuration(Snapshot.Settings(resource).Select(s => KeyValuePair.Create(s.Name, s.Value ?? "")));
+        Configuration(Snapshot.Settings(resource).Select(s => KeyValuePair.Create(s.Name,
+            s.SecretRef is not null ? $"secret-of-{s.Name}"
+            : Snapshot.IngressOf(s.Value ?? "") is { } app ? $"https://{app}.example.azurecontainerapps.io"
+            : s.Value ?? "")));
+
+    [Fact]
+    public void The_front_door_forwards_to_the_serving_app_with_keys_from_the_vault()
+    {
+        var functions = Snapshot.Settings(Snapshots.Default.Service("functions")!).ToDictionary(s => s.Name);
+        Assert.Equal(Snapshot.Text(Snapshots.Default.Service("serving")!, "name"), Snapshot.IngressOf(functions[FunctionAppOptions.ServingUrlSetting].Value!));
+        var vault = Snapshot.Text(Assert.Single(Snapshots.Default.OfType("Microsoft.KeyVault/vaults")), "name");
+        Assert.Equal(vault, Snapshot.VaultOf(functions[ServingEnvironment.ApiKey]));
+        Assert.Equal(vault, Snapshot.VaultOf(functions[FunctionAppOptions.ServingApiKeySetting]));
+        var options = FunctionAppOptionsOf(Snapshots.Default).FrontDoor;
+        Assert.Equal("https", options.BackendUrl.Scheme);
+    }
 
     // As the Functions host hands app settings to the worker: environment variables, `__` read as `:`.
     static IConfiguration Configuration(IEnumerable<KeyValuePair<string, string>> settings) => new ConfigurationBuilder()

@@ -51,12 +51,28 @@ public sealed partial class Snapshot(JsonObject snapshot)
     [GeneratedRegex(@"^\[reference\('([^']+)', '[^']+', 'full'\)\.identity\.principalId\]$")]
     private static partial Regex PrincipalOf();
 
-    /// <summary>An environment variable or app setting: a plain value, or a reference to a secret of the app.</summary>
+    /// <summary>An environment variable or app setting: a plain value, or a reference to a secret (a container app's
+    /// secret, or a Key Vault reference in an App Service setting).</summary>
     public sealed record Setting(string Name, string? Value, string? SecretRef);
 
     public static IReadOnlyList<Setting> Settings(JsonObject resource) => SettingsArray(resource)
-        .Select(s => new Setting(Text(s!, "name"), s!["value"]?.ToString(), s["secretRef"]?.GetValue<string>()))
+        .Select(s => (Name: Text(s!, "name"), Value: s!["value"]?.ToString(), Ref: s["secretRef"]?.GetValue<string>()))
+        .Select(s => KeyVaultReference().IsMatch(s.Value ?? "") ? new Setting(s.Name, null, s.Value) : new Setting(s.Name, s.Value, s.Ref))
         .ToList();
+
+    /// <summary>The vault an App Service Key Vault reference names (its VaultName=... form), or null.</summary>
+    public static string? VaultOf(Setting setting) =>
+        KeyVaultReference().Match(setting.SecretRef ?? "") is { Success: true } m ? m.Groups[1].Value : null;
+
+    /// <summary>The container app whose ingress address an unresolved ARM value is (https://{fqdn}), or null.</summary>
+    public static string? IngressOf(string value) =>
+        IngressReference().Match(value) is { Success: true } m ? m.Groups[1].Value : null;
+
+    [GeneratedRegex(@"^\[format\('https://\{0\}', reference\('[^']*/providers/Microsoft\.App/containerApps/([^']+)', '[^']+'\)\.configuration\.ingress\.fqdn\)\]$")]
+    private static partial Regex IngressReference();
+
+    [GeneratedRegex(@"^@Microsoft\.KeyVault\(VaultName=([^;]+);SecretName=[^;)]+\)$")]
+    private static partial Regex KeyVaultReference();
 
     /// <summary>A Functions app's siteConfig.appSettings, or the env of a container app's or job's one container.</summary>
     public static JsonArray SettingsArray(JsonObject resource) =>

@@ -3,7 +3,7 @@ namespace ServerlessTune.Infra.Tests;
 /// <summary>The deployments the checks read, evaluated once per test run (each snapshot takes a few seconds).</summary>
 public static class Snapshots
 {
-    // A value for the one parameter without a default (azd asks the user for it); 32 characters, as required.
+    // A value for the parameters without a default (the keys azd asks the user for); 32 characters, as required.
     const string ApiKey = "'ci-0123456789abcdef0123456789abcd'";
     // What environment().suffixes.storage is in public Azure; a snapshot has no cloud to ask.
     const string PublicCloudStorage = "'core.windows.net'";
@@ -12,6 +12,7 @@ public static class Snapshots
     {
         ["environmentName"] = "'ci'",
         ["servingApiKey"] = ApiKey,
+        ["frontDoorApiKey"] = ApiKey,
         ["storageEndpointSuffix"] = PublicCloudStorage,
     }));
 
@@ -19,6 +20,7 @@ public static class Snapshots
     {
         ["environmentName"] = "'ci'",
         ["servingApiKey"] = ApiKey,
+        ["frontDoorApiKey"] = ApiKey,
         ["hostedFineTuning"] = "true",
         ["servingProfile"] = "'Consumption-GPU-NC24-A100'",
         ["storageEndpointSuffix"] = PublicCloudStorage,

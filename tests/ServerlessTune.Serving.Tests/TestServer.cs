@@ -50,9 +50,12 @@ public sealed class TestServer : IAsyncDisposable
     public OpenAIClient OpenAI(string key = Key) =>
         new(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(App.Address, "/v1") });
 
-    public async Task<(int Status, JsonNode? Body)> PostAsync(string path, object body)
+    public Task<(int Status, JsonNode? Body)> PostAsync(string path, object body) => PostAsync(Http, path, body);
+
+    /// <summary>A JSON POST through any client (the server's, or the Functions front door's).</summary>
+    public static async Task<(int Status, JsonNode? Body)> PostAsync(HttpClient http, string path, object body)
     {
-        using var response = await Http.PostAsJsonAsync(path, body);
+        using var response = await http.PostAsJsonAsync(path, body);
         var text = await response.Content.ReadAsStringAsync();
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }

@@ -25,8 +25,7 @@ public static class ServingEndpoints
             try
             {
                 if (!key.Allows(http.Request))
-                    throw new ProtocolException(401, "Incorrect or missing API key: send 'Authorization: Bearer KEY' or 'api-key: KEY'",
-                        null, "invalid_api_key");
+                    throw ApiKeyCheck.Refusal();
                 await next(http);
             }
             catch (ProtocolException ex) when (!http.Response.HasStarted)
@@ -35,8 +34,8 @@ public static class ServingEndpoints
             }
             catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
             {
-                await WriteErrorAsync(http, new ProtocolException(ex.StatusCode, ex.StatusCode == 413
-                    ? $"the request body is larger than {limits.MaxBodyBytes} bytes" : ex.Message));
+                await WriteErrorAsync(http, ex.StatusCode == 413 ? ProtocolException.BodyTooLarge(limits.MaxBodyBytes)
+                    : new ProtocolException(ex.StatusCode, ex.Message));
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {
@@ -80,7 +79,8 @@ public static class ServingEndpoints
         }
     }
 
-    static async Task WriteErrorAsync(HttpContext http, ProtocolException ex)
+    /// <summary>A refusal in OpenAI's error shape (the Functions front door answers its own refusals with it too).</summary>
+    public static async Task WriteErrorAsync(HttpContext http, ProtocolException ex)
     {
         http.Response.StatusCode = ex.Status;
         if (ex.RetryAfterSeconds is { } seconds) http.Response.Headers.RetryAfter = seconds.ToString();

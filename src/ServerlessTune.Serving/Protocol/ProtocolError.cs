@@ -21,6 +21,8 @@ public sealed class ProtocolException(int status, string message, string? param 
 
     public static ProtocolException BadValue(string param, string message) => new(400, $"{param}: {message}", param, "invalid_value");
 
+    public static ProtocolException BodyTooLarge(int maxBytes) => new(413, $"the request body is larger than {maxBytes} bytes");
+
     public static ProtocolException BadType(string param, string expected) =>
         new(400, $"{param}: expected {expected}", param, "invalid_type");
 }

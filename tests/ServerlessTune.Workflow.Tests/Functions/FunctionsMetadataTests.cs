@@ -34,19 +34,36 @@ public sealed class FunctionsMetadataTests
             Assert.Equal("activityTrigger", Trigger(functions[activity])["type"]!.GetValue<string>());
     }
 
+    // The runs API needs a function key. OpenAI clients cannot send one: the serving routes are anonymous to the host,
+    // and the serving key check (ServingForwarder, tested with the serving tests) refuses them without the key.
     [Theory]
-    [InlineData("StartRun", "post", "runs")]
-    [InlineData("GetRun", "get", "runs/{runId}")]
-    [InlineData("ListRuns", "get", "runs")]
-    [InlineData("TerminateRun", "post", "runs/{runId}/terminate")]
-    [InlineData("ApproveRun", "post", "runs/{runId}/approve")]
-    public void Http_functions_need_a_function_key(string name, string method, string route)
+    [InlineData("StartRun", "post", "runs", "Function")]
+    [InlineData("GetRun", "get", "runs/{runId}", "Function")]
+    [InlineData("ListRuns", "get", "runs", "Function")]
+    [InlineData("TerminateRun", "post", "runs/{runId}/terminate", "Function")]
+    [InlineData("ApproveRun", "post", "runs/{runId}/approve", "Function")]
+    [InlineData("ChatCompletions", "post", "v1/chat/completions", "Anonymous")]
+    [InlineData("Completions", "post", "v1/completions", "Anonymous")]
+    [InlineData("Models", "get", "v1/models", "Anonymous")]
+    [InlineData("Feedback", "post", "v1/feedback", "Anonymous")]
+    public void Http_functions_have_their_route_and_authorization_level(string name, string method, string route, string authLevel)
     {
         var trigger = Trigger(Functions()[name]);
         Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
-        Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
+        Assert.Equal(authLevel, trigger["authLevel"]!.GetValue<string>());
         Assert.Equal(route, trigger["route"]!.GetValue<string>());
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void The_Functions_output_carries_no_libtorch()
+    {
+        var native = Directory.EnumerateFiles(Output, "*", SearchOption.AllDirectories)
+            .Select(Path.GetFileName).Where(name => name!.StartsWith("lib", StringComparison.OrdinalIgnoreCase) &&
+                (name.Contains("torch", StringComparison.OrdinalIgnoreCase) || name.StartsWith("libc10", StringComparison.OrdinalIgnoreCase)))
+            .ToArray();
+        Assert.Empty(native);
+        Assert.True(File.Exists(Path.Combine(Output, "TorchSharp.dll")), "the managed TorchSharp assembly is expected (Core's types); only natives are left out");
     }
 
     [Fact]

@@ -1,0 +1,8 @@
+namespace ServerlessTune.Functions.FrontDoor;
+
+/// <summary>Where the serving front door forwards, and the two keys it deals in (app settings in <see cref="FunctionAppOptions"/>).</summary>
+/// <param name="BackendUrl">The serving Container App's base URL (STUNE_SERVING_URL); requests go to its /v1/... paths.</param>
+/// <param name="ApiKey">The key clients send (STUNE_API_KEY), checked as the serving core checks it.</param>
+/// <param name="BackendApiKey">The key the backend checks (STUNE_SERVING_API_KEY). The client's key is never passed on,
+/// so the public key can be rotated without touching the backend.</param>
+public sealed record FrontDoorOptions(Uri BackendUrl, string ApiKey, string BackendApiKey);
