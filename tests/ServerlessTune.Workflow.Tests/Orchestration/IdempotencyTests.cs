@@ -46,15 +46,7 @@ public sealed class IdempotencyTests : IDisposable
         var input = new DeployInput("acme", "run-1", new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero), "models/base",
             "sha256:1", new Dictionary<string, double> { ["perplexity"] = 2 }, new GateResult(GateMode.Enforce, true, []), "production", "chatml");
         // Deploy registers only a model that loads: the adapter a training job writes (config and a weights header).
-        await _store.WriteAllTextAsync("runs/run-1/adapter/adapter_config.json",
-            """{"peft_type":"LORA","r":8,"lora_alpha":16,"lora_dropout":0,"target_modules":["q_proj"],"base_model_name_or_path":"models/base"}""");
-        byte[] header = System.Text.Encoding.UTF8.GetBytes("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""");
-        await _store.WriteAsync("runs/run-1/adapter/adapter_model.safetensors", async (stream, ct) =>
-        {
-            await stream.WriteAsync(BitConverter.GetBytes((ulong)header.Length), ct);
-            await stream.WriteAsync(header, ct);
-            await stream.WriteAsync(new byte[4], ct);
-        });
+        await ScriptTrainer.WriteAdapterAsync(_store, "run-1");
 
         var first = await step.RunAsync(input);
         var second = await step.RunAsync(input);

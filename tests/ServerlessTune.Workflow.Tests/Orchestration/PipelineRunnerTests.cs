@@ -222,8 +222,9 @@ public sealed class PipelineRunnerOnBlobTests(AzuriteFixture azurite) : IDisposa
     {
         var store = await azurite.NewStoreAsync();
         await PipelineHarness.AddDatasetAsync(store);
-        // The test scripts write into a scratch folder (they only have to exit 0 here), so the scripted evaluation's
-        // outputs are put in the container before the run.
+        // The test scripts write into a scratch folder (they only have to exit 0 here), so the adapter Deploy checks and
+        // the scripted evaluation's outputs are put in the container before the run.
+        await ScriptTrainer.WriteAdapterAsync(store, "run-blob");
         var evaluation = new ScriptedEvaluation(2.0);
         await evaluation.WriteAsync(store, "run-blob");
         var run = await _harness.Runner(store, ScriptTrainer.Succeeds, evaluation, storeFolder: _harness.Scratch)

@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Workflow.Jobs;
 
 namespace ServerlessTune.Workflow.Tests.Orchestration;
@@ -19,6 +20,23 @@ public static class ScriptTrainer
         echo '{"peft_type":"LORA","r":8,"lora_alpha":16,"lora_dropout":0,"target_modules":["q_proj"],"base_model_name_or_path":"models/base"}' > "$run/adapter/adapter_config.json"
         printf '\066\0\0\0\0\0\0\0{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}\0\0\0\0' > "$run/adapter/adapter_model.safetensors"
         """;
+
+    /// <summary>
+    /// The adapter <see cref="Succeeds"/> writes, put straight into a store: for tests whose scripts write into a scratch
+    /// folder (a blob store) or that run Deploy without a training job.
+    /// </summary>
+    public static async Task WriteAdapterAsync(IArtifactStore store, string runId)
+    {
+        await store.WriteAllTextAsync($"runs/{runId}/adapter/adapter_config.json",
+            """{"peft_type":"LORA","r":8,"lora_alpha":16,"lora_dropout":0,"target_modules":["q_proj"],"base_model_name_or_path":"models/base"}""");
+        byte[] header = System.Text.Encoding.UTF8.GetBytes("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""");
+        await store.WriteAsync($"runs/{runId}/adapter/adapter_model.safetensors", async (stream, ct) =>
+        {
+            await stream.WriteAsync(BitConverter.GetBytes((ulong)header.Length), ct);
+            await stream.WriteAsync(header, ct);
+            await stream.WriteAsync(new byte[4], ct);
+        });
+    }
 
     /// <summary>Exits 0 with metrics but without any model: Deploy must refuse to register it.</summary>
     public const string WritesNoModel = """
