@@ -11,12 +11,8 @@ namespace ServerlessTune.Core.Feedback;
 /// </summary>
 public static class UsageDashboard
 {
-    const string Style = """
-        body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1b1f23;padding:0 16px}
-        h1{font-size:22px}h2{font-size:18px;margin-top:28px}
-        table{border-collapse:collapse;margin:8px 0;width:100%}
-        th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
-        th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}.ci{color:#57606a;font-size:12px}
+    const string Style = HtmlReport.BaseStyle + """
+        .ci{color:#57606a;font-size:12px}
         svg text{font-size:11px;fill:#57606a}svg .plot{fill:#fff;stroke:#d0d7de}svg .whisker{stroke:#1b1f23}
         """;
 
@@ -25,9 +21,7 @@ public static class UsageDashboard
     public static string Render(UsageReport report)
     {
         var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        html.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
-        html.Append($"<title>Monitoring {E(report.Project)}</title><style>{Style}</style></head><body>\n");
+        HtmlReport.AppendHead(html, $"Monitoring {report.Project}", Style);
         html.Append($"<h1>{E(report.Project)} in use</h1>\n<p>Served conversations and ratings per version and UTC day");
         html.Append(report.Since is { } since ? $" since {since:yyyy-MM-dd}" : "");
         html.Append($"; generated {report.Generated:yyyy-MM-dd HH:mm} UTC.</p>\n");
