@@ -14,6 +14,7 @@ internal static class StuneCommands
         yield return GenerateCommands.CreateChat();
         yield return GenerateCommands.Create();
         yield return ModelCommands.Create();
+        yield return MonitorCommands.Create();
         yield return PrepareCommands.Create();
         yield return RunCommands.Create();
         yield return ServeCommands.Create();

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Serving.Http;
+using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Models;
 
 namespace ServerlessTune.Serving;
@@ -20,21 +21,25 @@ public sealed class ServingApp : IAsyncDisposable
 {
     readonly WebApplication app;
 
-    ServingApp(WebApplication app, ModelCatalog catalog, ServingOptions options, Uri address)
+    ServingApp(WebApplication app, ModelCatalog catalog, ConversationLog? conversations, ServingOptions options, Uri address)
     {
         this.app = app;
+        Conversations = conversations;
         Catalog = catalog;
         Options = options;
         Address = address;
     }
 
     public ModelCatalog Catalog { get; }
+    /// <summary>The conversation and feedback log in the store; null when serving a model folder without a store.</summary>
+    public ConversationLog? Conversations { get; }
     /// <summary>The validated options; ApiKey is set (generated on loopback when none was given).</summary>
     public ServingOptions Options { get; }
     /// <summary>The bound address (the real port when the options asked for 0).</summary>
     public Uri Address { get; }
 
-    /// <param name="store">The registry's store (a folder or a blob container the host opened); null with a model folder.</param>
+    /// <param name="store">The registry's store (a folder or a blob container the host opened), where conversations and feedback are
+    /// logged too; with a model folder it may be null (nothing is logged).</param>
     public static async Task<ServingApp> StartAsync(ServingOptions options, IArtifactStore? store, ILoggerFactory? loggerFactory = null,
         CancellationToken ct = default)
     {
@@ -56,7 +61,8 @@ public sealed class ServingApp : IAsyncDisposable
             ? ModelCatalog.ForFolder(folder, options.Adapter, options.ChatTemplate, options.Engine, log)
             : ModelCatalog.ForRegistry(store ?? throw new ArgumentNullException(nameof(store), "a registry needs a store"),
                 options.Project, options.PollInterval, options.Engine, log);
-        ServingEndpoints.Map(app, catalog, options, log);
+        var conversations = store is null ? null : new ConversationLog(store, options.RedactPii, options.LogFlushInterval, log);
+        ServingEndpoints.Map(app, catalog, options, conversations, log);
         catalog.Start();
         try
         {
@@ -65,11 +71,12 @@ public sealed class ServingApp : IAsyncDisposable
         catch
         {
             catalog.Dispose();
+            if (conversations is not null) await conversations.DisposeAsync();
             await app.DisposeAsync();
             throw;
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ServingApp(app, catalog, options, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
+        return new ServingApp(app, catalog, conversations, options, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
     }
 
     public Task WaitForShutdownAsync(CancellationToken ct) => app.WaitForShutdownAsync(ct);
@@ -78,6 +85,8 @@ public sealed class ServingApp : IAsyncDisposable
     {
         await app.StopAsync();
         Catalog.Dispose();
+        // After the server stopped, so the last answered requests are in the final batch.
+        if (Conversations is not null) await Conversations.DisposeAsync();
         await app.DisposeAsync();
     }
 }

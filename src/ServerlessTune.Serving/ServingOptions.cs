@@ -25,7 +25,7 @@ public sealed record ServingOptions
     public string Container { get; init; } = DefaultContainer;
     /// <summary>Serve only this project's aliases (STUNE_PROJECT); null = every project in the registry.</summary>
     public string? Project { get; init; }
-    /// <summary>Serve one model folder instead of a registry.</summary>
+    /// <summary>Serve one model folder instead of a registry (a store given with it only keeps the conversation log).</summary>
     public string? ModelFolder { get; init; }
     public string? Adapter { get; init; }
     public string? ChatTemplate { get; init; }
@@ -43,6 +43,11 @@ public sealed record ServingOptions
     public int MaxContext { get; init; } = 2048;
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
     public ServingLimits Limits { get; init; } = new();
+
+    /// <summary>Personal data in logged conversations and feedback is replaced by placeholders (`--no-redact` turns it off).</summary>
+    public bool RedactPii { get; init; } = true;
+    /// <summary>How long a logged completion may wait before its batch is written to the store.</summary>
+    public TimeSpan LogFlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public EngineLimits Engine => new(Slots, QueueCapacity, MaxContext);
 
@@ -72,8 +77,8 @@ public sealed record ServingOptions
     public ServingOptions Validated(out bool keyGenerated)
     {
         keyGenerated = false;
-        if (ModelFolder is not null && (Store is not null || Connection is not null || BlobServiceUri is not null))
-            throw new UsageException("--model serves one folder; it cannot be combined with --store or --connection");
+        if (ModelFolder is not null && Connection is not null && Store is not null)
+            throw new UsageException("give --store or --connection, not both");
         if (ModelFolder is null && Adapter is not null) throw new UsageException("--adapter needs --model");
         if (Connection is not null && Store is not null) throw new UsageException("give --store or --connection, not both");
         if (Connection is not null && BlobServiceUri is not null)

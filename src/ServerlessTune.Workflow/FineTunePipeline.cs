@@ -36,7 +36,7 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
 
         context.SetCustomStatus(new PipelineStatus("PrepareData", 0.02));
         var prepared = await Step(context, "PrepareData", () => context.CallActivityAsync<PreparedData>(PipelineNames.PrepareData,
-            new PrepareDataInput(input.Project, runId, baseModel, options.Prepare, options.Tokenizer, options.ChatTemplate), retry));
+            new PrepareDataInput(input.Project, runId, baseModel, options.Prepare, options.Tokenizer, options.ChatTemplate, options.Feedback), retry));
 
         context.SetCustomStatus(new PipelineStatus("Train", 0.1));
         var train = new TrainInput(input.Project, runId, baseModel, prepared.Prefix, options.Train, options.ChatTemplate, Hosted: options.HostedTrain);

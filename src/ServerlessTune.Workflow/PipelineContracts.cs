@@ -1,6 +1,7 @@
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
@@ -54,7 +55,9 @@ public sealed record PipelineStatus(string Step, double Progress, int? TrainingS
 /// <param name="BaseModel">The resolved base model folder: its tokenizer, chat template and context shape the prepared data.</param>
 /// <param name="Tokenizer">pipeline.json's tokenizer override; null = the base model's own.</param>
 /// <param name="ChatTemplate">pipeline.json's chat template override; null = the one the base model's files imply.</param>
-public sealed record PrepareDataInput(string Project, string RunId, string BaseModel, PrepareOptions Options, string? Tokenizer, string? ChatTemplate);
+/// <param name="Feedback">pipeline.json's feedback section (null: its defaults).</param>
+public sealed record PrepareDataInput(string Project, string RunId, string BaseModel, PrepareOptions Options, string? Tokenizer, string? ChatTemplate,
+    FeedbackOptions? Feedback = null);
 
 /// <param name="Prefix">prepared/{runId}: train.jsonl, validation.jsonl, stats.json, ...</param>
 /// <param name="DatasetVersion">Hash of the inputs and the preparation options.</param>

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
@@ -13,8 +14,9 @@ using ServerlessTune.Core.Tests;
 namespace ServerlessTune.Serving.Tests;
 
 /// <summary>
-/// Publishing without a restart: a pipeline run (the real trainer as a child process, as `stune run` does) deploys a
-/// version, the server serves it from the registry, and a second run deploys another while a client keeps streaming.
+/// Publishing without a restart and the feedback loop: a pipeline run (the real trainer as a child process, as `stune run`
+/// does) deploys a version, the server serves it from the registry, users rate answers through the OpenAI client's
+/// conversation, and a second run trains on those ratings and deploys another version while a client keeps streaming.
 /// </summary>
 public sealed class DeployWhileServingTests : IDisposable
 {
@@ -35,7 +37,7 @@ public sealed class DeployWhileServingTests : IDisposable
     public void Dispose() => root.Dispose();
 
     [Fact]
-    public async Task A_second_run_deploys_while_a_client_streams_no_request_fails_and_the_next_reports_the_new_version()
+    public async Task Rated_answers_feed_the_second_run_which_deploys_while_a_client_streams_and_monitoring_shows_both_versions()
     {
         var store = new LocalFolderStore(root.File("store"));
         await AddDatasetAsync(store);
@@ -49,6 +51,8 @@ public sealed class DeployWhileServingTests : IDisposable
         await using var server = await TestServer.StartAsync(TestServer.Options() with { Project = Project }, store);
         var models = await server.Http.GetFromJsonAsync<JsonObject>("/v1/models");
         Assert.Equal([Project, $"{Project}@{first.Version}"], models!["data"]!.AsArray().Select(m => (string)m!["id"]!).Order());
+
+        var ratings = await RateAnswersAsync(server);
 
         // A client streams one request after another for the whole second run.
         using var stop = new CancellationTokenSource();
@@ -82,6 +86,12 @@ public sealed class DeployWhileServingTests : IDisposable
 
         Assert.Equal(second.Version, (string?)next["system_fingerprint"]);
         Assert.Contains(first.Version, fingerprints);
+        await CheckFeedbackWasUsedAsync(store, "run-2", ratings);
+        await server.App.Conversations!.FlushAsync();
+        var usage = await UsageMetrics.ReadAsync(store, Project, since: null);
+        Assert.Equal([first.Version!, second.Version!], usage.Days.Select(d => d.Version).Distinct().Order());
+        var rated = Assert.Single(usage.Days, d => d.Version == first.Version && d.Rated > 0);
+        Assert.Equal((3, 1, 1), (rated.Rated, rated.ThumbsUp, rated.Corrections));
         // Every request finished on one version; once the new one served, the old one never did again.
         var switchAt = fingerprints.IndexOf(second.Version!);
         Assert.All(fingerprints.Skip(switchAt < 0 ? fingerprints.Count : switchAt), f => Assert.Equal(second.Version, f));
@@ -105,6 +115,48 @@ public sealed class DeployWhileServingTests : IDisposable
         Assert.Contains(broken.Version, (string?)health["problems"]![0]);
         var still = await server.OkAsync("/v1/chat/completions", new { model = Project, messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 2 });
         Assert.Equal(second.Version, (string?)still["system_fingerprint"]);
+    }
+
+    sealed record Ratings(string Up, string Corrected, string Down, string Correction);
+
+    /// <summary>Three answers through the OpenAI client: one rated up, one corrected, one rated up and then down.</summary>
+    static async Task<Ratings> RateAnswersAsync(TestServer server)
+    {
+        var chat = server.OpenAI().GetChatClient(Project);
+        var options = new OpenAI.Chat.ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 8 };
+        async Task<string> AskAsync(string question) => (await chat.CompleteChatAsync([new OpenAI.Chat.UserChatMessage(question)], options)).Value.Id;
+        var ratings = new Ratings(await AskAsync("How do I reset router model R2?"), await AskAsync("Why is my light red?"),
+            await AskAsync("Can I get a refund?"), "A red light means no signal: check that the fiber cable is plugged in.");
+        await server.OkAsync("/v1/feedback", new { completion_id = ratings.Up, rating = 1 });
+        await server.OkAsync("/v1/feedback", new { completion_id = ratings.Corrected, rating = -1, correction = ratings.Correction });
+        await server.OkAsync("/v1/feedback", new { completion_id = ratings.Down, rating = 1 });
+        await server.OkAsync("/v1/feedback", new { completion_id = ratings.Down, rating = -1, comment = "wrong answer" });
+        // What a server holds is written within a second; flush so the next run sees it without waiting.
+        await server.App.Conversations!.FlushAsync();
+        return ratings;
+    }
+
+    /// <summary>The second run's stats.json accounts for every rating; the correction replaced its answer; the down-rated one is a case.</summary>
+    static async Task CheckFeedbackWasUsedAsync(IArtifactStore store, string runId, Ratings ratings)
+    {
+        var prepared = ArtifactLayout.Prepared(runId);
+        var stats = JsonNode.Parse(await store.ReadAllTextAsync($"{prepared.Folder}/{PreparedPaths.StatsFile}"))!;
+        var feedback = stats["feedback"]!;
+        Assert.Equal((4, 1, 1, 1), ((int)feedback["records"]!, (int)feedback["ratedUp"]!, (int)feedback["corrected"]!, (int)feedback["evaluationCases"]!));
+        Assert.Equal(1, (int)feedback["excluded"]![FeedbackSource.Superseded]!);
+        var file = stats["files"]!.AsArray().Single(f => (string)f!["path"]! == prepared.FeedbackChats)!;
+        Assert.Equal(2, (int)file["counts"]!["input"]!);
+
+        var chats = (await store.ReadAllTextAsync(prepared.FeedbackChats)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(2, chats.Count);
+        Assert.Contains(chats, c => (string)c["messages"]![1]!["content"]! == ratings.Correction);
+        Assert.Contains(chats, c => (string)c["messages"]![0]!["content"]! == "How do I reset router model R2?");
+        var cases = (await store.ReadAllTextAsync(prepared.FeedbackCases)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var down = JsonNode.Parse(Assert.Single(cases))!;
+        Assert.Equal((ratings.Down, "Can I get a refund?"), ((string)down["id"]!, (string)down["messages"]![0]!["content"]!));
+        // A rated-down answer is never trained on.
+        var trained = await store.ReadAllTextAsync(prepared.Train) + await store.ReadAllTextAsync(prepared.Validation);
+        Assert.DoesNotContain("Can I get a refund?", trained);
     }
 
     static PipelineInput Input()

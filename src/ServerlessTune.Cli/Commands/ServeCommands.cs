@@ -15,7 +15,7 @@ internal static class ServeCommands
 {
     public static Command Create()
     {
-        var store = new Option<string?>("--store") { Description = "Local folder store holding the registry (default: ./.stune)." };
+        var store = new Option<string?>("--store") { Description = "Local folder store holding the registry, where conversations and feedback are logged (default: ./.stune; with --model: no log unless given)." };
         var connection = new Option<string?>("--connection") { Description = $"Blob storage connection string (default: ${StoreEnvironment.Connection})." };
         var container = new Option<string?>("--container") { Description = $"Blob container with --connection (default: ${StoreEnvironment.Container} or stune)." };
         var project = new Option<string?>("--project") { Description = $"Serve this project only (default: ${ServingEnvironment.Project}, else every project)." };
@@ -28,9 +28,11 @@ internal static class ServeCommands
         var slots = new Option<int>("--slots") { Description = "Sequences decoded together per model version.", DefaultValueFactory = _ => 16 };
         var queue = new Option<int>("--queue") { Description = "Sequences that may wait for a slot before requests get 429.", DefaultValueFactory = _ => 64 };
         var context = new Option<int>("--max-context") { Description = "Positions per sequence (the KV cache is preallocated for them).", DefaultValueFactory = _ => 2048 };
-        var command = new Command("serve", "Serve models behind an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models, /health).")
+        var noRedact = new Option<bool>("--no-redact") { Description = "Log conversations and feedback without replacing personal data by placeholders." };
+        var command = new Command("serve", "Serve models behind an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models, " +
+            "/v1/feedback, /health) and the chat playground at /.")
         {
-            store, connection, container, project, model, adapter, template, port, host, apiKey, slots, queue, context,
+            store, connection, container, project, model, adapter, template, port, host, apiKey, slots, queue, context, noRedact,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,6 +55,7 @@ internal static class ServeCommands
                 Slots = parse.GetValue(slots),
                 QueueCapacity = parse.GetValue(queue),
                 MaxContext = parse.GetValue(context),
+                RedactPii = !parse.GetValue(noRedact),
             };
             bool generated;
             try
@@ -78,11 +81,11 @@ internal static class ServeCommands
         return command;
     }
 
-    /// <summary>The registry's store: none for one model folder, a blob container by connection string or by account URL
+    /// <summary>The registry's store (and the log's): none for one model folder unless a store is named, a blob container by connection string or by account URL
     /// with the host's identity, else a local folder.</summary>
     static async Task<IArtifactStore?> OpenStoreAsync(ServingOptions options, CancellationToken ct) => options switch
     {
-        { ModelFolder: not null } => null,
+        { ModelFolder: not null, Store: null, Connection: null } => null,
         { Connection: { } connection } => await BlobArtifactStore.ConnectAsync(connection, options.Container, ct),
         { BlobServiceUri: { } account } => await BlobArtifactStore.ConnectAsync(new Uri(account), options.Container, ct: ct),
         _ => new LocalFolderStore(options.Store ?? ".stune"),

@@ -84,7 +84,7 @@ public static class DataPreparationService
                 await train.CompleteAsync(ct), await validation.CompleteAsync(ct), await rejects.CompleteAsync(ct),
             };
             string version = DatasetVersion(inputFiles, options);
-            var result = stats.Build(version, options, processors[0].Encoder);
+            var result = stats.Build(version, options, processors[0].Encoder) with { Feedback = request.Feedback };
             if (!result.AccountingHolds)
                 throw new InvalidOperationException("record accounting does not balance: " + JsonSerializer.Serialize(result.Totals));
             if (request.OutputStore is not { } store) return result;

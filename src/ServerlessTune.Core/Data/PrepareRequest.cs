@@ -15,6 +15,8 @@ public sealed record PrepareInput(IArtifactStore Store, string Path, Rejection? 
 /// </summary>
 public sealed record PrepareRequest(IReadOnlyList<PrepareInput> Inputs, IArtifactStore? OutputStore, string OutputPrefix, PrepareOptions Options)
 {
+    /// <summary>The account of the feedback records behind one of the inputs, written into stats.json.</summary>
+    public Feedback.FeedbackStats? Feedback { get; init; }
 
     /// <summary>The pipeline's case: every data file under a store prefix (e.g. datasets/{project}/), in ordinal order.</summary>
     public static async Task<PrepareRequest> FromStorePrefixAsync(IArtifactStore store, string inputPrefix, string outputPrefix,

@@ -1,3 +1,5 @@
+using ServerlessTune.Core.Common;
+
 namespace ServerlessTune.Core.Evaluation;
 
 /// <summary>
@@ -29,15 +31,6 @@ public sealed class Bootstrap(int resamples = Bootstrap.DefaultResamples, int se
         }
         Array.Sort(means);
         var tail = (1 - Confidence) / 2;
-        return (Percentile(means, tail), Percentile(means, 1 - tail));
-    }
-
-    // Linear interpolation between closest ranks (numpy's default percentile method).
-    static double Percentile(double[] sorted, double q)
-    {
-        var position = q * (sorted.Length - 1);
-        var below = (int)Math.Floor(position);
-        var above = Math.Min(below + 1, sorted.Length - 1);
-        return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+        return (Statistics.Percentile(means, tail), Statistics.Percentile(means, 1 - tail));
     }
 }

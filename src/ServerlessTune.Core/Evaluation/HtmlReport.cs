@@ -10,12 +10,16 @@ namespace ServerlessTune.Core.Evaluation;
 /// </summary>
 public static class HtmlReport
 {
-    const string Style = """
+    /// <summary>The look every self-contained page of the product shares (this report, the monitoring dashboard).</summary>
+    public const string BaseStyle = """
         body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1b1f23;padding:0 16px}
         h1{font-size:22px}h2{font-size:18px;margin-top:28px}
         table{border-collapse:collapse;margin:8px 0;width:100%}
         th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
         th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}
+        """;
+
+    const string Style = BaseStyle + """
         .ci,.wlt{color:#57606a;font-size:12px}.better{color:#1a7f37}.worse{color:#cf222e}
         .gate{padding:8px 12px;border-radius:6px;font-weight:600}.gate.pass{background:#dafbe1}.gate.fail{background:#ffebe9}
         li.failed{color:#cf222e}li.skipped{color:#9a6700}
@@ -29,9 +33,7 @@ public static class HtmlReport
     public static string Render(EvaluationReport report)
     {
         var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        html.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
-        html.Append($"<title>Evaluation {E(report.RunId)}</title><style>{Style}</style></head><body>\n");
+        AppendHead(html, $"Evaluation {report.RunId}", Style);
         html.Append($"<h1>Evaluation of run {E(report.RunId)}</h1>\n<p>Candidate <b>{E(report.Candidate)}</b>");
         if (report.SuiteSource is not null)
             html.Append($", suite {E(report.SuiteSource)} ({report.Cases.Count} cases)");
@@ -46,6 +48,14 @@ public static class HtmlReport
         AppendSettings(html, report.Settings);
         html.Append("</body></html>\n");
         return html.ToString();
+    }
+
+    /// <summary>The page's head: no script and nothing fetched (the content security policy forbids any load), then the body opens.</summary>
+    public static void AppendHead(StringBuilder html, string title, string style)
+    {
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        html.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
+        html.Append($"<title>{E(title)}</title><style>{style}</style></head><body>\n");
     }
 
     static void AppendGate(StringBuilder html, GateResult? gate)

@@ -1,6 +1,7 @@
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Training;
 
@@ -29,6 +30,7 @@ public sealed record PipelineOptions
     public EvalOptions Eval { get; init; } = new();
     public GateOptions Gate { get; init; } = DefaultGate;
     public DeployOptions Deploy { get; init; } = new();
+    public FeedbackOptions Feedback { get; init; } = new();
 
     /// <summary>Without rules of its own a candidate must at least not be worse than its base at modelling the validation split.</summary>
     public static readonly GateOptions DefaultGate = new(GateMode.Enforce,

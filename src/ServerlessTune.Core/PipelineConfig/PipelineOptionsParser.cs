@@ -4,6 +4,7 @@ using ServerlessTune.Core.Common;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
@@ -17,7 +18,7 @@ namespace ServerlessTune.Core.PipelineConfig;
 /// </summary>
 public static class PipelineOptionsParser
 {
-    static readonly string[] Keys = ["project", "base_model", "tokenizer", "chat_template", "prepare", "train", "eval", "gate", "deploy"];
+    static readonly string[] Keys = ["project", "base_model", "tokenizer", "chat_template", "prepare", "train", "eval", "gate", "deploy", "feedback"];
 
     static readonly JsonSerializerOptions PrepareJson = new()
     {
@@ -74,6 +75,7 @@ public static class PipelineOptionsParser
             Gate = root.TryGetProperty("gate", out var g) ? ParseGate(g, $"{source}: gate", hosted)
                 : hosted ? PipelineOptions.DefaultHostedGate : PipelineOptions.DefaultGate,
             Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeployOptions(),
+            Feedback = root.TryGetProperty("feedback", out var f) ? ParseFeedback(f, $"{source}: feedback") : new FeedbackOptions(),
         };
     }
 
@@ -170,6 +172,25 @@ public static class PipelineOptionsParser
         if (alias is not (ModelRegistry.Production or ModelRegistry.Staging))
             throw new UserInputException($"{where}: alias: '{alias}' is not one of {ModelRegistry.Production}, {ModelRegistry.Staging}");
         return new DeployOptions(alias);
+    }
+
+    static FeedbackOptions ParseFeedback(JsonElement value, string where)
+    {
+        JsonFields.RequireObject(value, where);
+        JsonFields.RejectUnknownKeys(value, where, "include", "since", "min_rating", "retention_days");
+        var defaults = new FeedbackOptions();
+        bool include = JsonFields.OptionalBoolean(value, "include", where) ?? defaults.Include;
+        DateOnly? since = null;
+        if (JsonFields.OptionalString(value, "since", where) is { } text)
+            since = DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.None, out var day)
+                ? day
+                : throw new UserInputException($"{where}: since: '{text}' is not a yyyy-mm-dd date");
+        double minRating = JsonFields.OptionalNumber(value, "min_rating", where) ?? defaults.MinRating;
+        if (minRating != 1)
+            throw new UserInputException($"{where}: min_rating: ratings are +1 or -1 and a rated-down answer is never trained on, so 1 is the only value (got {minRating})");
+        int retention = PositiveInt(value, "retention_days", where) ?? defaults.RetentionDays;
+        return new FeedbackOptions(include, since, (int)minRating, retention);
     }
 
     static string? NonEmpty(JsonElement root, string key, string where)

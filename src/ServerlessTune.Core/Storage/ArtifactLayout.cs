@@ -30,11 +30,14 @@ public static class ArtifactLayout
     /// <summary>projects/{project}/active-run.json: the run that holds the project (one run at a time per project).</summary>
     public static string ActiveRun(string project) => $"projects/{ArtifactPath.ValidateName(project, "project")}/active-run.json";
 
+    public const string ConversationLogs = "conversations";
+    public const string FeedbackLogs = "feedback";
+
     /// <summary>conversations/{project}/{yyyy-mm-dd}/: served conversations, one folder per day.</summary>
-    public static DailyLogPaths Conversations(string project) => new("conversations", project);
+    public static DailyLogPaths Conversations(string project) => new(ConversationLogs, project);
 
     /// <summary>feedback/{project}/{yyyy-mm-dd}/: users' ratings and corrections, one folder per day.</summary>
-    public static DailyLogPaths Feedback(string project) => new("feedback", project);
+    public static DailyLogPaths Feedback(string project) => new(FeedbackLogs, project);
 
     /// <summary>models/init/{name}: a randomly initialised base model.</summary>
     public static string InitModel(string name) => ArtifactPath.Combine("models", "init", ArtifactPath.ValidateName(name, "model name"));
@@ -81,6 +84,10 @@ public sealed record PreparedPaths
     public string Train => $"{Folder}/{TrainFile}";
     public string Validation => $"{Folder}/{ValidationFile}";
     public string Rejects => $"{Folder}/{RejectsFile}";
+    /// <summary>Chats made from rated and corrected served answers: one more input of data preparation.</summary>
+    public string FeedbackChats => $"{Folder}/feedback_chats.jsonl";
+    /// <summary>Rated-down answers nobody corrected: never trained on, kept as evaluation cases.</summary>
+    public string FeedbackCases => $"{Folder}/feedback_cases.jsonl";
 }
 
 public sealed record RunPaths
@@ -170,7 +177,10 @@ public sealed record RegistryPaths
             : null;
 }
 
-/// <summary>An append-only log as one folder per UTC day, one artifact per record (blobs cannot be appended atomically).</summary>
+/// <summary>
+/// An append-only log as one folder per UTC day. Each writer (a server instance) adds numbered batch files of its own
+/// ({writer}-{sequence}.jsonl) and never rewrites one, so concurrent writers never touch each other's files.
+/// </summary>
 public sealed record DailyLogPaths
 {
     internal DailyLogPaths(string root, string project)
@@ -182,6 +192,16 @@ public sealed record DailyLogPaths
     public string Root { get; }
     public string Project { get; }
     public string Folder => $"{Root}/{Project}";
+    /// <summary>The folder with a trailing '/', for listing.</summary>
+    public string Prefix => Folder + "/";
     public string Day(DateOnly day) => $"{Folder}/{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
-    public string Record(DateOnly day, string id) => $"{Day(day)}/{ArtifactPath.ValidateName(id, "record id")}.json";
+    public string Batch(DateOnly day, string writer, long sequence) =>
+        $"{Day(day)}/{ArtifactPath.ValidateName(writer, "log writer")}-{sequence.ToString("D8", CultureInfo.InvariantCulture)}.jsonl";
+
+    /// <summary>The day of a listed path below this log (its yyyy-mm-dd folder), else null.</summary>
+    public DateOnly? DayOf(string path) =>
+        path.StartsWith(Prefix, StringComparison.Ordinal) && path[Prefix.Length..].Split('/') is [var day, _]
+        && DateOnly.TryParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+            ? d
+            : null;
 }

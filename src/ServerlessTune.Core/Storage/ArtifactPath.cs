@@ -23,8 +23,7 @@ public static class ArtifactPath
     /// <summary>A project (or other single-segment) name: one path segment of letters, digits, '-', '_' and '.'.</summary>
     public static string ValidateName(string name, string what)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > 63 || name is "." or ".."
-            || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (!IsValidName(name))
             throw new UserInputException($"invalid {what} '{Printable(name)}': use 1-63 letters, digits, '-', '_' or '.'");
         return name;
     }
@@ -33,6 +32,11 @@ public static class ArtifactPath
     public static string Combine(params string[] parts) => Validate(string.Join('/', parts.Select(p => p.Trim('/'))));
 
     public static bool IsValid(string path) => Problem(path) is null;
+
+    /// <summary>Whether a name can be one path segment (a project, run id, version...).</summary>
+    public static bool IsValidName(string name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 63 && name is not ("." or "..")
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     static string? Problem(string path)
     {

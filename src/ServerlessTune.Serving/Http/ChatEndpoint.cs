@@ -2,21 +2,29 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using ServerlessTune.Core;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Serving.Engine;
+using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Models;
 using ServerlessTune.Serving.Protocol;
 
 namespace ServerlessTune.Serving.Http;
 
 /// <summary>POST /v1/chat/completions: the conversation through the model's chat template, plain or streamed.</summary>
-sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits)
+sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log)
 {
     public async Task HandleAsync(HttpContext http, JsonElement body)
     {
         var request = ChatCompletionRequest.Parse(body, limits);
+        var trace = new CompletionTrace(log, ConversationRecord.Chat, request.Model, request.Store ?? true, request.Metadata);
         using var lease = catalog.Acquire(request.Model);
         var served = lease.Model;
+        await trace.RunAsync(served, http.RequestAborted, () => AnswerAsync(http, request, served, trace));
+    }
+
+    async Task AnswerAsync(HttpContext http, ChatCompletionRequest request, ServedModel served, CompletionTrace trace)
+    {
         var chat = served.Model;
         int[] prompt;
         try
@@ -39,25 +47,27 @@ sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits)
         }).ToArray();
         var ct = http.RequestAborted;
         var readers = Choices.Submit(served.Engine, sequences, ct);
-        var id = Choices.NewId("chatcmpl-");
+        var id = trace.Id = Choices.NewId("chatcmpl-");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         if (request.Sampling.Stream)
         {
-            await StreamAsync(http, request, served, readers, id, created, prompt.Length, ct);
+            await StreamAsync(http, request, served, readers, id, created, prompt.Length, trace, ct);
             return;
         }
-        var results = await Choices.CollectAsync(readers, ct);
+        var results = await Choices.CollectAsync(readers, trace, ct);
         var choices = results.Select((r, i) => new ChatChoice(i, new AssistantMessage(r.Text.ToString()),
             request.Logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(chat.Tokenizer, t.Logprob!)).ToArray()) : null,
             Choices.FinishReason(r.Finish!.Reason))).ToArray();
         var usage = new Usage(prompt.Length, results.Sum(r => r.Finish!.CompletionTokens));
         await http.Response.WriteAsJsonAsync(new ChatCompletion(id, created, request.Model, served.Version, choices, usage), ProtocolJson.Options, ct);
+        trace.Answered(served, usage, Choices.Logged(results), messages: request.Messages);
     }
 
     static async Task StreamAsync(HttpContext http, ChatCompletionRequest request, ServedModel served,
         IReadOnlyList<System.Threading.Channels.ChannelReader<SequenceEvent>> readers, string id, long created, int promptTokens,
-        CancellationToken ct)
+        CompletionTrace trace, CancellationToken ct)
     {
+        var results = readers.Select(_ => new ChoiceResult()).ToArray();
         var sse = new ServerSentEvents(http.Response);
         await sse.StartAsync();
         ChatCompletionChunk Chunk(params ChatChunkChoice[] choices) => new(id, created, request.Model, served.Version, choices);
@@ -66,6 +76,7 @@ sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits)
         int completionTokens = 0;
         await foreach (var (index, e) in Choices.MergeAsync(readers, ct))
         {
+            results[index].Add(e, trace);
             switch (e)
             {
                 case TokenGenerated t when t.Text.Length > 0 || request.Logprobs:
@@ -80,9 +91,11 @@ sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits)
                     break;
             }
         }
+        var usage = new Usage(promptTokens, completionTokens);
         if (request.Sampling.IncludeUsage)
-            await sse.SendAsync(Chunk() with { Usage = new Usage(promptTokens, completionTokens) }, ct);
+            await sse.SendAsync(Chunk() with { Usage = usage }, ct);
         await sse.DoneAsync(ct);
+        trace.Answered(served, usage, Choices.Logged(results), messages: request.Messages);
     }
 
     static int[] Utf8(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];

@@ -2,9 +2,11 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Serving.Engine;
+using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Protocol;
 
 namespace ServerlessTune.Serving.Http;
@@ -16,6 +18,16 @@ sealed class ChoiceResult
     public List<TokenGenerated> Tokens { get; } = [];
     public PromptScored? Prompt { get; set; }
     public SequenceFinished? Finish { get; set; }
+
+    public void Add(SequenceEvent e, CompletionTrace trace)
+    {
+        switch (e)
+        {
+            case PromptScored p: Prompt = p; break;
+            case TokenGenerated t: trace.TokenArrived(); Tokens.Add(t); Text.Append(t.Text); break;
+            case SequenceFinished f: Finish = f; Text.Append(f.Text); break;
+        }
+    }
 }
 
 /// <summary>What both endpoints do with the engine: submit a request's choices, read them merged or whole.</summary>
@@ -56,21 +68,17 @@ static class Choices
         await foreach (var item in merged.Reader.ReadAllAsync(ct)) yield return item;
     }
 
-    public static async Task<ChoiceResult[]> CollectAsync(IReadOnlyList<ChannelReader<SequenceEvent>> readers, CancellationToken ct)
+    public static async Task<ChoiceResult[]> CollectAsync(IReadOnlyList<ChannelReader<SequenceEvent>> readers, CompletionTrace trace,
+        CancellationToken ct)
     {
         var results = readers.Select(_ => new ChoiceResult()).ToArray();
-        await foreach (var (index, e) in MergeAsync(readers, ct))
-        {
-            var r = results[index];
-            switch (e)
-            {
-                case PromptScored p: r.Prompt = p; break;
-                case TokenGenerated t: r.Tokens.Add(t); r.Text.Append(t.Text); break;
-                case SequenceFinished f: r.Finish = f; r.Text.Append(f.Text); break;
-            }
-        }
+        await foreach (var (index, e) in MergeAsync(readers, ct)) results[index].Add(e, trace);
         return results;
     }
+
+    /// <summary>The choices as the conversation log keeps them.</summary>
+    public static LoggedChoice[] Logged(IReadOnlyList<ChoiceResult> results) =>
+        [.. results.Select((r, i) => new LoggedChoice(i, r.Text.ToString(), r.Finish is { } f ? FinishReason(f.Reason) : null))];
 
     public static string FinishReason(FinishReason reason) => reason == Core.Generation.FinishReason.Length ? "length" : "stop";
 

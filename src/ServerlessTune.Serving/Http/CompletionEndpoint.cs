@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Tokenization;
 using ServerlessTune.Serving.Engine;
+using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Models;
 using ServerlessTune.Serving.Protocol;
 
@@ -12,13 +14,19 @@ namespace ServerlessTune.Serving.Http;
 /// POST /v1/completions: continues raw text or token ids, no chat template. With echo and logprobs the prompt's
 /// tokens are scored too (the first has no context, so its entries are null), in the legacy parallel-list shape.
 /// </summary>
-sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits)
+sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log)
 {
     public async Task HandleAsync(HttpContext http, JsonElement body)
     {
         var request = CompletionRequest.Parse(body, limits);
+        var trace = new CompletionTrace(log, ConversationRecord.Completion, request.Model, request.Store ?? true, request.Metadata);
         using var lease = catalog.Acquire(request.Model);
         var served = lease.Model;
+        await trace.RunAsync(served, http.RequestAborted, () => AnswerAsync(http, request, served, trace));
+    }
+
+    async Task AnswerAsync(HttpContext http, CompletionRequest request, ServedModel served, CompletionTrace trace)
+    {
         var chat = served.Model;
         var tokenizer = chat.Tokenizer;
         var vocab = chat.Generator.Model.Config.VocabSize;
@@ -49,7 +57,8 @@ sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits)
         }
         var ct = http.RequestAborted;
         var readers = Choices.Submit(served.Engine, sequences, ct);
-        var id = Choices.NewId("cmpl-");
+        var id = trace.Id = Choices.NewId("cmpl-");
+        var promptTexts = prompts.Select(p => tokenizer.Decode(p)).ToArray();
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         TextCompletion Response(IReadOnlyList<TextChoice> choices, Usage? usage) => new(id, created, request.Model, served.Version, choices, usage);
         int promptTokens = prompts.Sum(p => p.Length) * n;
@@ -62,8 +71,10 @@ sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits)
                 for (int i = 0; i < sequences.Count; i++)
                     await sse.SendAsync(Response([new TextChoice(i, tokenizer.Decode(sequences[i].Prompt), null, null)], null), ct);
             int completionTokens = 0;
+            var streamed = readers.Select(_ => new ChoiceResult()).ToArray();
             await foreach (var (index, e) in Choices.MergeAsync(readers, ct))
             {
+                streamed[index].Add(e, trace);
                 if (e is TokenGenerated t && t.Text.Length > 0)
                     await sse.SendAsync(Response([new TextChoice(index, t.Text, null, null)], null), ct);
                 else if (e is SequenceFinished f)
@@ -72,21 +83,24 @@ sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits)
                     await sse.SendAsync(Response([new TextChoice(index, f.Text, null, Choices.FinishReason(f.Reason))], null), ct);
                 }
             }
+            var streamedUsage = new Usage(promptTokens, completionTokens);
             if (request.Sampling.IncludeUsage)
-                await sse.SendAsync(Response([], new Usage(promptTokens, completionTokens)), ct);
+                await sse.SendAsync(Response([], streamedUsage), ct);
             await sse.DoneAsync(ct);
+            trace.Answered(served, streamedUsage, Choices.Logged(streamed), prompts: promptTexts);
             return;
         }
 
-        var results = await Choices.CollectAsync(readers, ct);
+        var results = await Choices.CollectAsync(readers, trace, ct);
         var choices = results.Select((r, i) =>
         {
             var echoed = request.Echo ? tokenizer.Decode(sequences[i].Prompt) : "";
             var logprobs = request.Logprobs is null ? null : Logprobs(tokenizer, request.Echo ? sequences[i].Prompt : [], r);
             return new TextChoice(i, echoed + r.Text, logprobs, Choices.FinishReason(r.Finish!.Reason));
         }).ToArray();
-        await http.Response.WriteAsJsonAsync(Response(choices, new Usage(promptTokens, results.Sum(r => r.Finish!.CompletionTokens))),
-            ProtocolJson.Options, ct);
+        var usage = new Usage(promptTokens, results.Sum(r => r.Finish!.CompletionTokens));
+        await http.Response.WriteAsJsonAsync(Response(choices, usage), ProtocolJson.Options, ct);
+        trace.Answered(served, usage, Choices.Logged(results), prompts: promptTexts);
     }
 
     /// <summary>Echoed prompt tokens (scored from the second on) then generated tokens, with text offsets.</summary>

@@ -1,7 +1,11 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using ServerlessTune.Core.Feedback;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Models;
 using ServerlessTune.Serving.Protocol;
 
@@ -13,18 +17,20 @@ namespace ServerlessTune.Serving.Http;
 /// </summary>
 public static class ServingEndpoints
 {
-    public static void Map(WebApplication app, ModelCatalog catalog, ServingOptions options, ILogger log)
+    public static void Map(WebApplication app, ModelCatalog catalog, ServingOptions options, ConversationLog? conversations, ILogger log)
     {
         var key = new ApiKeyCheck(options.ApiKey ?? throw new ArgumentException("the options carry no API key; validate them first"));
         var limits = options.Limits;
-        var chat = new ChatEndpoint(catalog, limits);
-        var completions = new CompletionEndpoint(catalog, limits);
+        var chat = new ChatEndpoint(catalog, limits, conversations);
+        var completions = new CompletionEndpoint(catalog, limits, conversations);
+        var feedback = new FeedbackEndpoint(catalog, limits, conversations);
 
         app.Use(async (http, next) =>
         {
             try
             {
-                if (!key.Allows(http.Request))
+                // The playground page holds no secret (its user types the key into it); everything it calls needs the key.
+                if (!Playground.IsPage(http.Request) && !key.Allows(http.Request))
                     throw ApiKeyCheck.Refusal();
                 await next(http);
             }
@@ -34,7 +40,8 @@ public static class ServingEndpoints
             }
             catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
             {
-                await WriteErrorAsync(http, ex.StatusCode == 413 ? ProtocolException.BodyTooLarge(limits.MaxBodyBytes)
+                await WriteErrorAsync(http, ex.StatusCode == 413
+                    ? ProtocolException.BodyTooLarge((int)(http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? limits.MaxBodyBytes))
                     : new ProtocolException(ex.StatusCode, ex.Message));
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -50,6 +57,11 @@ public static class ServingEndpoints
 
         app.MapPost("/v1/chat/completions", async http => await chat.HandleAsync(http, await ReadBodyAsync(http)));
         app.MapPost("/v1/completions", async http => await completions.HandleAsync(http, await ReadBodyAsync(http)));
+        app.MapPost("/v1/feedback", async http =>
+        {
+            feedback.LimitBody(http);
+            await feedback.HandleAsync(http, await ReadBodyAsync(http));
+        });
         app.MapGet("/v1/models", () => Results.Json(new ModelList(catalog.Names
             .Select(n => new ModelCard(n.Name, n.Model.Created.ToUnixTimeSeconds(), n.Model.Project)).ToArray()), ProtocolJson.Options));
         app.MapGet("/health", () =>
@@ -63,6 +75,17 @@ public static class ServingEndpoints
             };
             return Results.Json(body, ProtocolJson.Options, statusCode: ready ? 200 : 503);
         });
+        app.MapGet("/api/projects/{project}/metrics", async (HttpContext http, string project) =>
+        {
+            if (conversations is null)
+                throw new ProtocolException(404, "this server keeps no conversation log (serve with a store)", code: "not_found");
+            if (!ArtifactPath.IsValidName(project)) throw ProtocolException.BadValue("project", $"'{project}' is not a project name");
+            DateOnly? since = null;
+            if (http.Request.Query["since"].FirstOrDefault() is { Length: > 0 } text)
+                since = DateOnly.TryParseExact(text, "yyyy-MM-dd", out var day) ? day : throw ProtocolException.BadValue("since", $"'{text}' is not a yyyy-mm-dd date");
+            return Results.Json(await conversations.MetricsAsync(project, since, http.RequestAborted), LogJson.Options);
+        });
+        app.MapGet("/", Playground.Page);
         app.MapFallback(http => throw new ProtocolException(404, $"no route {http.Request.Method} {http.Request.Path}", code: "not_found"));
     }
 

@@ -16,8 +16,8 @@ public sealed record ChatCompletionRequest
     public bool Logprobs { get; init; }
     public int TopLogprobs { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
-    /// <summary>Accepted; conversation logging (the feedback loop) reads it.</summary>
-    public bool Store { get; init; }
+    /// <summary>false keeps only counts in the conversation log; left out, the log keeps the (redacted) content.</summary>
+    public bool? Store { get; init; }
 
     public static ChatCompletionRequest Parse(JsonElement root, ServingLimits limits)
     {
@@ -37,7 +37,7 @@ public sealed record ChatCompletionRequest
             Logprobs = logprobs,
             TopLogprobs = (int)(top ?? 0),
             Metadata = f.Metadata("metadata"),
-            Store = f.Bool("store") ?? false,
+            Store = f.Bool("store"),
         };
     }
 

@@ -19,6 +19,10 @@ public sealed record CompletionRequest
     /// <summary>null = no log-probabilities; k = each token's and its k likeliest alternatives.</summary>
     public int? Logprobs { get; init; }
 
+    /// <summary>Not OpenAI fields of this endpoint; read as the chat endpoint reads them, for the conversation log.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    public bool? Store { get; init; }
+
     public const int MaxPrompts = 64;
 
     public static CompletionRequest Parse(JsonElement root, ServingLimits limits)
@@ -33,6 +37,8 @@ public sealed record CompletionRequest
             Sampling = SamplingFields.Read(f, limits),
             Echo = f.Bool("echo") ?? false,
             Logprobs = (int?)f.Integer("logprobs", 0, limits.MaxTopLogprobs),
+            Metadata = f.Metadata("metadata"),
+            Store = f.Bool("store"),
         };
     }
 

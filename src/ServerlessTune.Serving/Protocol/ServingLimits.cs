@@ -9,4 +9,7 @@ public sealed record ServingLimits
     /// <summary>The most new tokens one choice may ask for (the context bounds it too).</summary>
     public int MaxNewTokens { get; init; } = 4096;
     public int MaxTopLogprobs { get; init; } = 20;
+    /// <summary>A feedback body: a rating, a comment and a corrected answer need far less than a chat.</summary>
+    public int MaxFeedbackBytes { get; init; } = 64 * 1024;
+    public int MaxFeedbackText { get; init; } = 16_000;
 }

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Hosted;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Tokenization;
@@ -12,7 +14,9 @@ namespace ServerlessTune.Workflow.Steps;
 /// base model's own tokenizer and chat template and held to its context, so what is counted is what is trained.
 /// A hosted base has no folder: records are counted with the encoding its service counts with and held to the
 /// longest training example the service accepts.
-/// Preparation is deterministic (byte-identical outputs), so a retry rewrites the same artifacts.
+/// Preparation is deterministic (byte-identical outputs), so a retry rewrites the same artifacts (unless users rated more
+/// answers in between: the served conversations are read as they are when the step runs). The step also applies the logs'
+/// retention, so old conversations go without anyone deleting them by hand.
 /// </summary>
 public sealed class PrepareStep(IArtifactStore store)
 {
@@ -23,6 +27,9 @@ public sealed class PrepareStep(IArtifactStore store)
         using var local = new LocalArtifacts(store);
         var options = await OptionsAsync(input, local, ct);
         var request = await PrepareRequest.FromStorePrefixAsync(store, source, output.Prefix, options, ct);
+        var feedback = input.Feedback ?? new FeedbackOptions();
+        await FeedbackSource.ApplyRetentionAsync(store, input.Project, feedback, DateOnly.FromDateTime(DateTime.UtcNow), ct);
+        if (feedback.Include) request = await WithFeedbackAsync(request, input.Project, feedback, output, ct);
         if (request.Inputs.Count == 0)
             throw new UserInputException($"{source}: no data files in {store.Location}");
         var stats = await DataPreparationService.RunAsync(request, cancellationToken: ct);
@@ -48,4 +55,25 @@ public sealed class PrepareStep(IArtifactStore store)
             MaxTokens = Math.Min(input.Options.MaxTokens, ModelConfig.Load(model).MaxPositions),
         };
     }
+
+    /// <summary>Rated and corrected answers as one more chat file; rated-down ones as evaluation cases beside it.</summary>
+    async Task<PrepareRequest> WithFeedbackAsync(PrepareRequest request, string project, FeedbackOptions feedback, PreparedPaths output,
+        CancellationToken ct)
+    {
+        var harvest = await FeedbackSource.CollectAsync(store, project, feedback, ct);
+        var inputs = request.Inputs;
+        if (harvest.Chats.Count > 0)
+        {
+            await store.WriteAllTextAsync(output.FeedbackChats, JsonLines(harvest.Chats.Select(chat => new
+            {
+                messages = chat.Select(m => new { role = m.Role, content = m.Content }),
+            })), ct);
+            inputs = [.. inputs, new PrepareInput(store, output.FeedbackChats)];
+        }
+        if (harvest.Cases.Count > 0) await store.WriteAllTextAsync(output.FeedbackCases, JsonLines(harvest.Cases), ct);
+        return request with { Inputs = inputs, Feedback = harvest.Stats };
+    }
+
+    static string JsonLines<T>(IEnumerable<T> records) =>
+        string.Concat(records.Select(r => JsonSerializer.Serialize(r, LogJson.Options) + "\n"));
 }

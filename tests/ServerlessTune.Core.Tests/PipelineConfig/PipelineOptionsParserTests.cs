@@ -1,6 +1,7 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Training;
 
@@ -64,6 +65,14 @@ public sealed class PipelineConfigParserTests
         Assert.Equal("staging", config.DeployAlias);
     }
 
+    [Fact]
+    public void The_feedback_section_has_defaults_and_reads_every_key()
+    {
+        Assert.Equal(new FeedbackOptions(Include: true, Since: null, MinRating: 1, RetentionDays: 90), PipelineOptionsParser.Parse("{}").Feedback);
+        var feedback = PipelineOptionsParser.Parse("""{ "feedback": { "include": false, "since": "2026-11-01", "min_rating": 1, "retention_days": 30 } }""").Feedback;
+        Assert.Equal(new FeedbackOptions(false, new DateOnly(2026, 11, 1), 1, 30), feedback);
+    }
+
     [Theory]
     [InlineData("[]", "pipeline.json: expected a JSON object")]
     [InlineData("{\"projct\": \"x\"}", "pipeline.json: projct: unknown key")]
@@ -81,6 +90,11 @@ public sealed class PipelineConfigParserTests
     [InlineData("{\"eval\": {\"suite\": \"../suite.jsonl\"}}", "pipeline.json: eval: suite: invalid artifact path")]
     [InlineData("{\"gate\": {\"mode\": \"lenient\", \"rules\": []}}", "pipeline.json: gate: mode: 'lenient'")]
     [InlineData("{\"deploy\": {\"alias\": \"latest\"}}", "pipeline.json: deploy: alias: 'latest'")]
+    [InlineData("{\"feedback\": {\"sinse\": \"2026-01-01\"}}", "pipeline.json: feedback: sinse: unknown key")]
+    [InlineData("{\"feedback\": {\"since\": \"last week\"}}", "pipeline.json: feedback: since: 'last week' is not a yyyy-mm-dd date")]
+    [InlineData("{\"feedback\": {\"min_rating\": -1}}", "pipeline.json: feedback: min_rating: ratings are +1 or -1")]
+    [InlineData("{\"feedback\": {\"retention_days\": 0}}", "pipeline.json: feedback: retention_days:")]
+    [InlineData("{\"feedback\": {\"include\": \"yes\"}}", "pipeline.json: feedback: include:")]
     public void Errors_name_the_key(string json, string expectedStart)
     {
         var error = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse(json));

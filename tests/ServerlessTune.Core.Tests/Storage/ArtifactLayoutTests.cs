@@ -30,7 +30,9 @@ public sealed class ArtifactLayoutTests
         Assert.Equal("registry/acme/versions/20261124-100000-ab12cd34/model.json", ArtifactLayout.Registry("acme").Version("20261124-100000-ab12cd34"));
         Assert.Equal("registry/acme/aliases.json", ArtifactLayout.Registry("acme").Aliases);
         var day = new DateOnly(2026, 11, 24);
-        Assert.Equal("conversations/acme/2026-11-24/chatcmpl-7.json", ArtifactLayout.Conversations("acme").Record(day, "chatcmpl-7"));
+        Assert.Equal("conversations/acme/2026-11-24/host1-00000007.jsonl", ArtifactLayout.Conversations("acme").Batch(day, "host1", 7));
+        Assert.Equal(day, ArtifactLayout.Conversations("acme").DayOf("conversations/acme/2026-11-24/host1-00000007.jsonl"));
+        Assert.Null(ArtifactLayout.Conversations("acme").DayOf("conversations/acme/not-a-day/x.jsonl"));
         Assert.Equal("feedback/acme/2026-11-24", ArtifactLayout.Feedback("acme").Day(day));
         Assert.Equal("models/hub/acme/tiny-llama/v1", ArtifactLayout.HubModel("acme/tiny-llama", "v1"));
         Assert.Equal("models/init/llama-tiny-seed0", ArtifactLayout.InitModel("llama-tiny-seed0"));
@@ -46,6 +48,6 @@ public sealed class ArtifactLayoutTests
         Assert.Throws<UserInputException>(() => ArtifactLayout.Dataset(name));
         Assert.Throws<UserInputException>(() => ArtifactLayout.Registry("acme").Version(name));
         Assert.Throws<UserInputException>(() => ArtifactLayout.Run("r1").Job(name));
-        Assert.Throws<UserInputException>(() => ArtifactLayout.Feedback("acme").Record(new DateOnly(2026, 1, 1), name));
+        Assert.Throws<UserInputException>(() => ArtifactLayout.Feedback("acme").Batch(new DateOnly(2026, 1, 1), name, 0));
     }
 }

@@ -3,7 +3,10 @@ using ServerlessTune.Core.Data.Mapping;
 
 namespace ServerlessTune.Core.Data.Output;
 
-/// <summary>stats.json: what every stage did, and the proof that each input record is counted once.</summary>
+/// <summary>
+/// stats.json: what every stage did, and the proof that each input record is counted once. Feedback (when the run read the
+/// served conversations) accounts for every rating: the chats it gave are counted again as records of their input file.
+/// </summary>
 public sealed record PrepareStats(
     string DatasetVersion,
     RecordCounts Totals,
@@ -12,7 +15,8 @@ public sealed record PrepareStats(
     StageCounts Stages,
     SortedDictionary<string, long> Reasons,
     TokenStats Tokens,
-    PrepareOptions Options);
+    PrepareOptions Options,
+    Feedback.FeedbackStats? Feedback = null);
 
 /// <summary>input = kept + rejected + deduplicated + filtered; kept = train + validation.</summary>
 public sealed record RecordCounts(long Input, long Kept, long Rejected, long Deduplicated, long Filtered, long Train, long Validation)

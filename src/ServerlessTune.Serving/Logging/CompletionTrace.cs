@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using ServerlessTune.Core.Feedback;
+using ServerlessTune.Serving.Models;
+using ServerlessTune.Serving.Protocol;
+
+namespace ServerlessTune.Serving.Logging;
+
+/// <summary>
+/// One request's timing and outcome on its way to the conversation log: started when the request was read, the first
+/// generated token marks the time to first token, and either the answer or the failure is appended once.
+/// </summary>
+sealed class CompletionTrace(ConversationLog? log, string endpoint, string model, bool store, IReadOnlyDictionary<string, string> metadata)
+{
+    readonly Stopwatch clock = Stopwatch.StartNew();
+    readonly DateTimeOffset started = DateTimeOffset.UtcNow;
+    double? firstToken;
+
+    public string Id { get; set; } = "";
+
+    public void TokenArrived() => firstToken ??= clock.Elapsed.TotalMilliseconds;
+
+    public void Answered(ServedModel served, Usage usage, IReadOnlyList<LoggedChoice> choices,
+        IReadOnlyList<Core.Chat.ChatMessage>? messages = null, IReadOnlyList<string>? prompts = null) =>
+        log?.Append(Record(served) with
+        {
+            Messages = messages, Prompts = prompts, Choices = choices,
+            PromptTokens = usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
+        });
+
+    public void Failed(ServedModel served, int status, string kind) => log?.Append(Record(served) with { Error = new LoggedError(status, kind) });
+
+    ConversationRecord Record(ServedModel served) => new()
+    {
+        Id = Id.Length > 0 ? Id : "failed-" + Guid.NewGuid().ToString("N"),
+        Endpoint = endpoint,
+        Project = served.Project,
+        Version = served.Version,
+        Model = model,
+        Created = started,
+        Stored = store,
+        Metadata = metadata.Count > 0 ? metadata : null,
+        LatencyMs = clock.Elapsed.TotalMilliseconds,
+        TtftMs = firstToken,
+    };
+
+    /// <summary>Runs the answering part of a request, logging how it failed when it does (then rethrowing).</summary>
+    public async Task RunAsync(ServedModel served, CancellationToken aborted, Func<Task> answer)
+    {
+        try
+        {
+            await answer();
+        }
+        catch (ProtocolException ex)
+        {
+            Failed(served, ex.Status, ex.Code ?? ex.Type);
+            throw;
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            Failed(served, 499, "client_disconnected");
+            throw;
+        }
+        catch (Exception)
+        {
+            Failed(served, 500, "server_error");
+            throw;
+        }
+    }
+}
