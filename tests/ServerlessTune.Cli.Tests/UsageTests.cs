@@ -10,4 +10,13 @@ public class UsageTests
         Assert.Equal("", result.Stdout);
         Assert.Contains("no-such-command", result.Stderr);
     }
+
+    [Fact]
+    public void A_resumed_run_refuses_a_new_poll_interval_before_opening_any_store()
+    {
+        var result = Stune.Run("run", "--resume", "20261201-000000-deadbeef", "--poll-seconds", "5");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Contains("--poll-seconds applies to a new run", result.Stderr);
+    }
 }

@@ -62,6 +62,8 @@ internal static class RunCommands
         {
             if (result.GetValue(dataset) is null == result.GetValue(resume) is null)
                 result.AddError("name a dataset folder, or --resume <run id> (not both)");
+            if (result.GetValue(resume) is not null && result.GetValue(poll) is not null)
+                result.AddError("--poll-seconds applies to a new run; a resumed run keeps the timing it started with");
         });
         command.SetAction(async (parse, ct) =>
         {

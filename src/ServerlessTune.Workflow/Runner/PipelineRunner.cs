@@ -3,13 +3,13 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Jobs;
-using ServerlessTune.Workflow.Jobs;
-using ServerlessTune.Core;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Workflow.Api;
+using ServerlessTune.Workflow.Jobs;
 
 namespace ServerlessTune.Workflow.Runner;
 
