@@ -119,6 +119,7 @@ module serving 'serving-app.bicep' = {
     storageAccountName: names.storage
     artifactsContainer: artifactsContainer
     blobEndpoint: storage.outputs.blobEndpoint
+    insightsName: names.insights
     project: servingProject
     apiKey: servingApiKey
   }

@@ -1,4 +1,4 @@
-// Log Analytics (Container Apps logs) and Application Insights (Functions telemetry, identity only).
+// Log Analytics (Container Apps logs) and Application Insights (Functions telemetry and the serving app's counters, identity only).
 import { resourceTags } from 'types.bicep'
 
 param workspaceName string

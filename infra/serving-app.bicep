@@ -15,6 +15,8 @@ param registryName string
 param storageAccountName string
 param artifactsContainer string
 param blobEndpoint string
+@description('Application Insights, where the app exports its serving counters (OpenTelemetry) with its identity.')
+param insightsName string
 @description('The registry project served by default; empty to serve every project by name.')
 param project string
 @secure()
@@ -37,6 +39,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
       name: artifactsContainer
     }
   }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: insightsName
 }
 
 resource app 'Microsoft.App/containerApps@2025-07-01' = {
@@ -64,6 +70,8 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
               { name: 'STUNE_CONTAINER', value: artifactsContainer }
               { name: 'STUNE_API_KEY', secretRef: 'api-key' }
               { name: 'PORT', value: string(port) }
+              { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+              { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
             ],
             empty(project) ? [] : [{ name: 'STUNE_PROJECT', value: project }]
           )
@@ -95,6 +103,17 @@ resource artifactsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   scope: storage::blobs::artifacts
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The resource takes Entra ID tokens only (local auth off): the exporter signs in as the app.
+resource telemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, app.id, roles.monitoringMetricsPublisher)
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: app.identity.principalId
     principalType: 'ServicePrincipal'
   }

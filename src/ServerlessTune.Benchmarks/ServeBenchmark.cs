@@ -44,7 +44,7 @@ public static class ServeBenchmark
             {
                 ModelFolder = folder.FullName, Port = 0, Slots = concurrency.Max(), MaxContext = promptTokens + tokens + 1,
             }.Validated(out _);
-            await using var app = await ServingApp.StartAsync(options, null, NullLoggerFactory.Instance, ct);
+            await using var app = await ServingApp.StartAsync(options, null, NullLoggerFactory.Instance, ct: ct);
             await app.Catalog.WaitUntilLoadedAsync(ct);
             using var http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromMinutes(10) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);

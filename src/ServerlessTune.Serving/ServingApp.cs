@@ -40,8 +40,9 @@ public sealed class ServingApp : IAsyncDisposable
 
     /// <param name="store">The registry's store (a folder or a blob container the host opened), where conversations and feedback are
     /// logged too; with a model folder it may be null (nothing is logged).</param>
+    /// <param name="hostServices">What the host adds, e.g. an exporter of <see cref="ServingMetrics.MeterName"/>.</param>
     public static async Task<ServingApp> StartAsync(ServingOptions options, IArtifactStore? store, ILoggerFactory? loggerFactory = null,
-        CancellationToken ct = default)
+        Action<IServiceCollection>? hostServices = null, CancellationToken ct = default)
     {
         if (options.ApiKey is null) throw new ArgumentException("validate the options first (ServingOptions.Validated)");
         var builder = WebApplication.CreateSlimBuilder();
@@ -54,6 +55,8 @@ public sealed class ServingApp : IAsyncDisposable
             k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes;
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
+        builder.Services.AddMetrics().AddSingleton<ServingMetrics>();
+        hostServices?.Invoke(builder.Services);
         builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("stune.serve");

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ServerlessTune.Azure.Monitoring;
 using ServerlessTune.Core.Hosting;
 
 namespace ServerlessTune.Infra.Tests;
@@ -57,8 +58,10 @@ public static partial class RoleCheck
             if (connection.Table) Need(functions, $"table data ({connection.Name})", account, TableDataContributor);
         }
         Need(functions, "blob data owner (AzureWebJobsStorage)", AccountId(deployment, settings["AzureWebJobsStorage__accountName"]), BlobDataOwner);
-        if (settings.GetValueOrDefault("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") == "Authorization=AAD")
-            Need(functions, "telemetry publishing", Snapshot.Id(Assert.Single(deployment.OfType("Microsoft.Insights/components"))), MonitoringMetricsPublisher);
+        var insights = Snapshot.Id(Assert.Single(deployment.OfType("Microsoft.Insights/components")));
+        foreach (var app in new[] { functions, deployment.Service("serving")! })
+            if (Snapshot.Settings(app).Any(s => s.Name == AzureMonitorMetrics.AuthenticationVariable && s.Value == "Authorization=AAD"))
+                Need(app, "telemetry publishing", insights, MonitoringMetricsPublisher);
         problems.AddRange(JobOperations(deployment, functions, launcherRequests));
         foreach (var reference in Snapshot.Settings(functions).Where(s => Snapshot.VaultOf(s) is not null))
         {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ServerlessTune.Azure.Monitoring;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Functions;
@@ -21,7 +22,7 @@ public static partial class SettingsCheck
     {
         ["functions"] = Union(FunctionAppOptions.Names, FunctionsHost.Names(), HubModelDownloader.Names),
         ["trainer"] = TrainerStore.Names,
-        ["serving"] = ServingEnvironment.Names,
+        ["serving"] = Union(ServingEnvironment.Names, AzureMonitorMetrics.Names),
     };
 
     /// <summary>Settings that carry an account key or a connection string: the apps' identities replace all of them.</summary>

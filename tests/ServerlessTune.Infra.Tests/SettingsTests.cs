@@ -1,5 +1,6 @@
 using Azure.Core;
 using Microsoft.Extensions.Configuration;
+using ServerlessTune.Azure.Monitoring;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Functions;
 using ServerlessTune.Workflow.Steps;
@@ -33,8 +34,10 @@ public sealed class SettingsTests
         }
         // The trainer needs nothing from its environment in Azure (its arguments carry the store). The Functions
         // host adds three names to FunctionAppOptions': its own storage account and the queue and table endpoints
-        // of the STUNE_STORAGE connection (the blob trigger and the Durable task hub).
-        Assert.Equal(FunctionAppOptions.Names.Required.Count + 3 + ServingEnvironment.Names.Required.Count, removed);
+        // of the STUNE_STORAGE connection (the blob trigger and the Durable task hub). The serving app reads the
+        // Application Insights names its metrics exporter needs.
+        Assert.Equal(FunctionAppOptions.Names.Required.Count + 3 + ServingEnvironment.Names.Required.Count + AzureMonitorMetrics.Names.Required.Count,
+            removed);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenAI;
 using ServerlessTune.Core.Storage;
@@ -40,9 +41,10 @@ public sealed class TestServer : IAsyncDisposable
     public static Task<TestServer> ForFolderAsync(string folder, Func<ServingOptions, ServingOptions>? tweak = null) =>
         StartAsync(Options(tweak) with { ModelFolder = folder }, null);
 
-    public static async Task<TestServer> StartAsync(ServingOptions options, IArtifactStore? store)
+    /// <param name="hostServices">What a host adds to the server's services (an OpenTelemetry exporter).</param>
+    public static async Task<TestServer> StartAsync(ServingOptions options, IArtifactStore? store, Action<IServiceCollection>? hostServices = null)
     {
-        var app = await ServingApp.StartAsync(options.Validated(out _), store, NullLoggerFactory.Instance);
+        var app = await ServingApp.StartAsync(options.Validated(out _), store, NullLoggerFactory.Instance, hostServices);
         await app.Catalog.WaitUntilLoadedAsync(CancellationToken.None);
         return new TestServer(app);
     }

@@ -1,15 +1,18 @@
 using System.CommandLine;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Azure.Monitoring;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Serving;
+using ServerlessTune.Serving.Logging;
 
 namespace ServerlessTune.Cli.Commands;
 
 /// <summary>
 /// `stune serve`: the OpenAI-compatible endpoint over a registry (a store's production and staging aliases, switched
 /// without a restart when Deploy moves them) or over one model folder. Loopback by default; a key is always needed
-/// (made up and printed on stderr when none is given on loopback; required anywhere else).
+/// (made up and printed on stderr when none is given on loopback; required anywhere else). With
+/// APPLICATIONINSIGHTS_CONNECTION_STRING set (the Azure serving app), its counters go to Application Insights.
 /// </summary>
 internal static class ServeCommands
 {
@@ -69,7 +72,8 @@ internal static class ServeCommands
             }
             if (generated) Console.Error.WriteLine($"no --api-key given: clients must send this key: {options.ApiKey}");
             var artifacts = await OpenStoreAsync(options, ct);
-            await using var app = await ServingApp.StartAsync(options, artifacts, ct: ct);
+            await using var app = await ServingApp.StartAsync(options, artifacts,
+                hostServices: AzureMonitorMetrics.FromEnvironment(Environment.GetEnvironmentVariable, ServingMetrics.MeterName), ct: ct);
             Console.Error.WriteLine($"serving {(options.ModelFolder ?? artifacts!.Location)} on {app.Address} (OpenAI base URL {new Uri(app.Address, "/v1")}); Ctrl-C stops");
             try
             {

@@ -12,12 +12,12 @@ using ServerlessTune.Serving.Protocol;
 namespace ServerlessTune.Serving.Http;
 
 /// <summary>POST /v1/chat/completions: the conversation through the model's chat template, plain or streamed.</summary>
-sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log)
+sealed class ChatEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log, ServingMetrics metrics)
 {
     public async Task HandleAsync(HttpContext http, JsonElement body)
     {
         var request = ChatCompletionRequest.Parse(body, limits);
-        var trace = new CompletionTrace(log, ConversationRecord.Chat, request.Model, request.Store ?? true, request.Metadata);
+        var trace = new CompletionTrace(metrics, log, ConversationRecord.Chat, request.Model, request.Store ?? true, request.Metadata);
         using var lease = catalog.Acquire(request.Model);
         var served = lease.Model;
         await trace.RunAsync(served, http.RequestAborted, () => AnswerAsync(http, request, served, trace));

@@ -14,12 +14,12 @@ namespace ServerlessTune.Serving.Http;
 /// POST /v1/completions: continues raw text or token ids, no chat template. With echo and logprobs the prompt's
 /// tokens are scored too (the first has no context, so its entries are null), in the legacy parallel-list shape.
 /// </summary>
-sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log)
+sealed class CompletionEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log, ServingMetrics metrics)
 {
     public async Task HandleAsync(HttpContext http, JsonElement body)
     {
         var request = CompletionRequest.Parse(body, limits);
-        var trace = new CompletionTrace(log, ConversationRecord.Completion, request.Model, request.Store ?? true, request.Metadata);
+        var trace = new CompletionTrace(metrics, log, ConversationRecord.Completion, request.Model, request.Store ?? true, request.Metadata);
         using var lease = catalog.Acquire(request.Model);
         var served = lease.Model;
         await trace.RunAsync(served, http.RequestAborted, () => AnswerAsync(http, request, served, trace));

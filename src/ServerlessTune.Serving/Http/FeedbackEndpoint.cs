@@ -12,7 +12,7 @@ namespace ServerlessTune.Serving.Http;
 /// POST /v1/feedback: appends a rating to feedback/{project}/... for a completion the conversation log knows (else 404).
 /// Rating an id again appends again; readers keep the latest (<see cref="FeedbackRecord.Latest"/>).
 /// </summary>
-sealed class FeedbackEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log)
+sealed class FeedbackEndpoint(ModelCatalog catalog, ServingLimits limits, ConversationLog? log, ServingMetrics metrics)
 {
     /// <summary>Bounds the body below the server-wide limit before it is read.</summary>
     public void LimitBody(HttpContext http)
@@ -30,7 +30,7 @@ sealed class FeedbackEndpoint(ModelCatalog catalog, ServingLimits limits, Conver
         var served = await log.FindAsync(request.CompletionId, projects, http.RequestAborted)
                      ?? throw new ProtocolException(404, $"No completion found with id '{request.CompletionId}'.", "completion_id",
                          "completion_not_found");
-        log.Append(new FeedbackRecord
+        var rating = new FeedbackRecord
         {
             CompletionId = request.CompletionId,
             Project = served.Project,
@@ -39,7 +39,9 @@ sealed class FeedbackEndpoint(ModelCatalog catalog, ServingLimits limits, Conver
             Comment = request.Comment,
             Correction = request.Correction,
             Created = DateTimeOffset.UtcNow,
-        });
+        };
+        metrics.Record(rating);
+        log.Append(rating);
         await http.Response.WriteAsJsonAsync(new FeedbackReceipt(request.CompletionId, served.Project, served.Version, request.Rating,
             request.Correction is not null), ProtocolJson.Options, http.RequestAborted);
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Storage;
@@ -19,11 +20,12 @@ public static class ServingEndpoints
 {
     public static void Map(WebApplication app, ModelCatalog catalog, ServingOptions options, ConversationLog? conversations, ILogger log)
     {
+        var metrics = app.Services.GetRequiredService<ServingMetrics>();
         var key = new ApiKeyCheck(options.ApiKey ?? throw new ArgumentException("the options carry no API key; validate them first"));
         var limits = options.Limits;
-        var chat = new ChatEndpoint(catalog, limits, conversations);
-        var completions = new CompletionEndpoint(catalog, limits, conversations);
-        var feedback = new FeedbackEndpoint(catalog, limits, conversations);
+        var chat = new ChatEndpoint(catalog, limits, conversations, metrics);
+        var completions = new CompletionEndpoint(catalog, limits, conversations, metrics);
+        var feedback = new FeedbackEndpoint(catalog, limits, conversations, metrics);
 
         app.Use(async (http, next) =>
         {

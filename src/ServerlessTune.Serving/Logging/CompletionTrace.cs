@@ -7,9 +7,9 @@ namespace ServerlessTune.Serving.Logging;
 
 /// <summary>
 /// One request's timing and outcome on its way to the conversation log: started when the request was read, the first
-/// generated token marks the time to first token, and either the answer or the failure is appended once.
+/// generated token marks the time to first token, and either the answer or the failure is counted and appended once.
 /// </summary>
-sealed class CompletionTrace(ConversationLog? log, string endpoint, string model, bool store, IReadOnlyDictionary<string, string> metadata)
+sealed class CompletionTrace(ServingMetrics metrics, ConversationLog? log, string endpoint, string model, bool store, IReadOnlyDictionary<string, string> metadata)
 {
     readonly Stopwatch clock = Stopwatch.StartNew();
     readonly DateTimeOffset started = DateTimeOffset.UtcNow;
@@ -21,13 +21,19 @@ sealed class CompletionTrace(ConversationLog? log, string endpoint, string model
 
     public void Answered(ServedModel served, Usage usage, IReadOnlyList<LoggedChoice> choices,
         IReadOnlyList<Core.Chat.ChatMessage>? messages = null, IReadOnlyList<string>? prompts = null) =>
-        log?.Append(Record(served) with
+        Finish(Record(served) with
         {
             Messages = messages, Prompts = prompts, Choices = choices,
             PromptTokens = usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
         });
 
-    public void Failed(ServedModel served, int status, string kind) => log?.Append(Record(served) with { Error = new LoggedError(status, kind) });
+    public void Failed(ServedModel served, int status, string kind) => Finish(Record(served) with { Error = new LoggedError(status, kind) });
+
+    void Finish(ConversationRecord record)
+    {
+        metrics.Record(record);
+        log?.Append(record);
+    }
 
     ConversationRecord Record(ServedModel served) => new()
     {
