@@ -6,6 +6,7 @@ using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Functions;
 using ServerlessTune.Functions.FrontDoor;
+using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Workflow;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -17,5 +18,10 @@ var artifacts = options.ArtifactContainer(credential);
 var store = new BlobArtifactStore(artifacts);
 builder.Services.AddPipelineServices(store, new ContainerAppsJobLauncher(new HttpClient(), credential, options.Job(artifacts)),
     new HostedModels(store, options.Hosted, credential));
-ServingForwarder.AddTo(builder.Services, options.FrontDoor);
+// Azure OpenAI without a key: the app's identity ("Cognitive Services OpenAI User" on the account covers inference).
+var frontDoor = options.FrontDoor with
+{
+    Hosted = options.FrontDoor.Hosted with { AzureToken = new EntraTokenSource(credential, HostedUpstreams.AzureScope).GetAsync },
+};
+ServingForwarder.AddTo(builder.Services, frontDoor, store);
 builder.Build().Run();

@@ -1,8 +1,11 @@
 using System.CommandLine;
+using Azure.Identity;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Azure.Storage;
 using ServerlessTune.Serving;
+using ServerlessTune.Serving.Hosted;
 
 namespace ServerlessTune.Cli.Commands;
 
@@ -67,6 +70,12 @@ internal static class ServeCommands
                 Console.Error.WriteLine($"usage: {ex.Message}");
                 return 2;
             }
+            // Azure OpenAI without a key: the signed-in identity's tokens (the managed identity in Azure).
+            if (options.Hosted.Endpoints is { AzureEndpoint: not null, AzureKey: null })
+                options = options with
+                {
+                    Hosted = options.Hosted with { AzureToken = new EntraTokenSource(new DefaultAzureCredential(), HostedUpstreams.AzureScope).GetAsync },
+                };
             if (generated) Console.Error.WriteLine($"no --api-key given: clients must send this key: {options.ApiKey}");
             var artifacts = await OpenStoreAsync(options, ct);
             await using var app = await ServingApp.StartAsync(options, artifacts, ct: ct);

@@ -21,20 +21,28 @@ sealed class CompletionTrace(ConversationLog? log, string endpoint, string model
 
     public void Answered(ServedModel served, Usage usage, IReadOnlyList<LoggedChoice> choices,
         IReadOnlyList<Core.Chat.ChatMessage>? messages = null, IReadOnlyList<string>? prompts = null) =>
-        log?.Append(Record(served) with
+        Answered(served.Project, served.Version, usage, choices, messages, prompts);
+
+    /// <summary>An answer of <paramref name="version"/> of <paramref name="project"/>, wherever it was generated (here or at a hosted service).</summary>
+    public void Answered(string project, string version, Usage usage, IReadOnlyList<LoggedChoice> choices,
+        IReadOnlyList<Core.Chat.ChatMessage>? messages = null, IReadOnlyList<string>? prompts = null) =>
+        log?.Append(Record(project, version) with
         {
             Messages = messages, Prompts = prompts, Choices = choices,
             PromptTokens = usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
         });
 
-    public void Failed(ServedModel served, int status, string kind) => log?.Append(Record(served) with { Error = new LoggedError(status, kind) });
+    public void Failed(ServedModel served, int status, string kind) => Failed(served.Project, served.Version, status, kind);
 
-    ConversationRecord Record(ServedModel served) => new()
+    public void Failed(string project, string version, int status, string kind) =>
+        log?.Append(Record(project, version) with { Error = new LoggedError(status, kind) });
+
+    ConversationRecord Record(string project, string version) => new()
     {
         Id = Id.Length > 0 ? Id : "failed-" + Guid.NewGuid().ToString("N"),
         Endpoint = endpoint,
-        Project = served.Project,
-        Version = served.Version,
+        Project = project,
+        Version = version,
         Model = model,
         Created = started,
         Stored = store,
