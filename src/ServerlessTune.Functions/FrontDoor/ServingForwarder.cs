@@ -51,7 +51,8 @@ public sealed class ServingForwarder(IHttpForwarder forwarder, FrontDoorOptions 
         {
             if (!key.Allows(http.Request)) throw ApiKeyCheck.Refusal();
             var body = await BufferBodyAsync(http.Request, http.RequestAborted);
-            if (HostedEndpoint(backendPath) is { } endpoint && body is { } json && HostedForwarder.RouteOf(hosted, json) is { } route)
+            if (HostedEndpoint(backendPath) is { } endpoint && body is { } json &&
+                await HostedForwarder.RouteAsync(hosted, json, http.RequestAborted) is { } route)
             {
                 await hostedForwarder.ForwardAsync(http, route, endpoint, json);
                 return;

@@ -25,11 +25,17 @@ public sealed class HostedForwarder(IHttpForwarder forwarder, HostedUpstreams up
 
     readonly HttpMessageInvoker client = Forwarding.CreateClient();
 
-    /// <summary>The hosted route a request body's <c>model</c> names, or null (an open model, or no such name).</summary>
-    public static HostedRoute? RouteOf(HostedRoutes routes, JsonElement body) =>
-        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String
-            ? routes.Find(model.GetString()!)
-            : null;
+    /// <summary>
+    /// The hosted route a request body's <c>model</c> names, or null (an open model, or no such name). A request that
+    /// arrives before the registry was first read waits for that read, so it is not sent to the wrong place.
+    /// </summary>
+    public static async ValueTask<HostedRoute?> RouteAsync(HostedRoutes routes, JsonElement body, CancellationToken ct)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String)
+            return null;
+        if (!routes.Loaded) await routes.WaitUntilLoadedAsync(ct);
+        return routes.Find(model.GetString()!);
+    }
 
     /// <param name="endpoint"><see cref="Chat"/> or <see cref="Completions"/>.</param>
     public async Task ForwardAsync(HttpContext http, HostedRoute route, string endpoint, JsonElement body)

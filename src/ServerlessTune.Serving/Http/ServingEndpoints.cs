@@ -61,13 +61,13 @@ public static class ServingEndpoints
         app.MapPost("/v1/chat/completions", async http =>
         {
             var body = await ReadBodyAsync(http);
-            if (HostedForwarder.RouteOf(hosted, body) is { } route) await forwarder.ForwardAsync(http, route, HostedForwarder.Chat, body);
+            if (await HostedForwarder.RouteAsync(hosted, body, http.RequestAborted) is { } route) await forwarder.ForwardAsync(http, route, HostedForwarder.Chat, body);
             else await chat.HandleAsync(http, body);
         });
         app.MapPost("/v1/completions", async http =>
         {
             var body = await ReadBodyAsync(http);
-            if (HostedForwarder.RouteOf(hosted, body) is { } route) await forwarder.ForwardAsync(http, route, HostedForwarder.Completions, body);
+            if (await HostedForwarder.RouteAsync(hosted, body, http.RequestAborted) is { } route) await forwarder.ForwardAsync(http, route, HostedForwarder.Completions, body);
             else await completions.HandleAsync(http, body);
         });
         app.MapPost("/v1/feedback", async http =>
