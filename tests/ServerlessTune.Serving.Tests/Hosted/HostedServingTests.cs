@@ -255,6 +255,49 @@ public sealed class HostedServingTests
         Assert.DoesNotContain("api-key", sent.Headers);
     }
 
+    [Fact]
+    public async Task The_stune_serve_command_forwards_with_the_settings_of_its_environment()
+    {
+        await using var hosted = await HostedServing.StartAsync();
+        await hosted.DeployAsync("v1", HostedServing.Azure(HostedServing.TunedA, "harbor-production"));
+        var start = StuneProcess.StartInfo("serve", "--store", hosted.Store.Location, "--port", "0", "--api-key", TestServer.Key);
+        start.Environment[HostedEnvironment.AzureEndpoint] = hosted.Upstream.PlainRoot.ToString();
+        start.Environment[HostedEnvironment.AzureKey] = LoopbackOpenAI.AzureKey;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            Uri? address = null;
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            while (address is null && await process.StandardError.ReadLineAsync(deadline.Token) is { } line)
+                if (System.Text.RegularExpressions.Regex.Match(line, @"serving .* on (http://\S+?)/? \(") is { Success: true } a) address = new Uri(a.Groups[1].Value);
+            var client = new OpenAI.OpenAIClient(new ApiKeyCredential(TestServer.Key), new OpenAI.OpenAIClientOptions { Endpoint = new Uri(address!, "/v1") });
+            var text = new StringBuilder();
+            await foreach (var update in client.GetChatClient(Project).CompleteChatStreamingAsync(Question))
+                foreach (var part in update.ContentUpdate) text.Append(part.Text);
+            Assert.Equal(LoopbackOpenAI.BaseAnswer, text.ToString());
+            Assert.Equal("/openai/deployments/harbor-production/chat/completions", Assert.Single(hosted.ChatRequests).Path);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public void Serve_reads_the_services_settings_under_the_SDKs_names()
+    {
+        var env = new Dictionary<string, string?>
+        {
+            [HostedEnvironment.AzureEndpoint] = "https://stune-oai.openai.azure.com/", [HostedEnvironment.OpenAIKey] = "sk-openai",
+        };
+        var endpoints = ServingOptions.FromEnvironment(n => env.GetValueOrDefault(n)).Hosted.Endpoints;
+        Assert.Equal(new HostedEndpoints(null, "sk-openai", new Uri("https://stune-oai.openai.azure.com/"), null), endpoints);
+        env[HostedEnvironment.OpenAIBaseUrl] = "api.openai.com";
+        var bad = Assert.Throws<Core.UserInputException>(() => ServingOptions.FromEnvironment(n => env.GetValueOrDefault(n)));
+        Assert.Equal("OPENAI_BASE_URL: 'api.openai.com' is not an http(s) URL", bad.Message);
+    }
+
     internal static async Task<List<ConversationRecord>> ReadLogAsync(IArtifactStore store)
     {
         var records = new List<ConversationRecord>();
