@@ -5,11 +5,12 @@ using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Functions.FrontDoor;
+using ServerlessTune.Serving.Hosted;
 
 namespace ServerlessTune.Functions;
 
 /// <summary>Every app setting the Functions app reads, in one type (see local.settings.sample.json and infra/function-app.bicep).</summary>
-/// <param name="FrontDoor">The model backend the public /api/v1 endpoint forwards to, and the keys.</param>
+/// <param name="FrontDoor">The model backend the public /api/v1 endpoint forwards to, the keys, and the hosted services it forwards hosted projects to.</param>
 /// <param name="Hosted">Hosted fine-tuning (Azure OpenAI, OpenAI); every one of its settings is optional (<see cref="HostedSettings.Names"/>).</param>
 public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageAccountUrl, string Container,
     string JobSubscriptionId, string JobResourceGroup, string JobName, FrontDoorOptions FrontDoor, HostedSettings Hosted)
@@ -37,11 +38,12 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
         Uri? accountUrl = Value(StoreEnvironment.AccountUrl) is { } url ? new Uri(url) : null;
         if (connection is null && accountUrl is null)
             throw new InvalidOperationException($"app setting {StoreEnvironment.Connection} (connection string) or {StoreEnvironment.AccountUrl} is missing");
+        var hosted = HostedSettings.From(Value);
         return new FunctionAppOptions(connection, accountUrl, Required(StoreEnvironment.Container),
             Required(JobSubscriptionIdName), Required(JobResourceGroupName), Required(JobNameName),
             new FrontDoorOptions(HttpUrl(Required(ServingUrlSetting), ServingUrlSetting),
-                ApiKey: Required(ServingEnvironment.ApiKey), BackendApiKey: Required(ServingApiKeySetting)),
-            HostedSettings.From(Value));
+                ApiKey: Required(ServingEnvironment.ApiKey), BackendApiKey: Required(ServingApiKeySetting)) { Hosted = new HostedUpstreams(hosted.Endpoints) },
+            hosted);
     }
 
     static Uri HttpUrl(string value, string key) =>

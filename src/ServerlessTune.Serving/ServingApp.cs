@@ -6,9 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Serving.Http;
 using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Models;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace ServerlessTune.Serving;
 
@@ -21,9 +23,14 @@ public sealed class ServingApp : IAsyncDisposable
 {
     readonly WebApplication app;
 
-    ServingApp(WebApplication app, ModelCatalog catalog, ConversationLog? conversations, ServingOptions options, Uri address)
+    readonly HostedForwarder forwarder;
+
+    ServingApp(WebApplication app, ModelCatalog catalog, HostedRoutes hosted, HostedForwarder forwarder, ConversationLog? conversations,
+        ServingOptions options, Uri address)
     {
         this.app = app;
+        this.forwarder = forwarder;
+        Hosted = hosted;
         Conversations = conversations;
         Catalog = catalog;
         Options = options;
@@ -31,6 +38,8 @@ public sealed class ServingApp : IAsyncDisposable
     }
 
     public ModelCatalog Catalog { get; }
+    /// <summary>The registry's names that a hosted service serves (forwarded to it).</summary>
+    public HostedRoutes Hosted { get; }
     /// <summary>The conversation and feedback log in the store; null when serving a model folder without a store.</summary>
     public ConversationLog? Conversations { get; }
     /// <summary>The validated options; ApiKey is set (generated on loopback when none was given).</summary>
@@ -56,6 +65,7 @@ public sealed class ServingApp : IAsyncDisposable
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
         builder.Services.AddMetrics().AddSingleton<ServingMetrics>();
+        builder.Services.AddHttpForwarder();
         hostServices?.Invoke(builder.Services);
         builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         var app = builder.Build();
@@ -64,9 +74,15 @@ public sealed class ServingApp : IAsyncDisposable
             ? ModelCatalog.ForFolder(folder, options.Adapter, options.ChatTemplate, options.Engine, log)
             : ModelCatalog.ForRegistry(store ?? throw new ArgumentNullException(nameof(store), "a registry needs a store"),
                 options.Project, options.PollInterval, options.Engine, log);
+        var hosted = options.ModelFolder is null
+            ? HostedRoutes.ForRegistry(store!, options.Project, options.PollInterval, log)
+            : HostedRoutes.None(log);
         var conversations = store is null ? null : new ConversationLog(store, options.RedactPii, options.LogFlushInterval, log);
-        ServingEndpoints.Map(app, catalog, options, conversations, log);
+        var forwarder = new HostedForwarder(app.Services.GetRequiredService<IHttpForwarder>(), options.Hosted, options.Limits, conversations,
+            app.Services.GetRequiredService<ServingMetrics>(), log);
+        ServingEndpoints.Map(app, catalog, hosted, forwarder, options, conversations, log);
         catalog.Start();
+        hosted.Start();
         try
         {
             await app.StartAsync(ct);
@@ -74,12 +90,14 @@ public sealed class ServingApp : IAsyncDisposable
         catch
         {
             catalog.Dispose();
+            hosted.Dispose();
+            forwarder.Dispose();
             if (conversations is not null) await conversations.DisposeAsync();
             await app.DisposeAsync();
             throw;
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ServingApp(app, catalog, conversations, options, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
+        return new ServingApp(app, catalog, hosted, forwarder, conversations, options, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")));
     }
 
     public Task WaitForShutdownAsync(CancellationToken ct) => app.WaitForShutdownAsync(ct);
@@ -88,6 +106,8 @@ public sealed class ServingApp : IAsyncDisposable
     {
         await app.StopAsync();
         Catalog.Dispose();
+        Hosted.Dispose();
+        forwarder.Dispose();
         // After the server stopped, so the last answered requests are in the final batch.
         if (Conversations is not null) await Conversations.DisposeAsync();
         await app.DisposeAsync();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using ServerlessTune.Core.Hosting;
 using ServerlessTune.Serving.Engine;
+using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Serving.Protocol;
 
 namespace ServerlessTune.Serving;
@@ -49,6 +50,9 @@ public sealed record ServingOptions
     /// <summary>How long a logged completion may wait before its batch is written to the store.</summary>
     public TimeSpan LogFlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The services that serve hosted projects' models, and the credentials to call them with.</summary>
+    public HostedUpstreams Hosted { get; init; } = new();
+
     public EngineLimits Engine => new(Slots, QueueCapacity, MaxContext);
 
     /// <summary>The environment's values; flags given on a command line go over them with `with`.</summary>
@@ -65,6 +69,7 @@ public sealed record ServingOptions
             ApiKey = env(ServingEnvironment.ApiKey) is { Length: > 0 } k ? k : null,
             Project = env(ServingEnvironment.Project) is { Length: > 0 } project ? project : null,
             Port = port,
+            Hosted = HostedUpstreams.FromEnvironment(env),
         };
     }
 

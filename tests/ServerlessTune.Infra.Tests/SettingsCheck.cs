@@ -20,7 +20,7 @@ public static partial class SettingsCheck
     /// </summary>
     public static IReadOnlyDictionary<string, EnvironmentNames> Apps() => new Dictionary<string, EnvironmentNames>
     {
-        ["functions"] = Union(FunctionAppOptions.Names, FunctionsHost.Names(), HubModelDownloader.Names),
+        ["functions"] = Union(FunctionAppOptions.Names, FunctionsHost.Names(), HubModelDownloader.Names, AzureMonitorMetrics.Names),
         ["trainer"] = TrainerStore.Names,
         ["serving"] = Union(ServingEnvironment.Names, AzureMonitorMetrics.Names),
     };

@@ -46,6 +46,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         var app = await ServingApp.StartAsync(options.Validated(out _), store, NullLoggerFactory.Instance, hostServices);
         await app.Catalog.WaitUntilLoadedAsync(CancellationToken.None);
+        await app.Hosted.WaitUntilLoadedAsync(CancellationToken.None);
         return new TestServer(app);
     }
 

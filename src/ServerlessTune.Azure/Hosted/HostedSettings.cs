@@ -1,5 +1,6 @@
 using ServerlessTune.Core;
 using ServerlessTune.Core.Hosted;
+using ServerlessTune.Core.Hosting;
 
 namespace ServerlessTune.Azure.Hosted;
 
@@ -29,10 +30,10 @@ public sealed record HostedSettings(
     TimeSpan? FilePoll = null,
     TimeSpan? RetryDelay = null)
 {
-    public const string OpenAIBaseUrlName = "OPENAI_BASE_URL";
-    public const string OpenAIKeyName = "OPENAI_API_KEY";
-    public const string AzureEndpointName = "AZURE_OPENAI_ENDPOINT";
-    public const string AzureKeyName = "AZURE_OPENAI_API_KEY";
+    public const string OpenAIBaseUrlName = HostedEnvironment.OpenAIBaseUrl;
+    public const string OpenAIKeyName = HostedEnvironment.OpenAIKey;
+    public const string AzureEndpointName = HostedEnvironment.AzureEndpoint;
+    public const string AzureKeyName = HostedEnvironment.AzureKey;
     public const string AzureAccountIdName = "STUNE_OPENAI_ACCOUNT_ID";
     public const string BaseDeploymentName = "STUNE_OPENAI_BASE_DEPLOYMENT";
     public const string DeploymentSkuName = "STUNE_OPENAI_DEPLOYMENT_SKU";
@@ -58,16 +59,20 @@ public sealed record HostedSettings(
     public static HostedSettings From(Func<string, string?> read)
     {
         string? Value(string name) => read(name) is { Length: > 0 } value ? value : null;
+        var endpoints = HostedEndpoints.From(read);
         return new HostedSettings(
-            Url(Value(OpenAIBaseUrlName), OpenAIBaseUrlName),
-            Value(OpenAIKeyName),
-            Url(Value(AzureEndpointName), AzureEndpointName),
-            Value(AzureKeyName),
+            endpoints.OpenAIBaseUrl,
+            endpoints.OpenAIKey,
+            endpoints.AzureEndpoint,
+            endpoints.AzureKey,
             Value(AzureAccountIdName),
             Value(BaseDeploymentName),
             Value(DeploymentSkuName) ?? "Standard",
-            Url(Value(ManagementEndpointName), ManagementEndpointName));
+            HostedEndpoints.Url(Value(ManagementEndpointName), ManagementEndpointName));
     }
+
+    /// <summary>The services' addresses and keys alone, as the serving front door forwards with them.</summary>
+    public HostedEndpoints Endpoints => new(OpenAIEndpoint, OpenAIKey, AzureEndpoint, AzureKey);
 
     public static HostedSettings FromEnvironment() => From(Environment.GetEnvironmentVariable);
 
@@ -79,8 +84,4 @@ public sealed record HostedSettings(
         if (provider == HostedBaseModel.AzureOpenAI && AzureEndpoint is null)
             throw new UserInputException($"base_model azure-openai:...: set {AzureEndpointName} (and {AzureKeyName}, or sign in for Entra ID)");
     }
-
-    static Uri? Url(string? value, string name) => value is null ? null
-        : Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? uri
-        : throw new UserInputException($"{name}: '{value}' is not an http(s) URL");
 }

@@ -1,9 +1,12 @@
 using System.CommandLine;
-using ServerlessTune.Core.Hosting;
-using ServerlessTune.Core.Storage;
+using Azure.Identity;
+using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Monitoring;
 using ServerlessTune.Azure.Storage;
+using ServerlessTune.Core.Hosting;
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Serving;
+using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Serving.Logging;
 
 namespace ServerlessTune.Cli.Commands;
@@ -70,6 +73,12 @@ internal static class ServeCommands
                 Console.Error.WriteLine($"usage: {ex.Message}");
                 return 2;
             }
+            // Azure OpenAI without a key: the signed-in identity's tokens (the managed identity in Azure).
+            if (options.Hosted.Endpoints is { AzureEndpoint: not null, AzureKey: null })
+                options = options with
+                {
+                    Hosted = options.Hosted with { AzureToken = new EntraTokenSource(new DefaultAzureCredential(), HostedUpstreams.AzureScope).GetAsync },
+                };
             if (generated) Console.Error.WriteLine($"no --api-key given: clients must send this key: {options.ApiKey}");
             var artifacts = await OpenStoreAsync(options, ct);
             await using var app = await ServingApp.StartAsync(options, artifacts,

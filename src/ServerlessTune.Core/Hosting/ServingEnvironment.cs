@@ -12,5 +12,5 @@ public static class ServingEnvironment
 
     public static readonly EnvironmentNames Names = new(
         Required: [StoreEnvironment.AccountUrl, StoreEnvironment.Container, ApiKey, Port],
-        Optional: [StoreEnvironment.Connection, Project]);
+        Optional: [StoreEnvironment.Connection, Project, .. HostedEnvironment.Names]);
 }

@@ -1,53 +1,64 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Serving.Http;
+using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Protocol;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace ServerlessTune.Functions.FrontDoor;
 
 /// <summary>
-/// The public serving endpoint's work: the serving core's key check and body bound, then YARP's forwarder to the model
-/// backend, which streams the response back as it arrives (status, headers, each SSE event) and cancels the backend
-/// request when the client goes away. Refusals and an unreachable backend answer in OpenAI's error shape.
+/// The public serving endpoint's work: the serving core's key check and body bound, then YARP's forwarder: a request
+/// whose model a hosted service serves goes straight to that service through the serving core's
+/// <see cref="HostedForwarder"/> (as `stune serve` sends it), everything else to the model backend. Responses stream back
+/// as they arrive (status, headers, each SSE event) and a client that goes away cancels the upstream request. Refusals
+/// and an unreachable upstream answer in OpenAI's error shape.
 /// </summary>
-public sealed class ServingForwarder(IHttpForwarder forwarder, FrontDoorOptions options, ILogger<ServingForwarder> log) : IDisposable
+public sealed class ServingForwarder(IHttpForwarder forwarder, FrontDoorOptions options, HostedRoutes hosted, HostedForwarder hostedForwarder,
+    ILogger<ServingForwarder> log) : IDisposable
 {
-    // Azure's front end drops a request that sent nothing for 230 s: a backend idle that long is not coming back.
-    static readonly ForwarderRequestConfig Config = new() { ActivityTimeout = TimeSpan.FromSeconds(230) };
-
     readonly ApiKeyCheck key = new(options.ApiKey);
     readonly int maxBodyBytes = new ServingLimits().MaxBodyBytes;
     readonly string destination = options.BackendUrl.ToString();
-    readonly HttpMessageInvoker backend = new(new SocketsHttpHandler
-    {
-        // The settings YARP documents for a forwarding client: pass everything through as it is.
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ConnectTimeout = TimeSpan.FromSeconds(15),
-        EnableMultipleHttp2Connections = true,
-        ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
-    });
+    readonly HttpMessageInvoker backend = Forwarding.CreateClient();
 
-    /// <summary>Registers the forwarder and what it needs, as the Functions app and the tests' host both do.</summary>
-    public static IServiceCollection AddTo(IServiceCollection services, FrontDoorOptions options) =>
-        services.AddHttpForwarder().AddSingleton(options).AddSingleton<ServingForwarder>();
+    /// <summary>
+    /// Registers the forwarder and what it needs, as the Functions app and the tests' host both do: the registry's hosted
+    /// names (read from <paramref name="store"/>, where Deploy writes them) and the conversation log their answers go to.
+    /// </summary>
+    public static IServiceCollection AddTo(IServiceCollection services, FrontDoorOptions options, IArtifactStore store) =>
+        services.AddHttpForwarder().AddMetrics().AddSingleton<ServingMetrics>().AddSingleton(options)
+            .AddSingleton(sp =>
+            {
+                var routes = HostedRoutes.ForRegistry(store, null, options.RegistryPoll, sp.GetRequiredService<ILogger<HostedRoutes>>());
+                routes.Start();
+                return routes;
+            })
+            .AddSingleton(sp => new ConversationLog(store, redactPii: true, TimeSpan.FromSeconds(1), sp.GetRequiredService<ILogger<ConversationLog>>()))
+            .AddSingleton(sp => new HostedForwarder(sp.GetRequiredService<IHttpForwarder>(), options.Hosted, new ServingLimits(),
+                sp.GetRequiredService<ConversationLog>(), sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<ILogger<HostedForwarder>>()))
+            .AddSingleton<ServingForwarder>();
 
-    /// <summary>Answers <paramref name="http"/> with what the backend answers at <paramref name="backendPath"/>.</summary>
+    /// <summary>Answers <paramref name="http"/> with what the backend answers at <paramref name="backendPath"/>, or the hosted model's service.</summary>
     public async Task ForwardAsync(HttpContext http, string backendPath)
     {
         try
         {
             if (!key.Allows(http.Request)) throw ApiKeyCheck.Refusal();
-            await BufferBodyAsync(http.Request, http.RequestAborted);
+            var body = await BufferBodyAsync(http.Request, http.RequestAborted);
+            if (HostedEndpoint(backendPath) is { } endpoint && body is { } json &&
+                await HostedForwarder.RouteAsync(hosted, json, http.RequestAborted) is { } route)
+            {
+                await hostedForwarder.ForwardAsync(http, route, endpoint, json);
+                return;
+            }
         }
-        catch (ProtocolException ex)
+        catch (ProtocolException ex) when (!http.Response.HasStarted)
         {
             await ServingEndpoints.WriteErrorAsync(http, ex);
             return;
@@ -62,22 +73,24 @@ public sealed class ServingForwarder(IHttpForwarder forwarder, FrontDoorOptions 
         {
             return; // the client left while sending its body; nothing was forwarded
         }
-        var error = await forwarder.SendAsync(http, destination, backend, Config, new BackendTransformer(backendPath, options.BackendApiKey));
-        // A client that left cancelled the backend request with it; nobody is listening for an error.
-        if (error == ForwarderError.None || http.RequestAborted.IsCancellationRequested) return;
-        log.LogWarning(http.Features.Get<IForwarderErrorFeature>()?.Exception, "forwarding {Path} to the model backend failed: {Error}",
-            backendPath, error);
-        // Mid-stream the status is sent already; cutting the stream short is all that is left.
-        if (http.Response.HasStarted) return;
-        await ServingEndpoints.WriteErrorAsync(http, new ProtocolException(error == ForwarderError.RequestTimedOut ? 504 : 502,
-            $"the model backend did not answer ({error}); try again later", type: "server_error", code: "backend_unavailable"));
+        var url = RequestUtilities.MakeDestinationAddress(destination, backendPath, http.Request.QueryString);
+        await Forwarding.SendAsync(forwarder, http, destination, backend, new BackendTransformer(url, options.BackendApiKey), log,
+            "the model backend", "backend_unavailable");
     }
+
+    static string? HostedEndpoint(string backendPath) => backendPath switch
+    {
+        "/v1/chat/completions" => HostedForwarder.Chat,
+        "/v1/completions" => HostedForwarder.Completions,
+        _ => null,
+    };
 
     /// <summary>
     /// Reads the whole body, at most the serving core's bound, before anything is sent: an oversize body (declared or
-    /// chunked) is refused here, and the backend gets a complete body with its length or nothing.
+    /// chunked) is refused here, and the upstream gets a complete body with its length or nothing. Returns the body as
+    /// JSON when it is JSON (for its model name); anything else goes to the backend, which says what is wrong with it.
     /// </summary>
-    async Task BufferBodyAsync(HttpRequest request, CancellationToken ct)
+    async Task<JsonElement?> BufferBodyAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength > maxBodyBytes) throw ProtocolException.BodyTooLarge(maxBodyBytes);
         var body = new MemoryStream();
@@ -92,18 +105,28 @@ public sealed class ServingForwarder(IHttpForwarder forwarder, FrontDoorOptions 
         request.Body = body;
         if (request.ContentLength is not null || body.Length > 0) request.ContentLength = body.Length;
         request.Headers.TransferEncoding = default;
+        if (body.Length == 0) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length), new JsonDocumentOptions { MaxDepth = 32 });
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     public void Dispose() => backend.Dispose();
 
-    /// <summary>The backend's path and key on an otherwise unchanged request.</summary>
-    sealed class BackendTransformer(string path, string backendKey) : HttpTransformer
+    /// <summary>The backend's address and key on an otherwise unchanged request.</summary>
+    sealed class BackendTransformer(Uri url, string backendKey) : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext http, HttpRequestMessage proxyRequest, string destinationPrefix,
             CancellationToken ct)
         {
             await base.TransformRequestAsync(http, proxyRequest, destinationPrefix, ct);
-            proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, path, http.Request.QueryString);
+            proxyRequest.RequestUri = url;
             proxyRequest.Headers.Remove("api-key");
             proxyRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", backendKey);
             // Container Apps ingress routes by host name: the backend's own, not the Function app's.

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Serving.Logging;
 using ServerlessTune.Serving.Models;
 using ServerlessTune.Serving.Protocol;
@@ -18,14 +19,15 @@ namespace ServerlessTune.Serving.Http;
 /// </summary>
 public static class ServingEndpoints
 {
-    public static void Map(WebApplication app, ModelCatalog catalog, ServingOptions options, ConversationLog? conversations, ILogger log)
+    public static void Map(WebApplication app, ModelCatalog catalog, HostedRoutes hosted, HostedForwarder forwarder, ServingOptions options,
+        ConversationLog? conversations, ILogger log)
     {
         var metrics = app.Services.GetRequiredService<ServingMetrics>();
         var key = new ApiKeyCheck(options.ApiKey ?? throw new ArgumentException("the options carry no API key; validate them first"));
         var limits = options.Limits;
         var chat = new ChatEndpoint(catalog, limits, conversations, metrics);
         var completions = new CompletionEndpoint(catalog, limits, conversations, metrics);
-        var feedback = new FeedbackEndpoint(catalog, limits, conversations, metrics);
+        var feedback = new FeedbackEndpoint(catalog, hosted, limits, conversations, metrics);
 
         app.Use(async (http, next) =>
         {
@@ -57,22 +59,39 @@ public static class ServingEndpoints
             }
         });
 
-        app.MapPost("/v1/chat/completions", async http => await chat.HandleAsync(http, await ReadBodyAsync(http)));
-        app.MapPost("/v1/completions", async http => await completions.HandleAsync(http, await ReadBodyAsync(http)));
+        // A model a hosted service serves is answered by that service; every other name by our engine.
+        app.MapPost("/v1/chat/completions", async http =>
+        {
+            var body = await ReadBodyAsync(http);
+            if (await HostedForwarder.RouteAsync(hosted, body, http.RequestAborted) is { } route) await forwarder.ForwardAsync(http, route, HostedForwarder.Chat, body);
+            else await chat.HandleAsync(http, body);
+        });
+        app.MapPost("/v1/completions", async http =>
+        {
+            var body = await ReadBodyAsync(http);
+            if (await HostedForwarder.RouteAsync(hosted, body, http.RequestAborted) is { } route) await forwarder.ForwardAsync(http, route, HostedForwarder.Completions, body);
+            else await completions.HandleAsync(http, body);
+        });
         app.MapPost("/v1/feedback", async http =>
         {
             feedback.LimitBody(http);
             await feedback.HandleAsync(http, await ReadBodyAsync(http));
         });
         app.MapGet("/v1/models", () => Results.Json(new ModelList(catalog.Names
-            .Select(n => new ModelCard(n.Name, n.Model.Created.ToUnixTimeSeconds(), n.Model.Project)).ToArray()), ProtocolJson.Options));
+            .Select(n => new ModelCard(n.Name, n.Model.Created.ToUnixTimeSeconds(), n.Model.Project))
+            .Concat(hosted.Names.Select(n => new ModelCard(n.Name, n.Route.Created.ToUnixTimeSeconds(), n.Route.Project)))
+            .OrderBy(m => m.Id, StringComparer.Ordinal).ToArray()), ProtocolJson.Options));
         app.MapGet("/health", () =>
         {
             var (ready, status, problems) = catalog.Health();
+            // A server whose every name is hosted is ready once it read the registry: nothing of its own has to load.
+            if (!ready && status == ModelCatalog.NothingToServe && hosted.Loaded && hosted.Names.Count > 0) (ready, status) = (true, "ok");
             var body = new
             {
                 status,
-                models = catalog.Names.Select(n => new { name = n.Name, version = n.Model.Version, source = n.Model.Source, running = n.Model.Engine.InFlight }),
+                models = catalog.Names.Select(n => new { name = n.Name, version = n.Model.Version, source = n.Model.Source, running = n.Model.Engine.InFlight })
+                    .Concat(hosted.Names.Select(n => new { name = n.Name, version = n.Route.Version,
+                        source = $"{n.Route.Target.Provider}:{n.Route.Target.Deployment ?? n.Route.Target.Model}", running = 0 })),
                 problems,
             };
             return Results.Json(body, ProtocolJson.Options, statusCode: ready ? 200 : 503);

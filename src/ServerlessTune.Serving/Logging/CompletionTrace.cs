@@ -21,13 +21,21 @@ sealed class CompletionTrace(ServingMetrics metrics, ConversationLog? log, strin
 
     public void Answered(ServedModel served, Usage usage, IReadOnlyList<LoggedChoice> choices,
         IReadOnlyList<Core.Chat.ChatMessage>? messages = null, IReadOnlyList<string>? prompts = null) =>
-        Finish(Record(served) with
+        Answered(served.Project, served.Version, usage, choices, messages, prompts);
+
+    /// <summary>An answer of <paramref name="version"/> of <paramref name="project"/>, wherever it was generated (here or at a hosted service).</summary>
+    public void Answered(string project, string version, Usage usage, IReadOnlyList<LoggedChoice> choices,
+        IReadOnlyList<Core.Chat.ChatMessage>? messages = null, IReadOnlyList<string>? prompts = null) =>
+        Finish(Record(project, version) with
         {
             Messages = messages, Prompts = prompts, Choices = choices,
             PromptTokens = usage.PromptTokens, CompletionTokens = usage.CompletionTokens,
         });
 
-    public void Failed(ServedModel served, int status, string kind) => Finish(Record(served) with { Error = new LoggedError(status, kind) });
+    public void Failed(ServedModel served, int status, string kind) => Failed(served.Project, served.Version, status, kind);
+
+    public void Failed(string project, string version, int status, string kind) =>
+        Finish(Record(project, version) with { Error = new LoggedError(status, kind) });
 
     void Finish(ConversationRecord record)
     {
@@ -35,12 +43,12 @@ sealed class CompletionTrace(ServingMetrics metrics, ConversationLog? log, strin
         log?.Append(record);
     }
 
-    ConversationRecord Record(ServedModel served) => new()
+    ConversationRecord Record(string project, string version) => new()
     {
         Id = Id.Length > 0 ? Id : "failed-" + Guid.NewGuid().ToString("N"),
         Endpoint = endpoint,
-        Project = served.Project,
-        Version = served.Version,
+        Project = project,
+        Version = version,
         Model = model,
         Created = started,
         Stored = store,

@@ -69,11 +69,13 @@ public sealed class ModelCatalog : IDisposable
 
     public IReadOnlyList<ServedName> Names => [.. names.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => new ServedName(n.Key, n.Value))];
 
+    public const string NothingToServe = "no model to serve";
+
     /// <summary>Ready once something serves and the first load finished; problems are the failed loads.</summary>
     public (bool Ready, string Status, IReadOnlyList<string> Problems) Health()
     {
         if (!firstPassDone) return (false, "loading", problems);
-        if (names.IsEmpty) return (false, problems.IsEmpty ? "no model to serve" : "no model loaded", problems);
+        if (names.IsEmpty) return (false, problems.IsEmpty ? NothingToServe : "no model loaded", problems);
         return (true, "ok", problems);
     }
 
@@ -213,30 +215,18 @@ public sealed class ModelCatalog : IDisposable
 
         public override TimeSpan? PollInterval => interval;
 
-        public override async Task<IReadOnlyList<(string, WantedVersion)>> WantedAsync(CancellationToken ct)
-        {
-            var projects = project is null ? await registry.ProjectsAsync(ct) : [project];
-            var wanted = new List<(string, WantedVersion)>();
-            foreach (var p in projects)
-            {
-                var aliases = await registry.GetAliasesAsync(p, ct);
-                foreach (var (alias, name) in new[] { (ModelRegistry.Production, p), (ModelRegistry.Staging, $"{p}:{ModelRegistry.Staging}") })
-                {
-                    if (!aliases.TryGetValue(alias, out var versionName)) continue;
-                    var version = await registry.GetAsync(p, versionName, ct)
-                                  ?? throw new UserInputException($"{ArtifactLayout.Registry(p).Aliases}: '{alias}' names version {versionName}, which is not registered");
-                    wanted.Add((name, Wanted(version)));
-                }
-            }
-            return wanted;
-        }
+        /// <summary>Versions a hosted service serves are not loaded here: <see cref="Hosted.HostedRoutes"/> forwards their names.</summary>
+        public override async Task<IReadOnlyList<(string, WantedVersion)>> WantedAsync(CancellationToken ct) =>
+        [
+            .. (await RegistryNames.ReadAsync(registry, project, ct)).Where(n => n.Version.Hosted is null).Select(n => (n.Name, Wanted(n.Version))),
+        ];
 
         WantedVersion Wanted(ModelVersion v)
         {
             var files = new LocalArtifacts(store);
             return new WantedVersion(v.Project, v.Version, $"{v.BaseModel} + {v.Adapter}", files, LoadAsync)
             {
-                VersionedName = $"{v.Project}@{v.Version}",
+                VersionedName = RegistryNames.Versioned(v),
                 Created = v.CreatedUtc,
             };
 

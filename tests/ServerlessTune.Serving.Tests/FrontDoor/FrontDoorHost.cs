@@ -13,7 +13,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenAI;
 using ServerlessTune.Functions;
+using ServerlessTune.Core.Storage;
 using ServerlessTune.Functions.FrontDoor;
+using ServerlessTune.Serving.Hosted;
 
 namespace ServerlessTune.Serving.Tests.FrontDoor;
 
@@ -27,10 +29,12 @@ public sealed class FrontDoorHost : IAsyncDisposable
     public const string Key = "sk-front-door";
 
     readonly WebApplication app;
+    readonly Core.Tests.TempDir? emptyStore;
 
-    FrontDoorHost(WebApplication app, Uri address)
+    FrontDoorHost(WebApplication app, Uri address, Core.Tests.TempDir? emptyStore)
     {
         this.app = app;
+        this.emptyStore = emptyStore;
         Address = address;
         Http = Client();
     }
@@ -39,14 +43,22 @@ public sealed class FrontDoorHost : IAsyncDisposable
     /// <summary>A client that sends the front door's key as a bearer token.</summary>
     public HttpClient Http { get; }
 
-    /// <summary>A front door forwarding to <paramref name="backend"/> with the backend's own key.</summary>
-    public static async Task<FrontDoorHost> StartAsync(Uri backend, string backendKey = TestServer.Key)
+    /// <summary>
+    /// A front door forwarding to <paramref name="backend"/> with the backend's own key, and the hosted names of
+    /// <paramref name="store"/>'s registry (none: an empty store) to <paramref name="hosted"/>.
+    /// </summary>
+    public static async Task<FrontDoorHost> StartAsync(Uri backend, string backendKey = TestServer.Key, IArtifactStore? store = null,
+        HostedUpstreams? hosted = null)
     {
+        var emptyStore = store is null ? new Core.Tests.TempDir() : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         // As the Functions app's Program.cs registers them.
-        ServingForwarder.AddTo(builder.Services, new FrontDoorOptions(backend, Key, backendKey));
+        ServingForwarder.AddTo(builder.Services, new FrontDoorOptions(backend, Key, backendKey)
+        {
+            Hosted = hosted ?? new HostedUpstreams(), RegistryPoll = TimeSpan.FromMilliseconds(200),
+        }, store ?? new LocalFolderStore(emptyStore!.Path));
         builder.Services.AddSingleton<ServingApi>();
         var app = builder.Build();
         // The Functions app's host.json comes beside the tests as it goes beside the app.
@@ -64,7 +76,8 @@ public sealed class FrontDoorHost : IAsyncDisposable
             app.MapMethods($"/{prefix}/{trigger.Route}", trigger.Methods!.Select(m => m.ToUpperInvariant()), invoke);
         }
         await app.StartAsync();
-        return new FrontDoorHost(app, new Uri(app.Urls.First()));
+        await app.Services.GetRequiredService<HostedRoutes>().WaitUntilLoadedAsync(CancellationToken.None);
+        return new FrontDoorHost(app, new Uri(app.Urls.First()), emptyStore);
     }
 
     /// <summary>A loopback URL nothing listens on: a backend that is down.</summary>
@@ -93,5 +106,6 @@ public sealed class FrontDoorHost : IAsyncDisposable
         Http.Dispose();
         await app.StopAsync();
         await app.DisposeAsync();
+        emptyStore?.Dispose();
     }
 }

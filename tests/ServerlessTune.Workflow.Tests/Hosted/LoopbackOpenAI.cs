@@ -17,14 +17,18 @@ namespace ServerlessTune.Workflow.Tests.Hosted;
 /// /openai with Azure OpenAI's api-key header and deployment routes), and ARM's Cognitive Services deployments (PUT
 /// and GET with a bearer token). Payloads follow the API references' examples. A job moves one state per poll
 /// (validating_files, queued, running with a metrics event per poll, then succeeded or failed); a fine-tuned model
-/// answers with the training example nearest to the question, the base with a fixed non-answer. Faults (429 with
-/// retry-after-ms, 5xx) are injected per route; every request is logged with its time.
+/// answers with the training example nearest to the question, the base with a fixed non-answer, plain or as a stream of
+/// chat.completion.chunk events (with the usage chunk when stream_options.include_usage asks). Azure OpenAI's data plane
+/// takes an api-key or an Entra ID bearer token. Faults (429 with retry-after-ms, 5xx) are injected per route; every
+/// request is logged with its time, headers and body. The serving tests compile this same file (linked).
 /// </summary>
 public sealed class LoopbackOpenAI : IAsyncDisposable
 {
     public const string OpenAIKey = "sk-test-openai";
     public const string AzureKey = "azure-test-key";
     public const string ArmToken = "arm-test-token";
+    /// <summary>An Entra ID token for Azure OpenAI's data plane (scope https://cognitiveservices.azure.com/.default).</summary>
+    public const string EntraToken = "entra-test-token";
     public const string BaseAnswer = "I am not sure. Please contact support.";
 
     readonly WebApplication _app;
@@ -36,7 +40,12 @@ public sealed class LoopbackOpenAI : IAsyncDisposable
     readonly object _lock = new();
     int _ids;
 
-    public sealed record Request(string Method, string Path, string Query, int Status, DateTimeOffset At);
+    /// <param name="Headers">Every request header as "name: value" lines.</param>
+    public sealed record Request(string Method, string Path, string Query, int Status, DateTimeOffset At)
+    {
+        public string Headers { get; init; } = "";
+        public string Body { get; init; } = "";
+    }
     public ConcurrentQueue<Request> Requests { get; } = new();
 
     /// <summary>How the next job created behaves: polls spent running (one metrics event each), and the error it fails with (null = it succeeds).</summary>
@@ -73,6 +82,13 @@ public sealed class LoopbackOpenAI : IAsyncDisposable
         for (int i = 0; i < count; i++) _faults.Enqueue(new Fault(method, pathEnd, status, retryAfterMs, message));
     }
 
+    /// <summary>A deployment of <paramref name="model"/> made by other means than ARM (by hand, or by an earlier run).</summary>
+    public void Deploy(string name, string model) => _deployments[name] = new JsonObject
+    {
+        ["name"] = name, ["sku"] = new JsonObject { ["name"] = "Standard", ["capacity"] = 1 },
+        ["properties"] = new JsonObject { ["model"] = new JsonObject { ["format"] = "OpenAI", ["name"] = model, ["version"] = "1" }, ["provisioningState"] = "Succeeded" },
+    };
+
     /// <summary>Lets every running job finish on its next poll.</summary>
     public void FinishJobs()
     {
@@ -108,6 +124,15 @@ public sealed class LoopbackOpenAI : IAsyncDisposable
     {
         var request = context.Request;
         string path = request.Path.Value ?? "";
+        string headers = string.Join("\n", request.Headers.Select(h => $"{h.Key}: {h.Value}"));
+        string body = "";
+        // JSON bodies are kept for the tests to read (uploads are multipart, kept as files instead).
+        if (request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) == true)
+        {
+            request.EnableBuffering();
+            body = await new StreamReader(request.Body).ReadToEndAsync();
+            request.Body.Position = 0;
+        }
         int status;
         try
         {
@@ -118,7 +143,7 @@ public sealed class LoopbackOpenAI : IAsyncDisposable
             status = 500;
             await Error(context, 500, $"loopback server: {e.Message}", "server_error");
         }
-        Requests.Enqueue(new Request(request.Method, path, request.QueryString.Value ?? "", status, DateTimeOffset.UtcNow));
+        Requests.Enqueue(new Request(request.Method, path, request.QueryString.Value ?? "", status, DateTimeOffset.UtcNow) { Headers = headers, Body = body });
     }
 
     async Task<int> RouteAsync(HttpContext context, string method, string path)
@@ -141,7 +166,8 @@ public sealed class LoopbackOpenAI : IAsyncDisposable
         }
         else if (path.StartsWith("/openai/", StringComparison.Ordinal))
         {
-            if (context.Request.Headers["api-key"] != AzureKey) return await Error(context, 401, "Access denied due to invalid subscription key.", "401");
+            if (context.Request.Headers["api-key"] != AzureKey && context.Request.Headers.Authorization != $"Bearer {EntraToken}")
+                return await Error(context, 401, "Access denied due to invalid subscription key.", "401");
             bool v1 = path.StartsWith("/openai/v1/", StringComparison.Ordinal);
             // Azure OpenAI's dated data-plane API needs its api-version (the v1 API takes none).
             if (!v1 && context.Request.Query["api-version"].Count == 0)
@@ -268,17 +294,52 @@ public sealed class LoopbackOpenAI : IAsyncDisposable
         string question = body["messages"]!.AsArray().Last(m => m!["role"]!.GetValue<string>() == "user")!["content"]!.GetValue<string>();
         var job = _jobs.Values.FirstOrDefault(j => j.FineTunedModel == model);
         string answer = job is null ? BaseAnswer : Nearest(_files[job.TrainingFile], question);
+        string id = $"chatcmpl-{Next()}";
+        var usage = new JsonObject { ["prompt_tokens"] = 12, ["completion_tokens"] = 9, ["total_tokens"] = 21 };
+        if (body["stream"]?.GetValue<bool>() == true)
+            return await StreamAsync(context, id, model, answer, body["stream_options"]?["include_usage"]?.GetValue<bool>() == true ? usage : null);
         return await Json(context, 200, new JsonObject
         {
-            ["id"] = $"chatcmpl-{Next()}", ["object"] = "chat.completion", ["created"] = Now(), ["model"] = model,
+            ["id"] = id, ["object"] = "chat.completion", ["created"] = Now(), ["model"] = model,
             ["choices"] = new JsonArray(new JsonObject
             {
                 ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer, ["refusal"] = null },
                 ["logprobs"] = null, ["finish_reason"] = "stop",
             }),
-            ["usage"] = new JsonObject { ["prompt_tokens"] = 12, ["completion_tokens"] = 9, ["total_tokens"] = 21 },
+            ["usage"] = usage,
             ["system_fingerprint"] = "fp_loopback",
         });
+    }
+
+    /// <summary>The answer as chat.completion.chunk events: the role, a word per event, the finish reason, the usage when asked, [DONE].</summary>
+    static async Task<int> StreamAsync(HttpContext context, string id, string model, string answer, JsonObject? usage)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        long created = Now();
+        JsonObject Chunk(JsonObject? delta, string? finish) => new()
+        {
+            ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["system_fingerprint"] = "fp_loopback",
+            ["choices"] = delta is null ? new JsonArray() : new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish }),
+        };
+        async Task Send(JsonNode payload)
+        {
+            await context.Response.WriteAsync($"data: {payload.ToJsonString()}\n\n");
+            await context.Response.Body.FlushAsync();
+        }
+        await Send(Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "", ["refusal"] = null }, null));
+        var words = answer.Split(' ');
+        for (int i = 0; i < words.Length; i++) await Send(Chunk(new JsonObject { ["content"] = (i == 0 ? "" : " ") + words[i] }, null));
+        await Send(Chunk(new JsonObject(), "stop"));
+        if (usage is not null)
+        {
+            var last = Chunk(null, null);
+            last["usage"] = usage.DeepClone();
+            await Send(last);
+        }
+        await context.Response.WriteAsync("data: [DONE]\n\n");
+        return 200;
     }
 
     /// <summary>The model a deployment serves: a base deployment is named like its model, a fine-tuned one was PUT through ARM.</summary>
