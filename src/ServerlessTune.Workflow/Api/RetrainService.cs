@@ -16,10 +16,14 @@ namespace ServerlessTune.Workflow.Api;
 public sealed record RetrainCheck(string Project, int? Threshold, int NewRatings, DateTimeOffset? Cutoff, bool Due, string Reason,
     PipelineOptions? Options, string OptionsSource);
 
+/// <summary>A project's check and, when it was due, what starting its run gave.</summary>
+/// <typeparam name="T">What the host's start returns: a run id (Functions), or the finished run (`stune retrain`).</typeparam>
+public sealed record RetrainOutcome<T>(RetrainCheck Check, T? Run);
+
 /// <summary>
-/// The shared decision of `stune retrain` and the timer-triggered function: which projects in the store have enough new
-/// ratings for a run, read from each project's stored dataset folder (datasets/{project}/pipeline.json, as the blob trigger
-/// reads it). Starting the run is the caller's (the embedded runner, or the Durable client), so this service starts nothing.
+/// What `stune retrain` and the timer-triggered function share: which projects in the store have enough new ratings for a
+/// run, read from each project's stored dataset folder (datasets/{project}/pipeline.json, as the blob trigger reads it), and
+/// a start for each that is due. How a run starts is the host's (the embedded runner, or the Durable client).
 /// </summary>
 /// <param name="runInProgress">The project's run that is still going, if the host can tell (a project with one is not due).</param>
 public sealed class RetrainService(IArtifactStore store, Func<string, CancellationToken, Task<string?>>? runInProgress = null)
@@ -31,6 +35,16 @@ public sealed class RetrainService(IArtifactStore store, Func<string, Cancellati
         var checks = new List<RetrainCheck>();
         foreach (var name in projects) checks.Add(await CheckProjectAsync(name, ct));
         return checks;
+    }
+
+    /// <summary>Checks every project (or the one named) and starts a run, one after another, for each that is due.</summary>
+    public async Task<IReadOnlyList<RetrainOutcome<T>>> StartDueAsync<T>(Func<RetrainCheck, CancellationToken, Task<T>> start, string? project = null,
+        CancellationToken ct = default)
+    {
+        var outcomes = new List<RetrainOutcome<T>>();
+        foreach (var check in await CheckAsync(project, ct))
+            outcomes.Add(new(check, check.Due ? await start(check, ct) : default));
+        return outcomes;
     }
 
     async Task<RetrainCheck> CheckProjectAsync(string project, CancellationToken ct)
