@@ -88,6 +88,8 @@ public sealed class FeedbackEvaluationTests
         Assert.Contains("fixed: differs from the rejected answer", html);
         Assert.Contains(System.Net.WebUtility.HtmlEncode(Correction), html);
         Assert.Contains("How do I pay?", html);
+        string json = ReportJson.Serialize(report);
+        Assert.Equal(json, ReportJson.Serialize(ReportJson.Deserialize(json, "report.json")));
     }
 
     [Fact]
