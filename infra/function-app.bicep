@@ -23,6 +23,8 @@ param openAiAccountId string
 param servingUrl string
 @description('The Key Vault holding the front door\'s keys (keyvault.bicep); read through Key Vault references with the app\'s identity.')
 param vaultName string
+@description('NCRONTAB schedule of the retrain timer (STUNE_RETRAIN_SCHEDULE).')
+param retrainSchedule string
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' existing = {
   name: storageAccountName
@@ -85,6 +87,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
           { name: 'STUNE_SERVING_URL', value: servingUrl }
           { name: 'STUNE_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=front-door-api-key)' }
           { name: 'STUNE_SERVING_API_KEY', value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=serving-api-key)' }
+          { name: 'STUNE_RETRAIN_SCHEDULE', value: retrainSchedule }
           // Not a secret (an ingestion endpoint and resource id); with local auth off, telemetry is sent
           // with the app's identity.
           { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }

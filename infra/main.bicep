@@ -29,6 +29,8 @@ param servingApiKey string
 @minLength(32)
 @description('The key clients present at the Functions app\'s public /api/v1 endpoint. azd asks for it once and keeps it in the environment.')
 param frontDoorApiKey string
+@description('NCRONTAB schedule on which the Functions app starts a run for each project with feedback.retrain_after new ratings (default: hourly).')
+param retrainSchedule string = '0 0 * * * *'
 @description('Create an Azure OpenAI account for hosted fine-tuning of GPT-family models.')
 param hostedFineTuning bool = false
 @description('Region of the Azure OpenAI account (fine-tuning is offered in some regions only).')
@@ -146,6 +148,7 @@ module functions 'function-app.bicep' = {
     openAiAccountId: hostedFineTuning ? resourceId('Microsoft.CognitiveServices/accounts', names.openAi) : ''
     servingUrl: serving.outputs.url
     vaultName: names.vault
+    retrainSchedule: retrainSchedule
   }
   dependsOn: [trainer]
 }

@@ -16,6 +16,7 @@ internal static class StuneCommands
         yield return ModelCommands.Create();
         yield return MonitorCommands.Create();
         yield return PrepareCommands.Create();
+        yield return RetrainCommands.Create();
         yield return RunCommands.Create();
         yield return ServeCommands.Create();
         yield return TokenizeCommands.Create();

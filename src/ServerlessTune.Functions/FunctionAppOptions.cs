@@ -20,6 +20,10 @@ public sealed record FunctionAppOptions(string? StorageConnection, Uri? StorageA
     public const string JobNameName = "STUNE_JOB_NAME";
     public const string ServingUrlSetting = "STUNE_SERVING_URL";
     public const string ServingApiKeySetting = "STUNE_SERVING_API_KEY";
+    /// <summary>The retrain timer's NCRONTAB schedule, read by the host from the trigger's binding (<see cref="RetrainTimer"/>).</summary>
+    public const string RetrainScheduleSetting = "STUNE_RETRAIN_SCHEDULE";
+    /// <summary>What infra/ sets it to unless told otherwise: at the top of every hour.</summary>
+    public const string DefaultRetrainSchedule = "0 0 * * * *";
 
     public static readonly EnvironmentNames Names = new(
         Required: [StoreEnvironment.AccountUrl, StoreEnvironment.Container, JobSubscriptionIdName, JobResourceGroupName, JobNameName,

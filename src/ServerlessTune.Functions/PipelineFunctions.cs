@@ -12,7 +12,7 @@ namespace ServerlessTune.Functions;
 /// registers under the same name (PipelineTasks), so the Functions app and `stune run` execute identical code.
 /// </summary>
 public sealed class PipelineFunctions(ResolveBaseModelStep resolve, PrepareStep prepare, TrainStep train, EvaluateStep evaluate, RunJobs jobs,
-    GateStep gate, DeployStep deploy)
+    GateStep gate, DeployStep deploy, DashboardStep dashboard)
 {
     [Function(PipelineNames.Orchestrator)]
     public static Task<PipelineResult> FineTunePipeline([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -44,4 +44,7 @@ public sealed class PipelineFunctions(ResolveBaseModelStep resolve, PrepareStep 
 
     [Function(PipelineNames.Deploy)]
     public Task<Deployment> Deploy([ActivityTrigger] DeployInput input) => deploy.RunAsync(input);
+
+    [Function(PipelineNames.WriteDashboard)]
+    public Task<string> WriteDashboard([ActivityTrigger] DashboardInput input) => dashboard.RunAsync(input);
 }

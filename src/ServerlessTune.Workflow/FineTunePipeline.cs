@@ -7,7 +7,7 @@ using ServerlessTune.Core.Jobs;
 namespace ServerlessTune.Workflow;
 
 /// <summary>
-/// ResolveBaseModel -> PrepareData -> Train (a job) -> Evaluate (a job) -> Gate -> Deploy. Each step is a file in
+/// ResolveBaseModel -> PrepareData -> Train (a job) -> Evaluate (a job) -> Gate -> Deploy -> WriteDashboard. Each step is a file in
 /// Steps/; the two that need libtorch run as jobs in the job container, polled here on durable timers. With a hosted
 /// base model (azure-openai:..., openai:...) the training job runs at the service, polled by the same loop, and the
 /// evaluation is one activity that calls the models through chat completions.
@@ -75,6 +75,9 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         var deployment = await Step(context, "Deploy", () => context.CallActivityAsync<Deployment>(PipelineNames.Deploy,
             new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, options.DeployAlias,
                 prepared.ChatTemplate), retry));
+        context.SetCustomStatus(new PipelineStatus("WriteDashboard", 0.99));
+        await Step(context, "WriteDashboard", () => context.CallActivityAsync<string>(PipelineNames.WriteDashboard,
+            new DashboardInput(input.Project, runId), retry));
 
         context.SetCustomStatus(new PipelineStatus(PipelineOutcome.Completed, 1, Message: deployment.Alias is { } alias
             ? $"{alias} -> {deployment.Version}" : $"registered {deployment.Version}; {options.DeployAlias} stays on a newer run's version"));

@@ -93,6 +93,9 @@ public sealed record DeployInput(
     string Alias,
     string ChatTemplate);
 
+/// <summary>The project whose dashboard the run writes into reports/{RunId}/.</summary>
+public sealed record DashboardInput(string Project, string RunId);
+
 /// <param name="Alias">The alias now pointing at the version; null when it stayed on a newer run's version.</param>
 public sealed record Deployment(string Version, string? Alias);
 

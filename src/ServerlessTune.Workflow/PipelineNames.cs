@@ -19,6 +19,8 @@ public static class PipelineNames
     public const string StopJob = "StopJob";
     public const string Gate = "Gate";
     public const string Deploy = "Deploy";
+    /// <summary>Writes the monitoring dashboard after Deploy.</summary>
+    public const string WriteDashboard = "WriteDashboard";
     /// <summary>External event carrying an <see cref="ApprovalDecision"/> for a manual gate.</summary>
     public const string ApprovalEvent = "Approval";
 }

@@ -35,6 +35,7 @@ public static class PipelineTasks
             [PipelineNames.StopJob] = Activity<RunJobs, JobHandle, object?>(async (jobs, job) => { await jobs.StopAsync(job); return null; }),
             [PipelineNames.Gate] = Activity<GateStep, GateInput, GatedCandidate>((step, input) => step.RunAsync(input)),
             [PipelineNames.Deploy] = Activity<DeployStep, DeployInput, Deployment>((step, input) => step.RunAsync(input)),
+            [PipelineNames.WriteDashboard] = Activity<DashboardStep, DashboardInput, string>((step, input) => step.RunAsync(input)),
         };
 
     /// <param name="replacements">Activity classes registered instead of the built-in ones, by name (tests inject faults this way).</param>
@@ -64,7 +65,8 @@ public static class PipelineTasks
             .AddSingleton<TrainStep>()
             .AddSingleton(new EvaluateStep(store, registry, jobs, hosted))
             .AddSingleton<GateStep>()
-            .AddSingleton(new DeployStep(store, registry, hosted));
+            .AddSingleton(new DeployStep(store, registry, hosted))
+            .AddSingleton<DashboardStep>();
     }
 
     static Func<IServiceProvider, ITaskActivity> Activity<TService, TInput, TOutput>(Func<TService, TInput, Task<TOutput>> run)

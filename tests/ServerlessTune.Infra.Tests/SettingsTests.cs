@@ -33,11 +33,24 @@ public sealed class SettingsTests
             }
         }
         // The trainer needs nothing from its environment in Azure (its arguments carry the store). The Functions
-        // host adds three names to FunctionAppOptions': its own storage account and the queue and table endpoints
-        // of the STUNE_STORAGE connection (the blob trigger and the Durable task hub). Both the Functions app (its
-        // front door's hosted answers) and the serving app read the Application Insights names their metrics exporter needs.
+        // host adds four names to FunctionAppOptions': its own storage account, the queue and table endpoints
+        // of the STUNE_STORAGE connection (the blob trigger and the Durable task hub) and the retrain timer's schedule.
+        // Both the Functions app (its front door's hosted answers) and the serving app read the Application Insights
+        // names their metrics exporter needs.
         int exporter = AzureMonitorMetrics.Names.Required.Count;
-        Assert.Equal(FunctionAppOptions.Names.Required.Count + 3 + exporter + ServingEnvironment.Names.Required.Count + exporter, removed);
+        Assert.Equal(FunctionAppOptions.Names.Required.Count + 4 + exporter + ServingEnvironment.Names.Required.Count + exporter, removed);
+    }
+
+    [Fact]
+    public void The_retrain_timer_runs_on_the_schedule_infra_sets_by_default()
+    {
+        Assert.Contains(FunctionAppOptions.RetrainScheduleSetting, FunctionsHost.BindingExpressions());
+        var functions = Snapshot.Settings(Snapshots.Default.Service("functions")!).ToDictionary(s => s.Name);
+        Assert.Equal(FunctionAppOptions.DefaultRetrainSchedule, functions[FunctionAppOptions.RetrainScheduleSetting].Value);
+        // NCRONTAB as the Functions timer reads it: six fields, seconds first.
+        Assert.Equal(6, FunctionAppOptions.DefaultRetrainSchedule.Split(' ').Length);
+        var sample = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "local.settings.sample.json")))!;
+        Assert.Equal(FunctionAppOptions.DefaultRetrainSchedule, (string?)sample["Values"]![FunctionAppOptions.RetrainScheduleSetting]);
     }
 
     [Fact]

@@ -16,19 +16,22 @@ namespace ServerlessTune.Serving.Tests;
 /// <summary>
 /// Publishing without a restart and the feedback loop: a pipeline run (the real trainer as a child process, as `stune run`
 /// does) deploys a version, the server serves it from the registry, users rate answers through the OpenAI client's
-/// conversation, and a second run trains on those ratings and deploys another version while a client keeps streaming.
+/// conversation, and once enough are rated `stune retrain` starts a second run that trains on them, evaluates the rejected
+/// and corrected answers, and deploys another version while a client keeps streaming; `stune monitor` shows both versions.
 /// </summary>
 public sealed class DeployWhileServingTests : IDisposable
 {
     const string Project = "acme";
     const string Config = """
         {
+          "base_model": "models/base",
           "prepare": { "validation_fraction": 0.2 },
           "train": { "method": "full", "max_steps": 8, "learning_rate": 0.003, "batch_size": 8, "grad_accum": 1,
                      "warmup_steps": 2, "eval_every": 8, "checkpoint_every": 8, "seed": 3 },
           "eval": { "max_cases": 2, "max_new_tokens": 4 },
-          "gate": { "mode": "enforce", "rules": [] },
-          "deploy": { "alias": "production" }
+          "gate": { "mode": "enforce", "rules": [ { "metric": "feedback_fixed", "op": ">=", "value": 0 } ] },
+          "deploy": { "alias": "production" },
+          "feedback": { "retrain_after": 3 }
         }
         """;
 
@@ -47,6 +50,12 @@ public sealed class DeployWhileServingTests : IDisposable
         Assert.True(first.Status == PipelineOutcome.Completed, $"{first.Status}: {first.Error}");
         var v1 = (await new ModelRegistry(store).GetAsync(Project, first.Version!))!;
         Assert.Equal("chatml", v1.ChatTemplate); // the registry records the template the run prepared and trained with
+        // Nothing was rated yet: the gate's feedback rule has nothing to hold, and no retraining is due.
+        Assert.Equal("skipped", (string?)JsonNode.Parse(await store.ReadAllTextAsync(ArtifactLayout.Report("run-1").Json))!["gate"]!["rules"]![0]!["status"]);
+        var idle = StuneProcess.Run("retrain", "--store", store.Location);
+        Assert.True(idle.ExitCode == 0, idle.Stderr);
+        Assert.StartsWith("acme: not due: 0 conversation(s) rated since run run-1 read the log", idle.Stdout);
+        Assert.EndsWith("nothing to retrain\n", idle.Stdout);
 
         await using var server = await TestServer.StartAsync(TestServer.Options() with { Project = Project }, store);
         var models = await server.Http.GetFromJsonAsync<JsonObject>("/v1/models");
@@ -74,7 +83,12 @@ public sealed class DeployWhileServingTests : IDisposable
             }
         });
 
-        var second = await new PipelineRunner(store, launcher).RunAsync(Input(), runId: "run-2");
+        // Three conversations rated: retrain_after is reached, and `stune retrain` runs the pipeline on the stored dataset.
+        var retrain = StuneProcess.Run("retrain", "--store", store.Location, "--project", Project, "--json");
+        Assert.True(retrain.ExitCode == 0, retrain.Stderr);
+        var outcome = JsonNode.Parse(retrain.Stdout)!.AsArray().Single()!;
+        Assert.Equal((true, 3), ((bool)outcome["due"]!, (int)outcome["newRatings"]!));
+        var second = outcome["run"]!.Deserialize<RunSummary>(JsonSerializerOptions.Web)!;
         Assert.True(second.Status == PipelineOutcome.Completed, $"{second.Status}: {second.Error}");
         for (int i = 0; i < 200 && !server.App.Catalog.Names.Any(n => n.Model.Version == second.Version); i++) await Task.Delay(50);
         var next = await server.OkAsync("/v1/chat/completions", new
@@ -86,12 +100,15 @@ public sealed class DeployWhileServingTests : IDisposable
 
         Assert.Equal(second.Version, (string?)next["system_fingerprint"]);
         Assert.Contains(first.Version, fingerprints);
-        await CheckFeedbackWasUsedAsync(store, "run-2", ratings);
+        await CheckFeedbackWasUsedAsync(store, second.RunId, ratings);
+        await CheckFeedbackWasEvaluatedAsync(store, second.RunId, ratings);
         await server.App.Conversations!.FlushAsync();
-        var usage = await UsageMetrics.ReadAsync(store, Project, since: null);
-        Assert.Equal([first.Version!, second.Version!], usage.Days.Select(d => d.Version).Distinct().Order());
-        var rated = Assert.Single(usage.Days, d => d.Version == first.Version && d.Rated > 0);
-        Assert.Equal((3, 1, 1), (rated.Rated, rated.ThumbsUp, rated.Corrections));
+        var monitor = StuneProcess.Run("monitor", "--store", store.Location, "--project", Project, "--json");
+        Assert.True(monitor.ExitCode == 0, monitor.Stderr);
+        var usage = JsonNode.Parse(monitor.Stdout)!["days"]!.AsArray();
+        Assert.Equal([first.Version!, second.Version!], usage.Select(d => (string)d!["version"]!).Distinct().Order());
+        var rated = Assert.Single(usage, d => (string)d!["version"]! == first.Version && (int)d["rated"]! > 0)!;
+        Assert.Equal((3, 1, 1), ((int)rated["rated"]!, (int)rated["thumbs_up"]!, (int)rated["corrections"]!));
         // Every request finished on one version; once the new one served, the old one never did again.
         var switchAt = fingerprints.IndexOf(second.Version!);
         Assert.All(fingerprints.Skip(switchAt < 0 ? fingerprints.Count : switchAt), f => Assert.Equal(second.Version, f));
@@ -118,6 +135,36 @@ public sealed class DeployWhileServingTests : IDisposable
     }
 
     sealed record Ratings(string Up, string Corrected, string Down, string Correction);
+
+    /// <summary>What `stune retrain --json` says of a run it ran.</summary>
+    sealed record RunSummary(string RunId, string Status, string? Version, string? Alias, string? Error);
+
+    /// <summary>
+    /// The second run's report shows the rejected and corrected answers with each model's new answer and verdict, and
+    /// feedback_fixed, which its gate held; the dashboard was written after Deploy and shows the version that was rated.
+    /// </summary>
+    static async Task CheckFeedbackWasEvaluatedAsync(IArtifactStore store, string runId, Ratings ratings)
+    {
+        var paths = ArtifactLayout.Report(runId);
+        var report = JsonNode.Parse(await store.ReadAllTextAsync(paths.Json))!;
+        var feedback = report["feedback"]!;
+        Assert.Equal((1, 1), ((int)feedback["rejected"]!, (int)feedback["corrected"]!));
+        var corrected = feedback["cases"]!.AsArray().Single(c => (string)c!["id"]! == ratings.Corrected)!;
+        Assert.Equal(ratings.Correction, (string?)corrected["correction"]);
+        Assert.Equal(["base", "candidate", "production"], corrected["answers"]!.AsArray().Select(a => (string)a!["model"]!).Order());
+        var down = feedback["cases"]!.AsArray().Single(c => (string)c!["id"]! == ratings.Down)!;
+        Assert.All(down["answers"]!.AsArray(), a => Assert.NotNull(a!["fixed"]));
+        var candidate = report["models"]!.AsArray().Single(m => (string)m!["name"]! == "candidate")!;
+        Assert.Equal(1, (int)candidate["metrics"]!["feedback_fixed"]!["n"]!);
+        Assert.Equal("passed", (string?)report["gate"]!["rules"]![0]!["status"]);
+        var html = await store.ReadAllTextAsync(paths.Html);
+        Assert.Contains("<table id=\"feedback-corrected\">", html);
+        Assert.Contains("<table id=\"feedback-fixed\">", html);
+        Assert.Contains("Can I get a refund?", html);
+        Assert.Contains("| feedback_fixed |", await store.ReadAllTextAsync(paths.Markdown));
+        var dashboard = await store.ReadAllTextAsync(paths.Dashboard);
+        Assert.Contains((string)corrected["version"]!, dashboard);
+    }
 
     /// <summary>Three answers through the OpenAI client: one rated up, one corrected, one rated up and then down.</summary>
     static async Task<Ratings> RateAnswersAsync(TestServer server)
@@ -151,9 +198,12 @@ public sealed class DeployWhileServingTests : IDisposable
         Assert.Equal(2, chats.Count);
         Assert.Contains(chats, c => (string)c["messages"]![1]!["content"]! == ratings.Correction);
         Assert.Contains(chats, c => (string)c["messages"]![0]!["content"]! == "How do I reset router model R2?");
-        var cases = (await store.ReadAllTextAsync(prepared.FeedbackCases)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var down = JsonNode.Parse(Assert.Single(cases))!;
-        Assert.Equal((ratings.Down, "Can I get a refund?"), ((string)down["id"]!, (string)down["messages"]![0]!["content"]!));
+        // The evaluation cases: the rated-down answer, and the corrected one (scored against its correction).
+        var cases = (await store.ReadAllTextAsync(prepared.FeedbackCases)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal([ratings.Corrected, ratings.Down], cases.Select(c => (string)c["id"]!));
+        Assert.Equal(ratings.Correction, (string?)cases[0]["correction"]);
+        var down = cases[1];
+        Assert.Equal((ratings.Down, "Can I get a refund?", null), ((string)down["id"]!, (string)down["messages"]![0]!["content"]!, (string?)down["correction"]));
         // A rated-down answer is never trained on.
         var trained = await store.ReadAllTextAsync(prepared.Train) + await store.ReadAllTextAsync(prepared.Validation);
         Assert.DoesNotContain("Can I get a refund?", trained);
@@ -162,7 +212,7 @@ public sealed class DeployWhileServingTests : IDisposable
     static PipelineInput Input()
     {
         string source = ArtifactLayout.Dataset(Project).Config;
-        return new(Project, PipelineOptionsParser.Parse(Config, source) with { BaseModel = "models/base" }, source,
+        return new(Project, PipelineOptionsParser.Parse(Config, source), source,
             new TimingOptions(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1));
     }
 
@@ -177,6 +227,8 @@ public sealed class DeployWhileServingTests : IDisposable
             },
         }));
         await store.WriteAllTextAsync(ArtifactLayout.Dataset(Project).File("chats.jsonl"), string.Join("\n", lines) + "\n");
+        // Stored as `stune run` stores the folder it is given: what `stune retrain` runs on.
+        await store.WriteAllTextAsync(ArtifactLayout.Dataset(Project).Config, Config);
         var folder = Directory.CreateTempSubdirectory("stune-base-").FullName;
         try
         {

@@ -28,7 +28,6 @@ internal static class RunCommands
     public const string OfflineBaseModel = "init:llama-tiny";
     const int GateFailedExitCode = 3;
     const int StoppedExitCode = 130;
-    const string DefaultContainer = "stune";
     /// <summary>How long a stopped trainer may take to finish its step and write its checkpoint before it is killed.</summary>
     static readonly TimeSpan TrainerStopGrace = TimeSpan.FromMinutes(2);
     /// <summary>Our trainer is a child process: polling it is cheap, so a run does not idle 30 s after each job ends.
@@ -41,7 +40,7 @@ internal static class RunCommands
         var config = new Option<FileInfo?>("--config") { Description = "pipeline.json to use instead of the one in the dataset folder." };
         var store = new Option<string?>("--store") { Description = "Local folder for all artifacts (default: ./.stune)." };
         var connection = new Option<string?>("--connection") { Description = "Storage connection string (e.g. UseDevelopmentStorage=true for Azurite): artifacts in a blob container, run state in a Durable Task hub of the same account; default: $STUNE_STORAGE_CONNECTION." };
-        var container = new Option<string>("--container") { Description = "Blob container (and task hub name) with --connection.", DefaultValueFactory = _ => DefaultContainer };
+        var container = new Option<string>("--container") { Description = "Blob container (and task hub name) with --connection.", DefaultValueFactory = _ => RunStore.DefaultContainer };
         var project = new Option<string?>("--project") { Description = "Project name (default: the dataset folder's name)." };
         var resume = new Option<string?>("--resume") { Description = "Continue an unfinished run by its id, with the options it started with." };
         var restart = new Option<bool>("--restart") { Description = "Start a new run even if an unfinished run of the same dataset and config exists." };
@@ -67,35 +66,52 @@ internal static class RunCommands
         });
         command.SetAction(async (parse, ct) =>
         {
-            string? connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(TrainerStore.ConnectionVariable);
-            string containerName = parse.GetValue(container)!;
-            IArtifactStore artifacts = connectionString is null
-                ? new LocalFolderStore(parse.GetValue(store) ?? ".stune")
-                : await BlobArtifactStore.ConnectAsync(connectionString, containerName, ct);
+            var target = await RunStore.OpenAsync(parse.GetValue(store), parse.GetValue(connection), parse.GetValue(container)!, ct);
             var record = parse.GetValue(resume) is { } runId
-                ? await RunRecord.ReadAsync(artifacts, ArtifactPath.ValidateName(runId, "run id"), ct)
-                : await NewOrUnfinishedAsync(artifacts, parse.GetValue(dataset)!, parse.GetValue(config), parse.GetValue(project), parse.GetValue(restart),
+                ? await RunRecord.ReadAsync(target.Artifacts, ArtifactPath.ValidateName(runId, "run id"), ct)
+                : await NewOrUnfinishedAsync(target.Artifacts, parse.GetValue(dataset)!, parse.GetValue(config), parse.GetValue(project), parse.GetValue(restart),
                     parse.GetValue(poll), ct);
 
-            using var launcher = new LocalProcessJobLauncher(TrainerCommand(connectionString, containerName), artifacts.Location);
-            var runner = new PipelineRunner(artifacts, launcher, new PipelineRunnerOptions
-            {
-                Backend = connectionString is null ? null : loggers => DurableStorage.Backend(connectionString, containerName, loggers),
-                Hosted = HostedModels.FromEnvironment(artifacts),
-            });
-            var result = await RunUntilStoppedAsync(runner, launcher, artifacts, record, ct);
+            var result = await ExecuteAsync(target, record, ct);
             if (result is null) return StoppedExitCode;
             Console.Out.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(Summary(result), Indented) : Text(result));
-            if (result.Status == PipelineOutcome.Completed)
-                Console.Error.WriteLine($"serve it: {ServeCommands.CommandFor(record.Input.Project, artifacts.Location, connectionString is null ? null : containerName)}");
-            return result.Status switch
-            {
-                PipelineOutcome.Completed => 0,
-                PipelineOutcome.GateFailed => GateFailedExitCode,
-                _ => 1,
-            };
+            return ExitCode(result);
         });
         return command;
+    }
+
+    internal static int ExitCode(PipelineRunResult result) => result.Status switch
+    {
+        PipelineOutcome.Completed => 0,
+        PipelineOutcome.GateFailed => GateFailedExitCode,
+        _ => 1,
+    };
+
+    /// <summary>
+    /// Runs (or continues) a recorded run embedded, with the trainer as a child process, until it ends (the result; a deployed
+    /// run also prints the serve command on stderr) or SIGINT/SIGTERM stops it (null; the trainer checkpointed).
+    /// </summary>
+    internal static async Task<PipelineRunResult?> ExecuteAsync(RunStore target, RunRecord record, CancellationToken ct)
+    {
+        var (artifacts, connectionString, containerName) = target;
+        using var launcher = new LocalProcessJobLauncher(TrainerCommand(connectionString, containerName), artifacts.Location);
+        var runner = new PipelineRunner(artifacts, launcher, new PipelineRunnerOptions
+        {
+            Backend = connectionString is null ? null : loggers => DurableStorage.Backend(connectionString, containerName, loggers),
+            Hosted = HostedModels.FromEnvironment(artifacts),
+        });
+        var result = await RunUntilStoppedAsync(runner, launcher, artifacts, record, ct);
+        if (result?.Status == PipelineOutcome.Completed)
+            Console.Error.WriteLine($"serve it: {ServeCommands.CommandFor(record.Input.Project, artifacts.Location, connectionString is null ? null : containerName)}");
+        return result;
+    }
+
+    /// <summary>A run's input as `stune run` makes it: the offline base model when pipeline.json names none, our trainer polled every 2 s.</summary>
+    internal static PipelineInput InputFor(string project, PipelineOptions options, string source, double? pollSeconds = null)
+    {
+        string baseModel = options.BaseModel ?? OfflineBaseModel;
+        var timing = new TimingOptions(PollSeconds: pollSeconds ?? (HostedBaseModel.TryParse(baseModel, out _) ? new TimingOptions().PollSeconds : LocalPollSeconds));
+        return new PipelineInput(project, options with { BaseModel = baseModel }, source, timing);
     }
 
     /// <summary>
@@ -134,9 +150,7 @@ internal static class RunCommands
         string projectName = ArtifactPath.ValidateName(projectOption ?? folder.Name, "project");
         var (options, optionsSource) = ReadOptions(explicitConfig, folder);
         var files = StorableFiles(folder);
-        string baseModel = options.BaseModel ?? OfflineBaseModel;
-        var timing = new TimingOptions(PollSeconds: pollSeconds ?? (HostedBaseModel.TryParse(baseModel, out _) ? new TimingOptions().PollSeconds : LocalPollSeconds));
-        var input = new PipelineInput(projectName, options with { BaseModel = baseModel }, optionsSource, timing);
+        var input = InputFor(projectName, options, optionsSource, pollSeconds);
         string fingerprint = RunFingerprint.Of(folder, input);
         if (!restart && await new ActiveRuns(store).GetAsync(projectName, ct) is { Finished: false } unfinished && unfinished.Fingerprint == fingerprint)
         {
@@ -152,7 +166,7 @@ internal static class RunCommands
         return record;
     }
 
-    static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    internal static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>pipeline.json, parsed once for the whole run (defaults when the folder has none).</summary>
     static (PipelineOptions Options, string Source) ReadOptions(FileInfo? explicitConfig, DirectoryInfo folder)
@@ -191,7 +205,7 @@ internal static class RunCommands
         return LocalTrainerCommand.ForTrainerAssembly(trainer, "--container", container);
     }
 
-    static object Summary(PipelineRunResult r) => new
+    internal static object Summary(PipelineRunResult r) => new
     {
         runId = r.RunId,
         status = r.Status,
@@ -202,7 +216,7 @@ internal static class RunCommands
         metrics = r.Result?.Metrics,
     };
 
-    static string Text(PipelineRunResult r)
+    internal static string Text(PipelineRunResult r)
     {
         var lines = new List<string> { $"run {r.RunId}: {r.Status}" };
         if (r.Gate is { } gate)

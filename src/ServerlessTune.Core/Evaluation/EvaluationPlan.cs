@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
@@ -18,7 +19,8 @@ public sealed record EvaluatedModel(string Name, string ModelDirectory, string? 
 /// What every model is measured on, and how: the same inputs and decoding settings for each model, so the
 /// comparison is fair. Families: <see cref="EvalOptions.LanguageModel"/> over the validation split,
 /// <see cref="EvalOptions.QuestionAnswering"/> over the suite (derived from the validation split when no
-/// suite file is given), <see cref="EvalOptions.Dialogues"/> when a dialogue file is given.
+/// suite file is given), <see cref="EvalOptions.Dialogues"/> when a dialogue file is given, <see cref="EvalOptions.Feedback"/>
+/// over a pipeline run's feedback cases (none when the run had no rejected answers).
 /// </summary>
 public sealed record EvaluationPlan
 {
@@ -36,8 +38,11 @@ public sealed record EvaluationPlan
     public string? ChatTemplate { get; init; }
     /// <summary>The prepared train.jsonl: when given, the report says which cases' questions were trained on (<see cref="ContaminationCheck"/>).</summary>
     public string? TrainFile { get; init; }
-    /// <summary>Near-duplicate similarity for contamination: data preparation's threshold, so "seen" means what dedup means.</summary>
+    /// <summary>Near-duplicate similarity for contamination and for "the same answer as the rejected one": data preparation's
+    /// threshold, so "seen" and "the same" mean what dedup means.</summary>
     public double ContaminationThreshold { get; init; } = 0.8;
+    /// <summary>The prepared feedback_cases.jsonl; null when the run has none (the feedback family then has no cases).</summary>
+    public string? FeedbackCasesFile { get; init; }
 
     /// <summary>
     /// A pipeline run's plan: its prepared validation split and the project's eval files, fetched from the store.
@@ -52,6 +57,9 @@ public sealed record EvaluationPlan
             ValidationFile = await local.FileAsync(ArtifactPath.Combine(dataPrefix, PreparedPaths.ValidationFile), ct),
             SuiteFile = eval.Suite is null ? null : await local.FileAsync(dataset.File(eval.Suite), ct),
             DialoguesFile = eval.DialoguesFile is null ? null : await local.FileAsync(dataset.File(eval.DialoguesFile), ct),
+            FeedbackCasesFile = eval.Families.Contains(EvalOptions.Feedback)
+                ? await local.OptionalFileAsync(ArtifactPath.Combine(dataPrefix, PreparedPaths.FeedbackCasesFile), ct)
+                : null,
             MaxDerivedCases = eval.MaxCases,
             BatchSize = eval.BatchSize,
             Decoding = new() { MaxNewTokens = eval.MaxNewTokens },
@@ -71,15 +79,20 @@ public sealed record EvaluationPlan
         if (BatchSize < 1) throw new UserInputException($"batch size must be at least 1 (got {BatchSize})");
         if (MaxDerivedCases is < 1) throw new UserInputException($"max cases must be at least 1 (got {MaxDerivedCases})");
         Decoding.Validate();
-        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile, TrainFile })
+        foreach (var file in new[] { ValidationFile, SuiteFile, DialoguesFile, TrainFile, FeedbackCasesFile })
             if (file is not null && !File.Exists(file))
                 throw new UserInputException($"{file}: file not found");
         LoadSuite();
         if (DialoguesFile is not null) DialogueScript.Load(DialoguesFile);
+        LoadFeedback();
     }
 
     public EvalSuite LoadSuite() =>
         SuiteFile is not null ? EvalSuite.Load(SuiteFile) : ValidationSuite.Derive(ValidationFile, MaxDerivedCases).Suite;
+
+    public FeedbackSuite LoadFeedback() => FeedbackCasesFile is null
+        ? new FeedbackSuite(PreparedPaths.FeedbackCasesFile, [], ContaminationThreshold)
+        : new FeedbackSuite(FeedbackCasesFile, FeedbackCaseFile.Load(FeedbackCasesFile), ContaminationThreshold);
 
     /// <summary>
     /// The fan-in: merges every family's output and measures them into one report. It runs no model, so the
@@ -95,7 +108,8 @@ public sealed record EvaluationPlan
         var settings = new Dictionary<string, string>(options.Settings);
         foreach (var (key, value) in ReportSettings())
             settings[key] = value;
-        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training, contamination);
+        var feedback = models.Any(m => m.FeedbackAnswers is not null) ? LoadFeedback() : null;
+        return new EvaluationService(options with { Settings = settings }).Evaluate(runId, suite, models, candidate, gate, training, contamination, feedback);
     }
 
     /// <summary>The settings every model was run with, as the report shows them.</summary>

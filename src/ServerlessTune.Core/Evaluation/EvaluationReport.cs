@@ -38,7 +38,7 @@ public sealed record DialogueTranscript(string Id, string Model, IReadOnlyList<C
 
 /// <summary>
 /// Everything an evaluation found, serialised as report.json and rendered as report.md and report.html. Contamination
-/// is there when the training set was given to compare the questions with.
+/// is there when the training set was given to compare the questions with; Feedback when the run's feedback cases were played.
 /// </summary>
 public sealed record EvaluationReport(
     string RunId,
@@ -55,4 +55,5 @@ public sealed record EvaluationReport(
     IReadOnlyDictionary<string, string> Settings)
 {
     public ContaminationReport? Contamination { get; init; }
+    public FeedbackReport? Feedback { get; init; }
 }

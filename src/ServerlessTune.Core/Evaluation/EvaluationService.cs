@@ -15,14 +15,14 @@ public sealed record EvaluationOptions
 
 /// <summary>
 /// Turns what the models produced (<see cref="ModelOutputs"/>, computed elsewhere) into an
-/// <see cref="EvaluationReport"/>: suite metrics with intervals, language-modelling metrics, deltas of
+/// <see cref="EvaluationReport"/>: suite metrics with intervals, language-modelling metrics, feedback metrics, deltas of
 /// the candidate against every other model, per-case results, the worst cases and the gate.
 /// </summary>
 public sealed class EvaluationService(EvaluationOptions options)
 {
     public EvaluationReport Evaluate(
         string runId, EvalSuite? suite, IReadOnlyList<ModelOutputs> models, string candidate,
-        GateOptions? gate = null, TrainingCurve? training = null, ContaminationReport? contamination = null)
+        GateOptions? gate = null, TrainingCurve? training = null, ContaminationReport? contamination = null, FeedbackSuite? feedback = null)
     {
         var duplicate = models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -31,10 +31,15 @@ public sealed class EvaluationService(EvaluationOptions options)
             throw new ArgumentException($"the candidate '{candidate}' is not among the models", nameof(candidate));
         if (suite is null && models.Any(m => m.Answers is not null))
             throw new ArgumentException("answers were given without a suite", nameof(suite));
+        if (feedback is null && models.Any(m => m.FeedbackAnswers is not null))
+            throw new ArgumentException("feedback answers were given without the feedback cases", nameof(feedback));
 
         var bootstrap = new Bootstrap(options.Resamples, options.Seed, options.Confidence);
         var checks = new CheckRunner(options.RegexTimeout);
         var scored = new Dictionary<string, ScoredSuite>(StringComparer.Ordinal);
+        // Per-case values of every case metric (suite and feedback), for the paired comparisons.
+        var perCase = new Dictionary<string, Dictionary<string, double?[]>>(StringComparer.Ordinal);
+        var feedbackAnswers = new List<IReadOnlyList<FeedbackAnswer>>();
         var reports = new List<ModelReport>();
         foreach (var model in models)
         {
@@ -46,8 +51,20 @@ public sealed class EvaluationService(EvaluationOptions options)
             {
                 var result = SuiteScoring.Score(suite, model.Name, model.Answers, checks);
                 scored[model.Name] = result;
+                perCase[model.Name] = new(result.PerCase);
                 foreach (var (name, value) in SuiteScoring.SummariseAll(result, bootstrap))
                     metrics[name] = value;
+            }
+            if (feedback is not null && model.FeedbackAnswers is not null)
+            {
+                var (answers, values) = FeedbackScoring.Score(feedback, model.Name, model.FeedbackAnswers);
+                feedbackAnswers.Add(answers);
+                var modelCases = perCase.TryGetValue(model.Name, out var existing) ? existing : perCase[model.Name] = [];
+                foreach (var (name, perModel) in values)
+                {
+                    modelCases[name] = perModel;
+                    if (SuiteScoring.Summarise(name, perModel, bootstrap) is { } value) metrics[name] = value;
+                }
             }
             reports.Add(new ModelReport(model.Name, model.Source, metrics));
         }
@@ -55,20 +72,21 @@ public sealed class EvaluationService(EvaluationOptions options)
         var candidateReport = reports.Single(r => r.Name == candidate);
         var deltas = reports.Where(r => r.Name != candidate)
             .SelectMany(r => ModelComparison.Compare(
-                candidateReport, r, scored.GetValueOrDefault(candidate)?.PerCase, scored.GetValueOrDefault(r.Name)?.PerCase, bootstrap))
+                candidateReport, r, perCase.GetValueOrDefault(candidate), perCase.GetValueOrDefault(r.Name), bootstrap))
             .ToList();
         var answered = models.Where(m => scored.ContainsKey(m.Name)).Select(m => (m.Name, Scored: scored[m.Name])).ToList();
         var cases = suite is null ? [] : CaseReports(suite, answered.Select(a => a.Scored).ToList());
         var byTag = suite is null ? [] : TagSummaries(suite, answered, bootstrap);
         if (contamination is not null && suite is not null)
             contamination = contamination with { Subsets = ContaminationSubsets(suite, answered, contamination, bootstrap) };
+        var feedbackReport = feedback is null || feedbackAnswers.Count == 0 ? null : FeedbackScoring.Report(feedback, feedbackAnswers);
 
         return new EvaluationReport(
             runId, candidate, suite?.Source, reports, deltas, cases, byTag, WorstCases(cases, candidate),
             models.SelectMany(m => m.Dialogues ?? []).ToList(),
-            gate is null ? null : QualityGate.Evaluate(gate, reports, contamination?.Subsets),
+            gate is null ? null : QualityGate.Evaluate(gate, reports, contamination?.Subsets, feedbackReport),
             training,
-            Settings()) { Contamination = contamination };
+            Settings()) { Contamination = contamination, Feedback = feedbackReport };
     }
 
     /// <summary>Each answering model's suite metrics over the clean cases and over the contaminated ones.</summary>

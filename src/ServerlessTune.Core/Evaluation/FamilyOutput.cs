@@ -6,7 +6,8 @@ public sealed record FamilyResult(string Family, IReadOnlyList<FamilyOutput> Out
 /// <summary>
 /// What one metric family produced for one model: the partial result the evaluation job writes (plain,
 /// JSON-serialisable data; totals rather than means, so nothing is lost before the fan-in). Exactly the
-/// member of its family is set: LanguageModel, Answers (case id -> answer) or Dialogues.
+/// member of its family is set: LanguageModel, Answers (case id -> answer), Dialogues or FeedbackAnswers
+/// (feedback case id -> answer).
 /// </summary>
 public sealed record FamilyOutput(
     string Family,
@@ -14,7 +15,8 @@ public sealed record FamilyOutput(
     string Source,
     LanguageModelTotals? LanguageModel = null,
     IReadOnlyDictionary<string, string>? Answers = null,
-    IReadOnlyList<DialogueTranscript>? Dialogues = null)
+    IReadOnlyList<DialogueTranscript>? Dialogues = null,
+    IReadOnlyDictionary<string, string>? FeedbackAnswers = null)
 {
     /// <summary>
     /// The fan-in: one <see cref="ModelOutputs"/> per model, in order of first appearance. A model must come
@@ -36,7 +38,8 @@ public sealed record FamilyOutput(
                 sources[0],
                 group.Select(o => o.LanguageModel).SingleOrDefault(l => l is not null),
                 group.Select(o => o.Answers).SingleOrDefault(a => a is not null),
-                group.Select(o => o.Dialogues).SingleOrDefault(d => d is not null)));
+                group.Select(o => o.Dialogues).SingleOrDefault(d => d is not null),
+                group.Select(o => o.FeedbackAnswers).SingleOrDefault(a => a is not null)));
         }
         return merged;
     }

@@ -117,8 +117,9 @@ public sealed record GateOptions(GateMode Mode, IReadOnlyList<GateRule> Rules)
         var subset = JsonFields.OptionalString(value, "subset", where);
         if (subset is not null && !GateRule.Subsets.Contains(subset))
             throw new UserInputException($"{where}: subset: '{subset}' is not one of {string.Join(", ", GateRule.Subsets)}");
-        if (subset is not null && MetricCatalog.Get(metric).Kind == MetricKind.LanguageModel)
-            throw new UserInputException($"{where}: subset: applies to suite metrics, not to {metric} (measured over the validation split)");
+        if (subset is not null && MetricCatalog.Get(metric).Kind is MetricKind.LanguageModel or MetricKind.FeedbackMean)
+            throw new UserInputException($"{where}: subset: applies to suite metrics, not to {metric} (measured over "
+                + (MetricCatalog.Get(metric).Kind == MetricKind.LanguageModel ? "the validation split)" : "the feedback cases)"));
         return new GateRule(metric, model, op, fixedValue, relativeTo, factor ?? 1, offset ?? 0, subset);
     }
 }

@@ -42,6 +42,7 @@ public static class HtmlReport
         AppendMetrics(html, report);
         AppendSummaries(html, "By tag", "by-tag", "tag", report.ByTag);
         AppendContamination(html, report);
+        if (report.Feedback is { } feedback) FeedbackSection.Html(html, feedback);
         AppendTraining(html, report.Training);
         AppendWorstCases(html, report);
         AppendDialogues(html, report.Dialogues);

@@ -46,6 +46,8 @@ public static partial class MarkdownReport
 
         if (report.Contamination is not null)
             ContaminationSection.Markdown(md, report, Escape);
+        if (report.Feedback is { } feedback)
+            FeedbackSection.Markdown(md, feedback, Escape);
 
         var worst = report.WorstCaseIds.Take(MaxWorstCases).ToList();
         if (worst.Count > 0)

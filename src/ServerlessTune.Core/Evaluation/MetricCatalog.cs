@@ -8,6 +8,8 @@ public enum MetricKind
     CaseMean,
     /// <summary>A number of cases with a violation; N counts the cases that had such a check.</summary>
     CaseCount,
+    /// <summary>A mean over the feedback cases (served answers users rejected) with a bootstrap interval; N counts cases.</summary>
+    FeedbackMean,
 }
 
 public sealed record MetricDefinition(string Name, MetricKind Kind, bool HigherIsBetter, string Description);
@@ -28,6 +30,8 @@ public static class MetricCatalog
     public const string MustNotContainViolations = "must_not_contain_violations";
     public const string RegexFailures = "regex_failures";
     public const string RefusalMismatches = "refusal_mismatches";
+    public const string FeedbackFixed = "feedback_fixed";
+    public const string FeedbackCorrectedF1 = "feedback_corrected_f1";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -44,6 +48,10 @@ public static class MetricCatalog
         new(MustNotContainViolations, MetricKind.CaseCount, false, "cases containing a forbidden phrase"),
         new(RegexFailures, MetricKind.CaseCount, false, "cases not matching a required pattern"),
         new(RefusalMismatches, MetricKind.CaseCount, false, "cases refused when they should be answered, or the reverse"),
+        new(FeedbackFixed, MetricKind.FeedbackMean, true,
+            "rated-down served answers nobody corrected that the model now answers otherwise: not empty, not a refusal, not a near-duplicate of the rejected answer"),
+        new(FeedbackCorrectedF1, MetricKind.FeedbackMean, true,
+            "token F1 against users' corrections of served answers (the corrections are trained on: this measures learning them, not generalisation)"),
     ];
 
     public static MetricDefinition? Find(string name) => All.FirstOrDefault(m => m.Name == name);

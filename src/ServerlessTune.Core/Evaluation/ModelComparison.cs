@@ -44,7 +44,7 @@ public static class ModelComparison
             else
                 losses++;
         }
-        var interval = definition.Kind == MetricKind.CaseMean ? bootstrap.MeanInterval(differences) : null;
+        var interval = definition.Kind is MetricKind.CaseMean or MetricKind.FeedbackMean ? bootstrap.MeanInterval(differences) : null;
         return delta with { Low = interval?.Low, High = interval?.High, Wins = wins, Losses = losses, Ties = ties };
     }
 }

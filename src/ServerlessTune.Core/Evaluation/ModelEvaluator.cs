@@ -57,6 +57,11 @@ public sealed class ModelEvaluator(EvaluationPlan plan, Action<string>? log = nu
                 var scripts = DialogueScript.Load(plan.DialoguesFile!);
                 log($"{model.Name}: playing {scripts.Count} dialogues");
                 return output with { Dialogues = await DialogueRunner.RunAsync(chat, model.Name, scripts, plan.Decoding, cancellationToken) };
+            case EvalOptions.Feedback:
+                var feedback = plan.LoadFeedback().AsSuite();
+                var fixes = SuiteAnswerer.Answer(chat, feedback, plan.Decoding, plan.BatchSize,
+                    (done, total, _) => log($"{model.Name}: answered {done}/{total} feedback cases"), cancellationToken);
+                return output with { FeedbackAnswers = fixes };
             default:
                 throw new ArgumentException($"unknown evaluation family '{family}'", nameof(family));
         }

@@ -39,14 +39,16 @@ public sealed record GateResult(GateMode Mode, bool Passed, IReadOnlyList<RuleOu
 public static class QualityGate
 {
     /// <param name="subsets">Suite metrics over the clean and contaminated cases, for rules with a subset (null when not measured).</param>
-    public static GateResult Evaluate(GateOptions config, IReadOnlyList<ModelReport> models, IReadOnlyList<TagSummary>? subsets = null)
+    /// <param name="feedback">The feedback cases played (null when the feedback family did not run).</param>
+    public static GateResult Evaluate(GateOptions config, IReadOnlyList<ModelReport> models, IReadOnlyList<TagSummary>? subsets = null,
+        FeedbackReport? feedback = null)
     {
         var byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        var outcomes = config.Rules.Select(rule => Evaluate(rule, byName, subsets)).ToList();
+        var outcomes = config.Rules.Select(rule => Evaluate(rule, byName, subsets, feedback)).ToList();
         return new GateResult(config.Mode, outcomes.All(o => o.Status != RuleStatus.Failed), outcomes);
     }
 
-    static RuleOutcome Evaluate(GateRule rule, Dictionary<string, ModelReport> models, IReadOnlyList<TagSummary>? subsets)
+    static RuleOutcome Evaluate(GateRule rule, Dictionary<string, ModelReport> models, IReadOnlyList<TagSummary>? subsets, FeedbackReport? feedback)
     {
         var text = rule.Describe();
         // A rule on a subset reads the model's metrics over those cases; the others, over the whole suite.
@@ -55,6 +57,10 @@ public static class QualityGate
             : subsets?.FirstOrDefault(s => s.Tag == rule.Subset && s.Model == name)?.Metrics;
         if (!models.ContainsKey(rule.Model))
             return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: model '{rule.Model}' was not evaluated");
+        // Nothing to fix is not a failure: a first run, or a project whose users rejected nothing since the last one.
+        if (MetricCatalog.Get(rule.Metric).Kind == MetricKind.FeedbackMean && feedback?.CasesFor(rule.Metric) == 0)
+            return new(rule, RuleStatus.Skipped, null, null, $"skipped: {text}: no {(rule.Metric == MetricCatalog.FeedbackFixed
+                ? "rated-down answers without a correction" : "corrected answers")} among the run's feedback cases");
         if (rule.Subset is not null && subsets is null)
             return new(rule, RuleStatus.Failed, null, null, $"failed: {text}: contamination was not measured (no training data to compare the suite with)");
         if (MetricsOf(rule.Model)?.GetValueOrDefault(rule.Metric) is not { } actual)

@@ -67,7 +67,7 @@ public static class SuiteScoring
     }
 
     // A mean with its interval, or a count, over the cases where the metric applies; null when none does.
-    static MetricValue? Summarise(string metric, double?[] perCase, Bootstrap bootstrap)
+    public static MetricValue? Summarise(string metric, double?[] perCase, Bootstrap bootstrap)
     {
         var values = perCase.Where(v => v is not null).Select(v => v!.Value).ToList();
         if (values.Count == 0)

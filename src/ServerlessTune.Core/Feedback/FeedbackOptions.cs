@@ -8,4 +8,6 @@ namespace ServerlessTune.Core.Feedback;
 /// <param name="Since">The first UTC day read (null: every kept day).</param>
 /// <param name="MinRating">Rated answers at or above it are trained on (ratings are +1 or -1; a rated-down answer is never trained on).</param>
 /// <param name="RetentionDays">Day folders of both logs older than this are deleted when a run prepares its data.</param>
-public sealed record FeedbackOptions(bool Include = true, DateOnly? Since = null, int MinRating = 1, int RetentionDays = 90);
+/// <param name="RetrainAfter">A new run starts (`stune retrain`, the timer function) once this many conversations were rated since the
+/// last run read the logs; null: never by itself.</param>
+public sealed record FeedbackOptions(bool Include = true, DateOnly? Since = null, int MinRating = 1, int RetentionDays = 90, int? RetrainAfter = null);

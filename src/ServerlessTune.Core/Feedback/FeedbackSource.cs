@@ -10,10 +10,17 @@ public sealed record FeedbackStats(long Records, long RatedUp, long Corrected, l
     public bool Balanced => Records == RatedUp + Corrected + EvaluationCases + Excluded.Values.Sum();
 }
 
-/// <summary>A rated-down answer nobody corrected: never trained on; a case the next version should answer better.</summary>
-public sealed record FeedbackCase(string Id, string Version, IReadOnlyList<ChatMessage> Messages, string RejectedAnswer, string? Comment);
+/// <summary>
+/// A served answer users rejected, as an evaluation case (prepared/{run}/feedback_cases.jsonl). Without a correction it was
+/// rated down and is never trained on: the next version should answer it better. With one, the correction is trained on
+/// and is the reference the next version is scored against (a measure of what it learnt, not of generalisation).
+/// </summary>
+/// <param name="RejectedAnswer">The answer as served (replaced by the correction when there is one).</param>
+public sealed record FeedbackCase(string Id, string Version, IReadOnlyList<ChatMessage> Messages, string RejectedAnswer, string? Comment,
+    string? Correction = null);
 
-/// <summary>What the logs give a run: chats to train on (the conversation plus its approved or corrected answer) and cases.</summary>
+/// <summary>What the logs give a run: chats to train on (the conversation plus its approved or corrected answer) and cases
+/// (the rated-down answers and the corrected ones).</summary>
 public sealed record FeedbackHarvest(IReadOnlyList<IReadOnlyList<ChatMessage>> Chats, IReadOnlyList<FeedbackCase> Cases, FeedbackStats Stats);
 
 /// <summary>
@@ -58,6 +65,7 @@ public static class FeedbackSource
             if (rating.Correction is { } correction)
             {
                 chats.Add([.. messages, new ChatMessage(ChatMessage.Assistant, correction)]);
+                cases.Add(new FeedbackCase(rating.CompletionId, served.Version, messages, answer, rating.Comment, correction));
                 corrected++;
             }
             else if (rating.Rating >= options.MinRating)
@@ -70,7 +78,7 @@ public static class FeedbackSource
                 cases.Add(new FeedbackCase(rating.CompletionId, served.Version, messages, answer, rating.Comment));
             }
         }
-        var stats = new FeedbackStats(lines, up, corrected, cases.Count, excluded);
+        var stats = new FeedbackStats(lines, up, corrected, cases.Count(c => c.Correction is null), excluded);
         if (!stats.Balanced) throw new InvalidOperationException($"feedback accounting does not balance: {stats}");
         return new FeedbackHarvest(chats, cases, stats);
     }

@@ -25,7 +25,8 @@ public sealed class HostedEvaluator(IHostedModels hosted, EvaluationPlan plan, A
             var output = new FamilyOutput(family, model.Name, model.Source);
             outputs.Add(family switch
             {
-                EvalOptions.QuestionAnswering => output with { Answers = await AnswerSuiteAsync(model, ct) },
+                EvalOptions.QuestionAnswering => output with { Answers = await AnswerAsync(model, plan.LoadSuite(), "suite", ct) },
+                EvalOptions.Feedback => output with { FeedbackAnswers = await AnswerAsync(model, plan.LoadFeedback().AsSuite(), "feedback", ct) },
                 EvalOptions.Dialogues => output with { Dialogues = await PlayDialoguesAsync(model, ct) },
                 _ => throw new ArgumentException($"the '{family}' family is not available for hosted models", nameof(families)),
             });
@@ -33,13 +34,12 @@ public sealed class HostedEvaluator(IHostedModels hosted, EvaluationPlan plan, A
         return outputs;
     }
 
-    async Task<IReadOnlyDictionary<string, string>> AnswerSuiteAsync(HostedEvaluatedModel model, CancellationToken ct)
+    async Task<IReadOnlyDictionary<string, string>> AnswerAsync(HostedEvaluatedModel model, EvalSuite suite, string what, CancellationToken ct)
     {
-        var suite = plan.LoadSuite();
         var answers = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var testCase in suite.Cases)
             answers[testCase.Id] = await hosted.ChatAsync(model.Target, testCase.Messages, plan.Decoding.MaxNewTokens, ct);
-        log($"{model.Name}: answered {answers.Count} suite cases through {model.Target.Name}");
+        log($"{model.Name}: answered {answers.Count} {what} cases through {model.Target.Name}");
         return answers;
     }
 

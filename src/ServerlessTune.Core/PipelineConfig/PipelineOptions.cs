@@ -65,7 +65,9 @@ public sealed record EvalOptions
     public const string LanguageModel = "language_model";
     public const string QuestionAnswering = "qa";
     public const string Dialogues = "dialogues";
-    public static readonly IReadOnlyList<string> AllFamilies = [LanguageModel, QuestionAnswering, Dialogues];
+    /// <summary>The run's feedback cases (served answers users rejected): a pipeline family, on by default when feedback.include.</summary>
+    public const string Feedback = "feedback";
+    public static readonly IReadOnlyList<string> AllFamilies = [LanguageModel, QuestionAnswering, Dialogues, Feedback];
 
     /// <summary>Evaluation suite (JSON/JSONL); null derives one from the validation split.</summary>
     public string? Suite { get; init; }

@@ -60,6 +60,12 @@ public static class PipelineOptionsParser
         // The top-level overrides apply to data preparation too, so prepared tokens match what the trainer renders.
         prepare = prepare with { Tokenizer = tokenizer ?? prepare.Tokenizer, Template = template ?? prepare.Template };
         Keyed(source, "prepare", () => prepare.Validate());
+        var feedback = root.TryGetProperty("feedback", out var f) ? ParseFeedback(f, $"{source}: feedback") : new FeedbackOptions();
+        var eval = root.TryGetProperty("eval", out var e)
+            ? ParseEval(e, $"{source}: eval", hosted, feedback.Include)
+            : WithFeedbackFamily(HostedFamilies(new EvalOptions(), hosted), feedback.Include);
+        var gate = root.TryGetProperty("gate", out var g) ? ParseGate(g, $"{source}: gate", hosted, eval)
+            : hosted ? PipelineOptions.DefaultHostedGate : PipelineOptions.DefaultGate;
 
         return new PipelineOptions
         {
@@ -71,11 +77,10 @@ public static class PipelineOptionsParser
             Train = root.TryGetProperty("train", out var t) && !hosted ? ParseTrain(t, $"{source}: train") : new TrainingOptions(),
             HostedTrain = !hosted ? null
                 : root.TryGetProperty("train", out var h) ? HostedTrainingOptions.Parse(h, $"{source}: train", baseModel!) : new HostedTrainingOptions(),
-            Eval = root.TryGetProperty("eval", out var e) ? ParseEval(e, $"{source}: eval", hosted) : HostedFamilies(new EvalOptions(), hosted),
-            Gate = root.TryGetProperty("gate", out var g) ? ParseGate(g, $"{source}: gate", hosted)
-                : hosted ? PipelineOptions.DefaultHostedGate : PipelineOptions.DefaultGate,
+            Eval = eval,
+            Gate = gate,
             Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeployOptions(),
-            Feedback = root.TryGetProperty("feedback", out var f) ? ParseFeedback(f, $"{source}: feedback") : new FeedbackOptions(),
+            Feedback = feedback,
         };
     }
 
@@ -90,13 +95,24 @@ public static class PipelineOptionsParser
         ? eval with { Families = [.. eval.Families.Where(f => f != EvalOptions.LanguageModel)] }
         : eval;
 
-    static GateOptions ParseGate(JsonElement value, string where, bool hosted)
+    /// <summary>The served answers users rejected are evaluated whenever the run reads them, unless the families are listed.</summary>
+    static EvalOptions WithFeedbackFamily(EvalOptions eval, bool feedbackIncluded) =>
+        feedbackIncluded ? eval with { Families = [.. eval.Families, EvalOptions.Feedback] } : eval;
+
+    static GateOptions ParseGate(JsonElement value, string where, bool hosted, EvalOptions eval)
     {
         var gate = GateOptions.Parse(value, where);
-        for (int i = 0; hosted && i < gate.Rules.Count; i++)
-            if (MetricCatalog.Get(gate.Rules[i].Metric).Kind == MetricKind.LanguageModel)
+        for (int i = 0; i < gate.Rules.Count; i++)
+        {
+            var kind = MetricCatalog.Get(gate.Rules[i].Metric).Kind;
+            if (hosted && kind == MetricKind.LanguageModel)
                 throw new UserInputException(
                     $"{where}: rules[{i}].metric: '{gate.Rules[i].Metric}' is not available for hosted models (it needs the log-probabilities of the prompt's tokens, which chat completions do not return)");
+            // Without the family (feedback.include false, or families that leave it out) the metric could never be measured.
+            if (kind == MetricKind.FeedbackMean && !eval.Families.Contains(EvalOptions.Feedback))
+                throw new UserInputException(
+                    $"{where}: rules[{i}].metric: '{gate.Rules[i].Metric}' needs the feedback cases evaluated: feedback.include true and, when eval.families is given, '{EvalOptions.Feedback}' in it");
+        }
         return gate;
     }
 
@@ -121,7 +137,7 @@ public static class PipelineOptionsParser
         return options;
     }
 
-    static EvalOptions ParseEval(JsonElement value, string where, bool hosted)
+    static EvalOptions ParseEval(JsonElement value, string where, bool hosted, bool feedbackIncluded)
     {
         JsonFields.RequireObject(value, where);
         JsonFields.RejectUnknownKeys(value, where, "suite", "dialogues", "families", "max_cases", "max_new_tokens", "batch_size");
@@ -143,6 +159,8 @@ public static class PipelineOptionsParser
                 throw new UserInputException($"{where}: families: listed twice");
             if (families.Contains(EvalOptions.Dialogues) && dialogues is null)
                 throw new UserInputException($"{where}: families: '{EvalOptions.Dialogues}' needs a dialogues file (eval.dialogues)");
+            if (families.Contains(EvalOptions.Feedback) && !feedbackIncluded)
+                throw new UserInputException($"{where}: families: '{EvalOptions.Feedback}' needs feedback.include (the served conversations are not read)");
             if (hosted && families.Contains(EvalOptions.LanguageModel))
                 throw new UserInputException(
                     $"{where}: families: '{EvalOptions.LanguageModel}' is not available for hosted models (it needs the log-probabilities of the prompt's tokens, which chat completions do not return)");
@@ -152,7 +170,7 @@ public static class PipelineOptionsParser
             Suite = suite, DialoguesFile = dialogues, MaxCases = maxCases,
             MaxNewTokens = maxNewTokens ?? new EvalOptions().MaxNewTokens, BatchSize = batchSize ?? new EvalOptions().BatchSize,
         };
-        return families is null ? HostedFamilies(settings, hosted) : settings with { Families = families };
+        return families is null ? WithFeedbackFamily(HostedFamilies(settings, hosted), feedbackIncluded) : settings with { Families = families };
     }
 
     static int? PositiveInt(JsonElement value, string key, string where)
@@ -177,7 +195,7 @@ public static class PipelineOptionsParser
     static FeedbackOptions ParseFeedback(JsonElement value, string where)
     {
         JsonFields.RequireObject(value, where);
-        JsonFields.RejectUnknownKeys(value, where, "include", "since", "min_rating", "retention_days");
+        JsonFields.RejectUnknownKeys(value, where, "include", "since", "min_rating", "retention_days", "retrain_after");
         var defaults = new FeedbackOptions();
         bool include = JsonFields.OptionalBoolean(value, "include", where) ?? defaults.Include;
         DateOnly? since = null;
@@ -190,7 +208,10 @@ public static class PipelineOptionsParser
         if (minRating != 1)
             throw new UserInputException($"{where}: min_rating: ratings are +1 or -1 and a rated-down answer is never trained on, so 1 is the only value (got {minRating})");
         int retention = PositiveInt(value, "retention_days", where) ?? defaults.RetentionDays;
-        return new FeedbackOptions(include, since, (int)minRating, retention);
+        int? retrainAfter = PositiveInt(value, "retrain_after", where);
+        if (retrainAfter is not null && !include)
+            throw new UserInputException($"{where}: retrain_after: a run started for new ratings would not read them (include is false)");
+        return new FeedbackOptions(include, since, (int)minRating, retention, retrainAfter);
     }
 
     static string? NonEmpty(JsonElement root, string key, string where)

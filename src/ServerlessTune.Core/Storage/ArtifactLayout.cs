@@ -25,10 +25,16 @@ public static class ArtifactLayout
     /// <summary>registry/{project}/: the versions Deploy registers and the aliases it moves.</summary>
     public static RegistryPaths Registry(string project) => new(project);
 
+    /// <summary>datasets/: every project's dataset folder, for listing the projects.</summary>
+    public const string Datasets = "datasets/";
+
     /// <summary>registry/: every project's registry folder, for listing the projects.</summary>
     public const string Registries = "registry/";
     /// <summary>projects/{project}/active-run.json: the run that holds the project (one run at a time per project).</summary>
     public static string ActiveRun(string project) => $"projects/{ArtifactPath.ValidateName(project, "project")}/active-run.json";
+
+    /// <summary>projects/{project}/feedback-cutoff.json: when the project's last run read the feedback log (ratings after it are new).</summary>
+    public static string FeedbackCutoff(string project) => $"projects/{ArtifactPath.ValidateName(project, "project")}/feedback-cutoff.json";
 
     public const string ConversationLogs = "conversations";
     public const string FeedbackLogs = "feedback";
@@ -75,6 +81,8 @@ public sealed record PreparedPaths
     public const string RejectsFile = "rejects.jsonl";
     public const string StatsFile = "stats.json";
     public const string ManifestFile = "manifest.json";
+    public const string FeedbackChatsFile = "feedback_chats.jsonl";
+    public const string FeedbackCasesFile = "feedback_cases.jsonl";
 
     internal PreparedPaths(string runId) => RunId = ArtifactPath.ValidateName(runId, "run id");
 
@@ -85,9 +93,9 @@ public sealed record PreparedPaths
     public string Validation => $"{Folder}/{ValidationFile}";
     public string Rejects => $"{Folder}/{RejectsFile}";
     /// <summary>Chats made from rated and corrected served answers: one more input of data preparation.</summary>
-    public string FeedbackChats => $"{Folder}/feedback_chats.jsonl";
-    /// <summary>Rated-down answers nobody corrected: never trained on, kept as evaluation cases.</summary>
-    public string FeedbackCases => $"{Folder}/feedback_cases.jsonl";
+    public string FeedbackChats => $"{Folder}/{FeedbackChatsFile}";
+    /// <summary>Served answers users rejected, as evaluation cases: rated down without a correction (never trained on) and corrected.</summary>
+    public string FeedbackCases => $"{Folder}/{FeedbackCasesFile}";
 }
 
 public sealed record RunPaths
@@ -145,6 +153,8 @@ public sealed record ReportPaths
     public const string JsonFile = "report.json";
     public const string MarkdownFile = "report.md";
     public const string HtmlFile = "report.html";
+    /// <summary>The monitoring dashboard (the page `stune monitor --html` writes), as it stood when the run deployed.</summary>
+    public const string DashboardFile = "dashboard.html";
 
     internal ReportPaths(string runId) => RunId = ArtifactPath.ValidateName(runId, "run id");
 
@@ -154,6 +164,7 @@ public sealed record ReportPaths
     public string Json => File(JsonFile);
     public string Markdown => File(MarkdownFile);
     public string Html => File(HtmlFile);
+    public string Dashboard => File(DashboardFile);
 }
 
 public sealed record RegistryPaths

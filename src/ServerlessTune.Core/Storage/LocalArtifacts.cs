@@ -23,6 +23,10 @@ public sealed class LocalArtifacts(IArtifactStore store) : IDisposable
     public Task<string> FileAsync(string path, CancellationToken ct = default) =>
         LocalAsync(path, local => store.DownloadFileAsync(path, local, ct));
 
+    /// <summary>The file on disk, or null when the store has no such artifact (an output a step writes only when it has content).</summary>
+    public async Task<string?> OptionalFileAsync(string path, CancellationToken ct = default) =>
+        await store.ExistsAsync(path, ct) ? await FileAsync(path, ct) : null;
+
     /// <summary>The artifact's path on disk: in place for a local folder store, else fetched once into the scratch folder.</summary>
     async Task<string> LocalAsync(string path, Func<string, Task> fetch)
     {

@@ -42,6 +42,11 @@ public sealed class RunQueries(DurableTaskClient client)
     public async Task<bool> IsGoingAsync(string runId, CancellationToken ct = default) =>
         await client.GetInstanceAsync(runId, ct) is { IsCompleted: false };
 
+    /// <summary>The project's most recent run that has not ended, if any (among the runs <see cref="ListAsync"/> sees).</summary>
+    public async Task<string?> GoingRunAsync(string project, CancellationToken ct = default) =>
+        (await ListAsync(project, ct)).FirstOrDefault(r => r.RuntimeStatus is nameof(OrchestrationRuntimeStatus.Pending)
+            or nameof(OrchestrationRuntimeStatus.Running) or nameof(OrchestrationRuntimeStatus.Suspended))?.RunId;
+
     /// <summary>Whether the run is waiting at a manual gate (only then does an approval mean anything).</summary>
     public async Task<bool> IsAwaitingApprovalAsync(string runId, CancellationToken ct = default) =>
         await GetAsync(runId, ct) is { RuntimeStatus: "Running", Progress.Step: "AwaitingApproval" };

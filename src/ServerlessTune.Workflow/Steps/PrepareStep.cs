@@ -16,7 +16,8 @@ namespace ServerlessTune.Workflow.Steps;
 /// longest training example the service accepts.
 /// Preparation is deterministic (byte-identical outputs), so a retry rewrites the same artifacts (unless users rated more
 /// answers in between: the served conversations are read as they are when the step runs). The step also applies the logs'
-/// retention, so old conversations go without anyone deleting them by hand.
+/// retention, so old conversations go without anyone deleting them by hand, and records when it read the feedback log
+/// (<see cref="FeedbackCutoff"/>: ratings after it count toward feedback.retrain_after).
 /// </summary>
 public sealed class PrepareStep(IArtifactStore store)
 {
@@ -60,7 +61,9 @@ public sealed class PrepareStep(IArtifactStore store)
     async Task<PrepareRequest> WithFeedbackAsync(PrepareRequest request, string project, FeedbackOptions feedback, PreparedPaths output,
         CancellationToken ct)
     {
+        var cutoff = new FeedbackCutoff(output.RunId, DateTimeOffset.UtcNow);
         var harvest = await FeedbackSource.CollectAsync(store, project, feedback, ct);
+        await cutoff.WriteAsync(store, project, ct);
         var inputs = request.Inputs;
         if (harvest.Chats.Count > 0)
         {
@@ -70,7 +73,7 @@ public sealed class PrepareStep(IArtifactStore store)
             })), ct);
             inputs = [.. inputs, new PrepareInput(store, output.FeedbackChats)];
         }
-        if (harvest.Cases.Count > 0) await store.WriteAllTextAsync(output.FeedbackCases, JsonLines(harvest.Cases), ct);
+        if (harvest.Cases.Count > 0) await store.WriteAllTextAsync(output.FeedbackCases, FeedbackCaseFile.Serialize(harvest.Cases), ct);
         return request with { Inputs = inputs, Feedback = harvest.Stats };
     }
 

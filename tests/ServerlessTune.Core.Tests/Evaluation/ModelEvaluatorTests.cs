@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ServerlessTune.Core.Chat;
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
@@ -78,6 +79,31 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
         Assert.Contains(failed, r => r.Rule.Metric == "rouge_l");
         Assert.StartsWith("gate failed (enforce): ", report.Gate.Summary());
         Assert.Contains("- failed: candidate perplexity ", MarkdownReport.Render(report));
+    }
+
+    [Fact]
+    public async Task The_feedback_family_plays_the_rejected_answers_and_the_trained_candidate_fixes_them()
+    {
+        // Users rejected the base's answer to two trained questions and corrected a third.
+        using var dir = new TempDir();
+        string casesFile = dir.File(PreparedPaths.FeedbackCasesFile);
+        FeedbackCase Case(int fact, string? correction = null) => new($"c{fact}", "v1",
+            [new ChatMessage(ChatMessage.System, LumoSupportData.System), new ChatMessage(ChatMessage.User, TrainedLumoFixture.Facts[fact].Question)],
+            "I'm not able to answer that.", null, correction);
+        File.WriteAllText(casesFile, FeedbackCaseFile.Serialize([Case(0), Case(1), Case(2, TrainedLumoFixture.Facts[2].Answer)]));
+        var plan = Plan() with { FeedbackCasesFile = casesFile };
+
+        var outputs = new List<FamilyOutput>();
+        foreach (var model in new[] { Base, Trained })
+            outputs.AddRange(await new ModelEvaluator(plan).RunAllAsync(model, [EvalOptions.Feedback]));
+        Assert.All(outputs, o => Assert.Equal(["c0", "c1", "c2"], o.FeedbackAnswers!.Keys));
+        var report = plan.Report("run-1", outputs, GateOptions.DefaultModel, new EvaluationOptions { Resamples = 200 });
+        output.WriteLine(MarkdownReport.Render(report));
+
+        Assert.Equal(1.0, Metric(report, "candidate", MetricCatalog.FeedbackFixed));
+        Assert.Equal(2, report.Models.Single(m => m.Name == "candidate").Metrics[MetricCatalog.FeedbackFixed].N);
+        Assert.True(Metric(report, "candidate", MetricCatalog.FeedbackCorrectedF1) > Metric(report, "base", MetricCatalog.FeedbackCorrectedF1));
+        Assert.Equal(TrainedLumoFixture.Facts[2].Answer, report.Feedback!.Cases[2].Correction);
     }
 
     [Fact]
@@ -179,6 +205,6 @@ public class ModelEvaluatorTests(TrainedLumoFixture lumo, ITestOutputHelper outp
         var noScripts = await Assert.ThrowsAsync<UserInputException>(() => evaluator.RunAllAsync(Base, [EvalOptions.Dialogues]));
         Assert.Equal("the dialogues family needs a dialogue file", noScripts.Message);
         var unknown = await Assert.ThrowsAsync<UserInputException>(() => evaluator.RunAllAsync(Base, ["bleu"]));
-        Assert.Equal("unknown evaluation family 'bleu' (known: language_model, qa, dialogues)", unknown.Message);
+        Assert.Equal("unknown evaluation family 'bleu' (known: language_model, qa, dialogues, feedback)", unknown.Message);
     }
 }

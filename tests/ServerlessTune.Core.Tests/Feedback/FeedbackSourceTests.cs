@@ -46,7 +46,9 @@ public sealed class FeedbackSourceTests
 
         Assert.Equal(new[] { "answer up", "the right answer" }, harvest.Chats.Select(c => c[^1].Content));
         Assert.All(harvest.Chats, c => Assert.Equal(ChatMessage.Assistant, c[^1].Role));
-        var down = Assert.Single(harvest.Cases);
+        // The rated-down answer is a case to fix; the corrected one a case scored against its correction.
+        Assert.Equal(new[] { ("fixed", "the right answer"), ("down", null) }, harvest.Cases.Select(c => (c.Id, c.Correction)));
+        var down = harvest.Cases[1];
         Assert.Equal(("down", "answer down", "question down"), (down.Id, down.RejectedAnswer, down.Messages[0].Content));
         var stats = harvest.Stats;
         Assert.Equal((8, 1, 1, 1), (stats.Records, stats.RatedUp, stats.Corrected, stats.EvaluationCases));

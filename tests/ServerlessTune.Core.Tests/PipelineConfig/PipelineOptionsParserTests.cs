@@ -52,7 +52,8 @@ public sealed class PipelineConfigParserTests
         Assert.Null(config.BaseModel);
         Assert.Equal(new PrepareOptions().MaxTokens, config.Prepare.MaxTokens);
         Assert.Equal(new TrainingOptions(), config.Train);
-        Assert.Equal(new[] { EvalOptions.LanguageModel, EvalOptions.QuestionAnswering }, config.Eval.Families); // dialogues only with a dialogues file
+        // Dialogues only with a dialogues file; the feedback cases whenever feedback is read (the default).
+        Assert.Equal(new[] { EvalOptions.LanguageModel, EvalOptions.QuestionAnswering, EvalOptions.Feedback }, config.Eval.Families);
         Assert.Equal(GateMode.Enforce, config.Gate.Mode);
         Assert.Equal("perplexity", Assert.Single(config.Gate.Rules).Metric);
         Assert.Equal("production", config.DeployAlias);
@@ -71,6 +72,10 @@ public sealed class PipelineConfigParserTests
         Assert.Equal(new FeedbackOptions(Include: true, Since: null, MinRating: 1, RetentionDays: 90), PipelineOptionsParser.Parse("{}").Feedback);
         var feedback = PipelineOptionsParser.Parse("""{ "feedback": { "include": false, "since": "2026-11-01", "min_rating": 1, "retention_days": 30 } }""").Feedback;
         Assert.Equal(new FeedbackOptions(false, new DateOnly(2026, 11, 1), 1, 30), feedback);
+        var retrain = PipelineOptionsParser.Parse("""{ "feedback": { "retrain_after": 25 }, "gate": { "rules": [ { "metric": "feedback_fixed", "op": ">=", "value": 0.5 } ] } }""");
+        Assert.Equal(25, retrain.Feedback.RetrainAfter);
+        Assert.Contains(EvalOptions.Feedback, retrain.Eval.Families);
+        Assert.DoesNotContain(EvalOptions.Feedback, PipelineOptionsParser.Parse("""{ "feedback": { "include": false } }""").Eval.Families);
     }
 
     [Theory]
@@ -95,6 +100,16 @@ public sealed class PipelineConfigParserTests
     [InlineData("{\"feedback\": {\"min_rating\": -1}}", "pipeline.json: feedback: min_rating: ratings are +1 or -1")]
     [InlineData("{\"feedback\": {\"retention_days\": 0}}", "pipeline.json: feedback: retention_days:")]
     [InlineData("{\"feedback\": {\"include\": \"yes\"}}", "pipeline.json: feedback: include:")]
+    [InlineData("{\"feedback\": {\"retrain_after\": 0}}", "pipeline.json: feedback: retrain_after: expected a whole number from 1 to 100000")]
+    [InlineData("{\"feedback\": {\"retrain_after\": 2.5}}", "pipeline.json: feedback: retrain_after: expected a whole number")]
+    [InlineData("{\"feedback\": {\"include\": false, \"retrain_after\": 10}}", "pipeline.json: feedback: retrain_after: a run started for new ratings would not read them")]
+    [InlineData("{\"feedback\": {\"include\": false}, \"eval\": {\"families\": [\"feedback\"]}}", "pipeline.json: eval: families: 'feedback' needs feedback.include")]
+    [InlineData("{\"feedback\": {\"include\": false}, \"gate\": {\"rules\": [{\"metric\": \"feedback_fixed\", \"op\": \">=\", \"value\": 0.5}]}}",
+        "pipeline.json: gate: rules[0].metric: 'feedback_fixed' needs the feedback cases evaluated")]
+    [InlineData("{\"eval\": {\"families\": [\"qa\"]}, \"gate\": {\"rules\": [{\"metric\": \"feedback_corrected_f1\", \"op\": \">=\", \"value\": 0.5}]}}",
+        "pipeline.json: gate: rules[0].metric: 'feedback_corrected_f1' needs the feedback cases evaluated")]
+    [InlineData("{\"gate\": {\"rules\": [{\"metric\": \"feedback_fixed\", \"subset\": \"clean\", \"op\": \">=\", \"value\": 0.5}]}}",
+        "pipeline.json: gate: rules[0]: subset: applies to suite metrics, not to feedback_fixed (measured over the feedback cases)")]
     public void Errors_name_the_key(string json, string expectedStart)
     {
         var error = Assert.Throws<UserInputException>(() => PipelineOptionsParser.Parse(json));

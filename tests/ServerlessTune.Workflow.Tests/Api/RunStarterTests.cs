@@ -61,6 +61,61 @@ public sealed class RunStarterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retrain_starts_a_run_once_enough_conversations_were_rated_since_the_last_run_read_the_log()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+        await _store.WriteAllTextAsync("datasets/acme/pipeline.json",
+            $$"""{ "base_model": "models/base", "feedback": { "retrain_after": 2 }, {{SplitForTheSuite}} }""");
+        await _store.WriteAllTextAsync("datasets/other/pipeline.json", """{ "feedback": { "include": false } }""");
+        await _store.WriteAllTextAsync("datasets/broken/pipeline.json", """{ "feedback": { "retrain_after": 0 } }""");
+        var queries = new RunQueries(_host.Client);
+        var service = new RetrainService(_store, queries.GoingRunAsync);
+        var started = new List<string>();
+        async Task<string> StartAsync(RetrainCheck check, CancellationToken ct)
+        {
+            string runId = await Starter().StartAsync(check.Project, check.Options, ct: ct);
+            started.Add(runId);
+            return runId;
+        }
+
+        await RateAsync("c1", 1);
+        var checks = await service.StartDueAsync(StartAsync);
+        Assert.Equal(["acme", "broken", "other"], checks.Select(c => c.Check.Project));
+        Assert.Equal("1 conversation(s) rated in the log (no run has read it yet), retrain_after 2", checks[0].Check.Reason);
+        Assert.StartsWith("datasets/broken/pipeline.json: feedback: retrain_after: expected a whole number", checks[1].Check.Reason);
+        Assert.Equal("datasets/other/pipeline.json sets no feedback.retrain_after", checks[2].Check.Reason);
+        Assert.Empty(started);
+
+        await RateAsync("c1", -1); // the same conversation again: still one
+        await RateAsync("c2", 1);
+        var due = Assert.Single(await service.StartDueAsync(StartAsync, "acme"));
+        Assert.True(due.Check.Due);
+        Assert.Equal(due.Run, Assert.Single(started));
+        // While that run goes, the project waits whatever the count.
+        if (await queries.GoingRunAsync("acme") is not null)
+            Assert.EndsWith($"is in progress", Assert.Single(await service.CheckAsync("acme")).Reason);
+        var done = await _host.Client.WaitForInstanceCompletionAsync(due.Run!, getInputsAndOutputs: true);
+        Assert.Equal(PipelineOutcome.Completed, done.ReadOutputAs<PipelineResult>()!.Outcome);
+
+        // The run read the log: its ratings are no longer new.
+        var after = Assert.Single(await service.CheckAsync("acme"));
+        Assert.False(after.Due);
+        Assert.Equal(0, after.NewRatings);
+        Assert.StartsWith($"0 conversation(s) rated since run {due.Run} read the log", after.Reason);
+    }
+
+    async Task RateAsync(string completion, int rating)
+    {
+        var at = DateTimeOffset.UtcNow;
+        var record = new ServerlessTune.Core.Feedback.FeedbackRecord
+        {
+            CompletionId = completion, Project = "acme", Version = "v1", Rating = rating, Created = at,
+        };
+        await using var writer = new ServerlessTune.Core.Feedback.DailyLogWriter(_store, TimeSpan.FromHours(1));
+        writer.Append(ArtifactLayout.Feedback("acme"), at, record);
+    }
+
+    [Fact]
     public async Task A_run_without_a_base_model_fails_naming_the_key()
     {
         await PipelineHarness.AddDatasetAsync(_store);

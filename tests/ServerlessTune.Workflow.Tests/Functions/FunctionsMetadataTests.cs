@@ -26,6 +26,14 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void The_retrain_timer_runs_on_the_schedule_setting()
+    {
+        var trigger = Trigger(Functions()["RetrainTimer"]);
+        Assert.Equal("timerTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal("%STUNE_RETRAIN_SCHEDULE%", trigger["schedule"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void The_orchestration_and_every_pipeline_activity_have_triggers()
     {
         var functions = Functions();

@@ -45,9 +45,10 @@ public sealed class PipelineRunnerTests : IDisposable
         Assert.True(await _store.ExistsAsync("runs/run-pass/jobs/evaluate/spec.json"));
         Assert.True(await _store.ExistsAsync("runs/run-pass/adapter/adapter_config.json"));
         Assert.True(await _store.ExistsAsync("reports/run-pass/report.html"));
+        Assert.True(await _store.ExistsAsync("reports/run-pass/dashboard.html")); // written after Deploy
         // Users watching saw the steps in pipeline order (a step shorter than the watch interval may pass unseen)
         // and the trainer's latest loss.
-        string[] order = ["ResolveBaseModel", "PrepareData", "Train", "Evaluate", "Gate", "Deploy", "Completed"];
+        string[] order = ["ResolveBaseModel", "PrepareData", "Train", "Evaluate", "Gate", "Deploy", "WriteDashboard", "Completed"];
         var seen = log.Reports.Select(r => Array.IndexOf(order, r.Step)).ToList();
         Assert.DoesNotContain(-1, seen);
         Assert.Equal(seen.Order(), seen);
@@ -57,7 +58,7 @@ public sealed class PipelineRunnerTests : IDisposable
         // One training job, then one evaluation job for the families that have inputs (dialogues need a dialogues file).
         Assert.Equal([JobKinds.Train, JobKinds.Evaluate], ScriptTrainer.JobsRun(_harness.Jobs!));
         var spec = JobSpec.Parse(await _store.ReadAllTextAsync("runs/run-pass/jobs/evaluate/spec.json"), "spec.json");
-        Assert.Equal(["language_model", "qa"], spec.Evaluation!.Options.Families);
+        Assert.Equal(["language_model", "qa", "feedback"], spec.Evaluation!.Options.Families);
         Assert.Equal(["base", "candidate"], spec.Evaluation.Models.Select(m => m.Name));
         Assert.Equal(new StoredModel("candidate", "models/base", "runs/run-pass/adapter", "models/base + runs/run-pass/adapter"), spec.Evaluation.Models[1]);
     }

@@ -18,6 +18,7 @@ public sealed class ScriptedEvaluation(double candidatePerplexity)
         yield return (EvalOptions.LanguageModel, EvaluationOutputs.Serialize(new FamilyResult(EvalOptions.LanguageModel,
             [Output("base", BasePerplexity), Output("candidate", candidatePerplexity)])));
         yield return (EvalOptions.QuestionAnswering, EvaluationOutputs.Serialize(new FamilyResult(EvalOptions.QuestionAnswering, [])));
+        yield return (EvalOptions.Feedback, EvaluationOutputs.Serialize(new FamilyResult(EvalOptions.Feedback, [])));
     }
 
     /// <summary>For a store the scripts cannot write to (blob storage): the outputs put in place before the run.</summary>
