@@ -110,16 +110,19 @@ public static class MinHasher
         return Math.Max(0, ((double)same / a.Length - ChanceAgreement) / (1 - ChanceAgreement));
     }
 
+    /// <summary>Each ASCII character lower-cased if it belongs to a word (a letter or digit), else 0.</summary>
+    static readonly char[] AsciiWordChars = [.. Enumerable.Range(0, 128).Select(c => char.IsAsciiLetterOrDigit((char)c) ? char.ToLowerInvariant((char)c) : '\0')];
+
     static void AddWordHashes(string text, List<ulong> words)
     {
         ulong hash = 0xCBF29CE484222325UL;
         bool inWord = false;
         foreach (char c in text)
         {
-            if (char.IsAscii(c) ? char.IsAsciiLetterOrDigit(c) : char.IsLetterOrDigit(c))
+            // The invariant culture's lower case, looked up for ASCII (the bulk of most text).
+            char lower = c < 128 ? AsciiWordChars[c] : char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '\0';
+            if (lower != '\0')
             {
-                // ASCII lower-casing is one bit; the invariant culture's table agrees on every ASCII letter.
-                char lower = char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : char.IsAscii(c) ? c : char.ToLowerInvariant(c);
                 hash = (hash ^ lower) * 0x100000001B3UL;
                 inWord = true;
             }
