@@ -23,7 +23,7 @@ public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encode
 
     /// <summary>
     /// Processes a batch into <paramref name="results"/> (same order), stage by stage: all of it is cleaned, then all of
-    /// it sized. Sizing interleaved with parsing and regexes ran 10-15 % slower: the tokenizer's tables (vocabulary,
+    /// it sized. Sizing interleaved with parsing and regexes ran 10-25 % slower: the tokenizer's tables (vocabulary,
     /// word cache) fell out of the processor's caches between records.
     /// </summary>
     public void Process(IReadOnlyList<RawRecord> records, ProcessedRecord[] results)
