@@ -230,7 +230,7 @@ public static class DataPreparationService
                 try
                 {
                     var results = new ProcessedRecord[batch.Records.Count];
-                    for (int i = 0; i < results.Length; i++) results[i] = processor.Process(batch.Records[i]);
+                    processor.Process(batch.Records, results);
                     batch.Results = results;
                     batch.Done.SetResult();
                 }

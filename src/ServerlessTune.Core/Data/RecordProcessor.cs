@@ -16,8 +16,32 @@ public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encode
 {
     public RecordEncoder Encoder => encoder;
 
-    public ProcessedRecord Process(RawRecord raw)
+    /// <summary>A record through stages 1-4, waiting to be sized.</summary>
+    readonly record struct Cleaned(Conversation Conversation, UInt128 Key, byte[]? Signature, bool Changed, int[] Pii, int[] Secrets, List<string>? Placeholders);
+
+    readonly List<(int Index, Cleaned Record)> _cleaned = [];
+
+    /// <summary>
+    /// Processes a batch into <paramref name="results"/> (same order), stage by stage: all of it is cleaned, then all of
+    /// it sized. Sizing interleaved with parsing and regexes ran 10-25 % slower: the tokenizer's tables (vocabulary,
+    /// word cache) fell out of the processor's caches between records.
+    /// </summary>
+    public void Process(IReadOnlyList<RawRecord> records, ProcessedRecord[] results)
     {
+        _cleaned.Clear();
+        for (int i = 0; i < records.Count; i++)
+        {
+            var rejected = Clean(records[i], out var cleaned);
+            if (rejected is null) _cleaned.Add((i, cleaned));
+            else results[i] = rejected;
+        }
+        foreach (var (index, cleaned) in _cleaned) results[index] = Size(records[index].Line, cleaned);
+    }
+
+    /// <summary>The record rejected or filtered, or null with the record cleaned.</summary>
+    ProcessedRecord? Clean(RawRecord raw, out Cleaned cleaned)
+    {
+        cleaned = default;
         var outcome = raw.Parse();
         if (outcome.Rejection is { } rejected) return new ProcessedRecord { Line = raw.Line, Rejection = rejected };
         var conversation = outcome.Conversation!;
@@ -57,18 +81,24 @@ public sealed class RecordProcessor(PrepareOptions options, RecordEncoder encode
 
         var key = ContentKey.Compute(conversation);
         var signature = options.Deduplicate ? MinHasher.Signature(messages.Select(m => m.Content)) : null;
-        var (size, fits) = encoder.Encode(conversation);
+        cleaned = new Cleaned(conversation, key, signature, changed, pii, secrets, placeholders);
+        return null;
+    }
+
+    ProcessedRecord Size(long line, Cleaned record)
+    {
+        var (size, fits) = encoder.Encode(record.Conversation);
         if (!fits)
             return new ProcessedRecord
             {
-                Line = raw.Line, Filtered = true, Secrets = secrets, Placeholders = placeholders,
+                Line = line, Filtered = true, Secrets = record.Secrets, Placeholders = record.Placeholders,
                 Rejection = new Rejection(RejectReason.TooManyTokens, $"{size.Tokens} tokens, over --max-tokens {options.MaxTokens}"),
             };
         return new ProcessedRecord
         {
-            Line = raw.Line, Key = key, Signature = signature, Tokens = size.Tokens, TrainedTokens = size.TrainedTokens,
-            Truncated = size.Truncated, NormalisationChanged = changed, Pii = pii, Secrets = secrets, Placeholders = placeholders,
-            Json = RecordJson.Record(size.Conversation),
+            Line = line, Key = record.Key, Signature = record.Signature, Tokens = size.Tokens, TrainedTokens = size.TrainedTokens,
+            Truncated = size.Truncated, NormalisationChanged = record.Changed, Pii = record.Pii, Secrets = record.Secrets,
+            Placeholders = record.Placeholders, Json = RecordJson.Record(size.Conversation),
         };
     }
 

@@ -24,6 +24,30 @@ public sealed class DeduplicatorTests
     }
 
     [Fact]
+    public void The_avx2_permutations_equal_the_64_bit_ones()
+    {
+        // Signatures take the AVX2 path where the CPU has it and the 64-bit lanes elsewhere: both must sign alike.
+        var random = new Random(7);
+        var avx2 = new uint[MinHasher.SignatureLength];
+        var portable = new uint[MinHasher.SignatureLength];
+        Array.Fill(avx2, uint.MaxValue);
+        Array.Fill(portable, uint.MaxValue);
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            // Without AVX2 only the portable path can run, and the other refuses rather than compute something else.
+            Assert.Throws<PlatformNotSupportedException>(() => MinHasher.LowerMinimaAvx2(1, ref avx2[0]));
+            return;
+        }
+        for (int i = 0; i < 10_000; i++)
+        {
+            ulong h = (ulong)random.NextInt64() * 2 + (ulong)random.Next(2);
+            MinHasher.LowerMinimaAvx2(h, ref avx2[0]);
+            MinHasher.LowerMinima(h, ref portable[0]);
+            Assert.Equal(portable, avx2);
+        }
+    }
+
+    [Fact]
     public void Different_content_and_different_roles_are_not_duplicates()
     {
         var dedup = new Deduplicator(0.8);

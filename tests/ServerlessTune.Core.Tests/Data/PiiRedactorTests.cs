@@ -83,6 +83,7 @@ public sealed class PiiRedactorTests
     [InlineData("+91 98765 43210")]       // India
     [InlineData("+81 3-1234-5678")]       // Japan
     [InlineData("+4915112345678")]        // Germany, no separators
+    [InlineData("(+44) (20) 7946 0958")]  // the widest gap between two digits of one number: ") ("
     public void Phone_numbers_from_several_countries_are_redacted(string phone)
     {
         var (text, counts) = Redact($"Call me on {phone} after 5.");

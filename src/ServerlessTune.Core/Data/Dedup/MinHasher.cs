@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ServerlessTune.Core.Data.Dedup;
 
@@ -15,6 +17,9 @@ public static class MinHasher
     const int ShingleWords = 3;
 
     static readonly ulong[] Multipliers = CreateMultipliers();
+    // The multipliers' 32-bit halves, for the AVX2 path (which has no 64-bit lane multiply).
+    static readonly uint[] LowHalves = [.. Multipliers.Select(m => (uint)m)];
+    static readonly uint[] HighHalves = [.. Multipliers.Select(m => (uint)(m >> 32))];
 
     [ThreadStatic] static List<ulong>? t_words;
 
@@ -40,27 +45,58 @@ public static class MinHasher
         Span<uint> minimumValues = stackalloc uint[SignatureLength];
         minimumValues.Fill(uint.MaxValue);
         int shingles = Math.Max(1, words.Count - ShingleWords + 1);
-        ref ulong multipliers = ref MemoryMarshal.GetArrayDataReference(Multipliers);
         ref uint minima = ref MemoryMarshal.GetReference(minimumValues);
-        int lanes = Vector256<ulong>.Count;
         for (int s = 0; s < shingles; s++)
         {
             ulong h = 0;
             for (int w = s; w < Math.Min(words.Count, s + ShingleWords); w++) h = h * 0x9E3779B97F4A7C15UL + words[w];
-            var mixed = Vector256.Create(Mix(h));
             // The shingle hash is already fully mixed, so one multiply-shift per permutation is enough
             // (measured unbiased against exact Jaccard); mixing per permutation cost as much as tokenizing.
-            // Value p is bits 32..63 of h * Multipliers[p], eight permutations per step.
-            for (int p = 0; p < SignatureLength; p += 2 * lanes)
-            {
-                var low = Vector256.ShiftRightLogical(mixed * Vector256.LoadUnsafe(ref multipliers, (nuint)p), 32);
-                var high = Vector256.ShiftRightLogical(mixed * Vector256.LoadUnsafe(ref multipliers, (nuint)(p + lanes)), 32);
-                Vector256.Min(Vector256.Narrow(low, high), Vector256.LoadUnsafe(ref minima, (nuint)p)).StoreUnsafe(ref minima, (nuint)p);
-            }
+            if (Avx2.IsSupported) LowerMinimaAvx2(Mix(h), ref minima);
+            else LowerMinima(Mix(h), ref minima);
         }
         var signature = new byte[SignatureLength];
         for (int p = 0; p < SignatureLength; p++) signature[p] = (byte)minimumValues[p];
         return signature;
+    }
+
+    /// <summary>Permutation p's value is bits 32..63 of h * Multipliers[p]; each minimum keeps the lowest value seen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LowerMinima(ulong h, ref uint minima)
+    {
+        ref ulong multipliers = ref MemoryMarshal.GetArrayDataReference(Multipliers);
+        var mixed = Vector256.Create(h);
+        int lanes = Vector256<ulong>.Count;
+        for (int p = 0; p < SignatureLength; p += 2 * lanes)
+        {
+            var low = Vector256.ShiftRightLogical(mixed * Vector256.LoadUnsafe(ref multipliers, (nuint)p), 32);
+            var high = Vector256.ShiftRightLogical(mixed * Vector256.LoadUnsafe(ref multipliers, (nuint)(p + lanes)), 32);
+            Vector256.Min(Vector256.Narrow(low, high), Vector256.LoadUnsafe(ref minima, (nuint)p)).StoreUnsafe(ref minima, (nuint)p);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="LowerMinima"/> in 32-bit lanes, eight permutations a step: AVX2 multiplies 64-bit lanes only in
+    /// software, and bits 32..63 of h * m are hi32(lo(h) * lo(m)) + lo(h) * hi(m) + hi(h) * lo(m), modulo 2^32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LowerMinimaAvx2(ulong h, ref uint minima)
+    {
+        ref uint lowHalves = ref MemoryMarshal.GetArrayDataReference(LowHalves);
+        ref uint highHalves = ref MemoryMarshal.GetArrayDataReference(HighHalves);
+        var hLow = Vector256.Create((uint)h);
+        var hHigh = Vector256.Create((uint)(h >> 32));
+        for (int p = 0; p < SignatureLength; p += Vector256<uint>.Count)
+        {
+            var mLow = Vector256.LoadUnsafe(ref lowHalves, (nuint)p);
+            var mHigh = Vector256.LoadUnsafe(ref highHalves, (nuint)p);
+            // vpmuludq multiplies the even 32-bit lanes into 64 bits: the even permutations, then the odd ones shifted down.
+            var even = Avx2.ShiftRightLogical(Avx2.Multiply(mLow, hLow), 32).AsUInt32();
+            var odd = Avx2.Multiply(Avx2.ShiftRightLogical(mLow.AsUInt64(), 32).AsUInt32(), hLow).AsUInt32();
+            var carry = Avx2.Blend(even, odd, 0b1010_1010);
+            var value = carry + hLow * mHigh + hHigh * mLow;
+            Vector256.Min(value, Vector256.LoadUnsafe(ref minima, (nuint)p)).StoreUnsafe(ref minima, (nuint)p);
+        }
     }
 
     /// <summary>
@@ -74,16 +110,19 @@ public static class MinHasher
         return Math.Max(0, ((double)same / a.Length - ChanceAgreement) / (1 - ChanceAgreement));
     }
 
+    /// <summary>Each ASCII character lower-cased if it belongs to a word (a letter or digit), else 0.</summary>
+    static readonly char[] AsciiWordChars = [.. Enumerable.Range(0, 128).Select(c => char.IsAsciiLetterOrDigit((char)c) ? char.ToLowerInvariant((char)c) : '\0')];
+
     static void AddWordHashes(string text, List<ulong> words)
     {
         ulong hash = 0xCBF29CE484222325UL;
         bool inWord = false;
         foreach (char c in text)
         {
-            if (char.IsAscii(c) ? char.IsAsciiLetterOrDigit(c) : char.IsLetterOrDigit(c))
+            // The invariant culture's lower case, looked up for ASCII (the bulk of most text).
+            char lower = c < 128 ? AsciiWordChars[c] : char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '\0';
+            if (lower != '\0')
             {
-                // ASCII lower-casing is one bit; the invariant culture's table agrees on every ASCII letter.
-                char lower = char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : char.IsAscii(c) ? c : char.ToLowerInvariant(c);
                 hash = (hash ^ lower) * 0x100000001B3UL;
                 inWord = true;
             }

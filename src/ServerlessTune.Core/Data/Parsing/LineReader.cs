@@ -37,6 +37,14 @@ public sealed class LineReader(Stream stream, int maxLineBytes)
                 tooLarge = true;
                 _pending.SetLength(0);
             }
+            if (newline >= 0 && _pending.Length == 0 && !tooLarge)
+            {
+                // The common case, a line inside the buffer: copied once, straight into its array.
+                _start = stop + 1;
+                _number++;
+                if (chunk.Length > 0 && chunk[^1] == (byte)'\r') chunk = chunk[..^1];
+                return new TextLine(_number, chunk.ToArray(), chunk.Length, quotes);
+            }
             if (!tooLarge) _pending.Write(chunk);
             _start = stop;
             if (newline >= 0)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -56,15 +57,16 @@ public static partial class PiiRedactor
     public static string Redact(string text, int[] counts)
     {
         if (text.IndexOf('@') >= 0) text = Replace(text, Email(), PiiType.Email, counts, Whole);
-        // Every numeric kind needs a minimum of digits (an IPv4 address 4, the others 8 or more): most text has too few to look.
-        int digits = CountDigits(text);
-        if (digits >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, Whole);
+        // Every numeric kind needs a minimum of digits in one number (an IPv4 address 4, a phone number 8, an SSN 9,
+        // a card 13), and most text has too few to look. Redacting never lengthens a number, so counting once is exact.
+        var (digits, longest) = CountDigits(text);
+        if (longest >= 4 && text.IndexOf('.') >= 0) text = Replace(text, Ipv4(), PiiType.Ip, counts, Whole);
         if (text.Contains("::", StringComparison.Ordinal) || text.AsSpan().Count(':') >= 7) text = Replace(text, Ipv6Candidate(), PiiType.Ip, counts, WholeIf(IsIpv6));
         if (digits < 8) return text;
         if (MayHoldIban(text)) text = Replace(text, IbanCandidate(), PiiType.Iban, counts, IbanPrefix);
-        text = Replace(text, CardCandidate(), PiiType.Card, counts, WholeIf(Checksums.Luhn));
-        text = Replace(text, Ssn(), PiiType.Ssn, counts, Whole);
-        return Replace(text, PhoneCandidate(), PiiType.Phone, counts, WholeIf(IsPhone));
+        if (longest >= 13) text = Replace(text, CardCandidate(), PiiType.Card, counts, WholeIf(Checksums.Luhn));
+        if (longest >= 9) text = Replace(text, Ssn(), PiiType.Ssn, counts, Whole);
+        return longest >= 8 ? Replace(text, PhoneCandidate(), PiiType.Phone, counts, WholeIf(IsPhone)) : text;
     }
 
     /// <summary>An IBAN starts with two letters and two digits ("DE89"): without that, its regex need not try every word.</summary>
@@ -77,12 +79,26 @@ public static partial class PiiRedactor
         return false;
     }
 
-    static int CountDigits(string text)
+    // What joins the digits of one number as people type them: "+1 (800) 555-0199", "4111 1111", "2001.03".
+    static readonly SearchValues<char> NumberSeparators = SearchValues.Create(" .-()+\u2013");
+
+    /// <summary>
+    /// The text's digits, and the most digits of one number: digits joined by at most three separators, the widest
+    /// gap the patterns allow (") (" between a country and an area code).
+    /// </summary>
+    static (int Digits, int Longest) CountDigits(string text)
     {
-        int count = 0;
-        var rest = text.AsSpan();
-        for (int i; (i = rest.IndexOfAnyInRange('0', '9')) >= 0; rest = rest[(i + 1)..]) count++;
-        return count;
+        int count = 0, run = 0, longest = 0, last = -1;
+        for (int from = 0, i; (i = text.AsSpan(from).IndexOfAnyInRange('0', '9')) >= 0; from = last + 1)
+        {
+            i += from;
+            count++;
+            var gap = text.AsSpan(last + 1, i - last - 1);
+            run = last >= 0 && gap.Length <= 3 && !gap.ContainsAnyExcept(NumberSeparators) ? run + 1 : 1;
+            longest = Math.Max(longest, run);
+            last = i;
+        }
+        return (count, longest);
     }
 
     /// <summary>How many leading characters of a regex candidate are personal data: 0 when it is not.</summary>
