@@ -1,17 +1,12 @@
 using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Modeling.Layers;
 using static TorchSharp.torch;
+using static ServerlessTune.Core.Tests.Modeling.KvCacheTests;
 
 namespace ServerlessTune.Core.Tests.Modeling;
 
 public class FusedProjectionTests
 {
-    static double MaxDiff(Tensor a, Tensor b)
-    {
-        using var diff = (a - b).abs().max();
-        return diff.item<float>();
-    }
-
     [Theory]
     [MemberData(nameof(ModelFixtures.TinyArchitectures), MemberType = typeof(ModelFixtures))]
     public void Fused_model_computes_the_same_logits_and_keeps_its_state_dict(string arch)
@@ -32,14 +27,19 @@ public class FusedProjectionTests
             Assert.True(value.allclose(after[name], rtol: 0, atol: 0), $"{arch}: {name} changed");
     }
 
+    /// <summary>Two initialised projections of an 8-wide input, their fused product and an input.</summary>
+    static (LinearLayer Q, LinearLayer K, FusedProjection Fused, Tensor X) QueryAndKey(bool hasBias)
+    {
+        var q = new LinearLayer(8, 8, hasBias, ScalarType.Float32);
+        var k = new LinearLayer(8, 4, hasBias, ScalarType.Float32);
+        foreach (var layer in new[] { q, k }) layer.Initialize(0.5, new Generator(1, CPU));
+        return (q, k, FusedProjection.Create(q, k)!, randn(1, 3, 8, generator: new Generator(2, CPU)));
+    }
+
     [Fact]
     public void Parts_become_views_of_the_fused_weight_so_in_place_updates_reach_it()
     {
-        using var q = new LinearLayer(8, 8, hasBias: true, ScalarType.Float32);
-        using var k = new LinearLayer(8, 4, hasBias: true, ScalarType.Float32);
-        foreach (var layer in new[] { q, k }) layer.Initialize(0.5, new Generator(1, CPU));
-        using var fused = FusedProjection.Create(q, k)!;
-        using var x = randn(1, 3, 8, generator: new Generator(2, CPU));
+        var (q, k, fused, x) = QueryAndKey(hasBias: true);
         using (no_grad())
         {
             k.Weight.add_(1.0);
@@ -53,11 +53,7 @@ public class FusedProjectionTests
     [Fact]
     public void With_gradients_on_each_part_gets_its_own_gradient()
     {
-        using var q = new LinearLayer(8, 8, hasBias: false, ScalarType.Float32);
-        using var k = new LinearLayer(8, 4, hasBias: false, ScalarType.Float32);
-        foreach (var layer in new[] { q, k }) layer.Initialize(0.5, new Generator(1, CPU));
-        using var fused = FusedProjection.Create(q, k)!;
-        using var x = randn(1, 3, 8, generator: new Generator(2, CPU));
+        var (q, k, fused, x) = QueryAndKey(hasBias: false);
         var outputs = fused.Forward(x);
         (outputs[0].sum() + outputs[1].sum() * 2).backward();
         Assert.NotNull(q.Weight.grad);
