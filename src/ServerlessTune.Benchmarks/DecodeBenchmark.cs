@@ -17,17 +17,23 @@ public sealed record DecodeBenchmarkResult(
     int DecodedTokens,
     double TokensPerSecond,
     long WeightBytesPerToken,
-    double CopyBandwidthBytesPerSecond,
-    double BoundTokensPerSecond)
+    double ReadBandwidthBytesPerSecond,
+    double BoundTokensPerSecond,
+    double MatmulSecondsPerToken)
 {
     public double Ratio => TokensPerSecond / BoundTokensPerSecond;
+
+    /// <summary>Share of a token's time that its weight products alone take; the rest is every other op and the loop.</summary>
+    public double MatmulShare => MatmulSecondsPerToken * TokensPerSecond;
 }
 
 /// <summary>
 /// Batch-1 decoding is memory bound: every new token reads every weight once, so it cannot beat
-/// (memory bandwidth / weight bytes) tokens per second. The bandwidth is a large tensor copy timed here,
+/// (read bandwidth / weight bytes) tokens per second. The limit is the time to read a buffer the size of the
+/// weights with torch's threads (best of several passes, so the caches help the limit as much as the model),
 /// and the decode rate comes from the real generator: the time of a run of N + 1 new tokens minus that
-/// of a run of 1 (prompt pass and first token), over N.
+/// of a run of 1 (prompt pass and first token), over N. The weight products alone are timed too, to say how much
+/// of a token is matmul and how much everything else.
 /// </summary>
 public static class DecodeBenchmark
 {
@@ -57,7 +63,7 @@ public static class DecodeBenchmark
     }
 
     public static DecodeBenchmarkResult Run(CausalLM model, ITextTokenizer tokenizer, int promptTokens, int decodeTokens,
-        long copyBytes = 256L << 20, int repeats = 3, Action<string>? log = null)
+        int repeats = 3, Action<string>? log = null)
     {
         if (promptTokens < 1 || decodeTokens < 1 || promptTokens + decodeTokens + 1 > model.Config.MaxPositions)
             throw new UserInputException(
@@ -78,11 +84,13 @@ public static class DecodeBenchmark
             log?.Invoke($"decode run {i + 1}: {1 / ((full - first) / decodeTokens):F1} tokens/s");
         }
 
-        var bandwidth = CopyBandwidth(copyBytes, repeats + 2);
-        log?.Invoke($"copy bandwidth {bandwidth / 1e9:F2} GB/s");
         var bytesPerToken = WeightBytesReadPerToken(model);
+        var bandwidth = ReadBandwidth(bytesPerToken, repeats + 2);
+        log?.Invoke($"read bandwidth {bandwidth / 1e9:F2} GB/s over {bytesPerToken / 1e6:F0} MB");
+        var matmul = MatmulSeconds(model, repeats + 2);
+        log?.Invoke($"weight products alone {matmul * 1000:F2} ms per token");
         return new DecodeBenchmarkResult(model.Config.ModelType, model.ParameterCount(), get_num_threads(), promptTokens, decodeTokens,
-            1 / perToken, bytesPerToken, bandwidth, bandwidth / bytesPerToken);
+            1 / perToken, bytesPerToken, bandwidth, bandwidth / bytesPerToken, matmul);
     }
 
     /// <summary>
@@ -102,15 +110,45 @@ public static class DecodeBenchmark
         return total - lookups;
     }
 
-    /// <summary>Best of several copies of a large buffer: bytes read + bytes written per second.</summary>
-    public static double CopyBandwidth(long bytes, int repeats)
+    /// <summary>Best of several passes reading a buffer of <paramref name="bytes"/> (a sum: one read of every byte, no write).</summary>
+    public static double ReadBandwidth(long bytes, int passes)
     {
-        using var source = ones(bytes / sizeof(float), ScalarType.Float32);
-        using var target = zeros(bytes / sizeof(float), ScalarType.Float32);
+        using var inference = inference_mode();
+        using var buffer = ones(bytes / sizeof(float), ScalarType.Float32);
         var best = double.MaxValue;
-        for (int i = 0; i < repeats; i++)
-            best = Math.Min(best, Time(() => target.copy_(source)));
-        return 2.0 * source.numel() * sizeof(float) / best;
+        for (int i = 0; i < passes; i++)
+            best = Math.Min(best, Time(() => buffer.sum().Dispose()));
+        return buffer.numel() * sizeof(float) / best;
+    }
+
+    /// <summary>
+    /// Best time of every weight product of one decode step, each on one vector, back to back: each projection
+    /// as its own product, and a tied head through the embedding table. What a token would cost if nothing but
+    /// its matmuls ran.
+    /// </summary>
+    public static double MatmulSeconds(CausalLM model, int passes)
+    {
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var products = new List<Func<Tensor>>();
+        foreach (var (_, layer) in model.Projections())
+        {
+            var x = zeros(1, 1, layer.InFeatures, model.DType);
+            products.Add(() => layer.forward(x));
+        }
+        if (model.Config.TieWordEmbeddings)
+        {
+            var table = model.modules().OfType<EmbeddingLayer>().First(e => e.Weight.shape[0] == model.Config.VocabSize).Weight;
+            var x = zeros(1, 1, table.shape[1], model.DType);
+            products.Add(() => nn.functional.linear(x, table));
+        }
+        var best = double.MaxValue;
+        for (int i = 0; i < passes; i++)
+            best = Math.Min(best, Time(() =>
+            {
+                foreach (var product in products) product().Dispose();
+            }));
+        return best;
     }
 
     static double Time(Action action)

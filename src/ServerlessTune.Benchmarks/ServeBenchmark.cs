@@ -23,7 +23,7 @@ public sealed record ServeBenchmarkResult(string Architecture, long Parameters, 
 
 /// <summary>
 /// `stune bench serve`: the server on loopback with the model `stune bench generate` uses, driven by 1, 4 and 16
-/// concurrent streaming clients through the real HTTP path. The bound comes from the same run's copy bandwidth.
+/// concurrent streaming clients through the real HTTP path. The bound comes from the same run's read bandwidth over a buffer the size of the weights.
 /// </summary>
 public static class ServeBenchmark
 {

@@ -137,8 +137,8 @@ public class GenerateCommandTests(GenerateModelFolder folder) : IClassFixture<Ge
         // llama ties its output projection to the token table and has no position table: every weight is read per token.
         Assert.Equal(4 * json.GetProperty("parameters").GetInt64(), json.GetProperty("weight_bytes_per_token").GetInt64());
         var bound = json.GetProperty("bound_tokens_per_second").GetDouble();
-        Assert.Equal(json.GetProperty("copy_bandwidth_bytes_per_second").GetDouble() / json.GetProperty("weight_bytes_per_token").GetInt64(), bound);
+        Assert.Equal(json.GetProperty("read_bandwidth_bytes_per_second").GetDouble() / json.GetProperty("weight_bytes_per_token").GetInt64(), bound);
         Assert.Equal(json.GetProperty("tokens_per_second").GetDouble() / bound, json.GetProperty("ratio").GetDouble());
-        Assert.Contains("copy bandwidth", result.Stderr);
+        Assert.Contains("read bandwidth", result.Stderr);
     }
 }

@@ -29,6 +29,7 @@ public sealed class TextGenerator
         this.endTokenIds = [.. endTokenIds];
         padId = tokenizer.PadTokenId ?? (this.endTokenIds.Count > 0 ? this.endTokenIds.Min() : 0);
         model.eval();
+        model.FuseProjections();
     }
 
     public CausalLM Model => model;
@@ -50,7 +51,8 @@ public sealed class TextGenerator
         var generated = prompts.Select(_ => new List<int>()).ToArray();
         var finished = new FinishReason?[rows];
 
-        using var noGrad = no_grad();
+        // Not only no gradients: no autograd bookkeeping (version counters, view tracking) on any op.
+        using var inference = inference_mode();
         using var sampler = new TokenSampler(options, rows);
         using var cache = model.NewCache();
         using var seen = SeenTokens(prompts);

@@ -23,15 +23,16 @@ public sealed class TokenSampler : IDisposable
     }
 
     /// <param name="logits">[B, V] float32 next-token logits.</param>
-    /// <param name="seen">[B, V] bool: tokens already in each row (for the repetition penalty).</param>
+    /// <param name="seen">[B, V] bool: tokens already in each row; needed when the repetition penalty is not 1.</param>
     /// <param name="outputCounts">[B, V] float32: each row's output token counts; needed when
     /// <see cref="GenerationOptions.CountsOutput"/>.</param>
-    public long[] Next(Tensor logits, Tensor seen, Tensor? outputCounts = null)
+    public long[] Next(Tensor logits, Tensor? seen, Tensor? outputCounts = null)
     {
         using var scope = NewDisposeScope();
         var scores = options.RepetitionPenalty == 1.0
             ? logits
-            : LogitsProcessing.RepetitionPenalty(logits, seen, options.RepetitionPenalty);
+            : LogitsProcessing.RepetitionPenalty(logits,
+                seen ?? throw new ArgumentNullException(nameof(seen), "the repetition penalty needs the seen tokens"), options.RepetitionPenalty);
         if (options.CountsOutput)
             scores = LogitsProcessing.FrequencyPresencePenalty(scores,
                 outputCounts ?? throw new ArgumentNullException(nameof(outputCounts), "frequency/presence penalties need output counts"),

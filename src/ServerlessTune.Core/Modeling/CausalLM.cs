@@ -96,5 +96,15 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
     public IEnumerable<(string Name, LinearLayer Layer)> Projections() =>
         named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
 
+    /// <summary>
+    /// For decoding: projections of one input become one matmul (<see cref="FusedProjection"/>). Parameter names,
+    /// values and state_dict stay as loaded; training and LoRA adapters keep working on the separate projections.
+    /// </summary>
+    public void FuseProjections()
+    {
+        foreach (var module in modules().OfType<IFusesProjections>())
+            module.FuseProjections();
+    }
+
     public long ParameterCount() => parameters().Sum(p => p.numel());
 }

@@ -13,9 +13,10 @@ namespace ServerlessTune.Core.Modeling;
 // attention; an untied lm_head with a bias. Field names are the checkpoint keys.
 
 /// <summary>Separate q_proj, k_proj, v_proj, rotary on q and k, out_proj.</summary>
-sealed class GptJAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
+sealed class GptJAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>, IFusesProjections
 {
     readonly LinearLayer q_proj, k_proj, v_proj, out_proj;
+    FusedProjection? qkv;
     readonly int layer, heads, headDim;
     readonly double attnDropout, residDropout;
 
@@ -32,11 +33,20 @@ sealed class GptJAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tenso
         RegisterComponents();
     }
 
+    public void FuseProjections() => qkv ??= FusedProjection.Create(q_proj, k_proj, v_proj);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) qkv?.Dispose();
+        base.Dispose(disposing);
+    }
+
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
-        var q = RotaryEmbedding.Apply(SplitHeads(q_proj.forward(x), heads, headDim), context);
-        var k = RotaryEmbedding.Apply(SplitHeads(k_proj.forward(x), heads, headDim), context);
-        var v = SplitHeads(v_proj.forward(x), heads, headDim);
+        var projected = qkv?.Forward(x) ?? [q_proj.forward(x), k_proj.forward(x), v_proj.forward(x)];
+        var q = RotaryEmbedding.Apply(SplitHeads(projected[0], heads, headDim), context);
+        var k = RotaryEmbedding.Apply(SplitHeads(projected[1], heads, headDim), context);
+        var v = SplitHeads(projected[2], heads, headDim);
         var y = Attend(q, k, v, context, cache, layer, training ? attnDropout : 0);
         return nn.functional.dropout(out_proj.forward(y), residDropout, training);
     }

@@ -13,9 +13,10 @@ namespace ServerlessTune.Core.Modeling;
 // Field names are the checkpoint keys.
 
 /// <summary>q_proj, k_proj, v_proj, rotary on q and k, o_proj; k and v have num_key_value_heads heads (GQA).</summary>
-sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
+sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>, IFusesProjections
 {
     readonly LinearLayer q_proj, k_proj, v_proj, o_proj;
+    FusedProjection? qkv;
     readonly int layer, heads, kvHeads, headDim;
     readonly double dropout;
 
@@ -32,19 +33,29 @@ sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tens
         RegisterComponents();
     }
 
+    public void FuseProjections() => qkv ??= FusedProjection.Create(q_proj, k_proj, v_proj);
+
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
-        var q = RotaryEmbedding.Apply(SplitHeads(q_proj.forward(x), heads, headDim), context);
-        var k = RotaryEmbedding.Apply(SplitHeads(k_proj.forward(x), kvHeads, headDim), context);
-        var v = SplitHeads(v_proj.forward(x), kvHeads, headDim);
+        var projected = qkv?.Forward(x) ?? [q_proj.forward(x), k_proj.forward(x), v_proj.forward(x)];
+        var q = RotaryEmbedding.Apply(SplitHeads(projected[0], heads, headDim), context);
+        var k = RotaryEmbedding.Apply(SplitHeads(projected[1], kvHeads, headDim), context);
+        var v = SplitHeads(projected[2], kvHeads, headDim);
         return o_proj.forward(Attend(q, k, v, context, cache, layer, training ? dropout : 0));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) qkv?.Dispose();
+        base.Dispose(disposing);
     }
 }
 
 /// <summary>SwiGLU: down_proj(act(gate_proj(x)) * up_proj(x)).</summary>
-sealed class LlamaMlp : nn.Module<Tensor, Tensor>
+sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IFusesProjections
 {
     readonly LinearLayer gate_proj, up_proj, down_proj;
+    FusedProjection? gateUp;
     readonly Func<Tensor, Tensor> act;
 
     public LlamaMlp(ModelConfig config, ScalarType dtype) : base(nameof(LlamaMlp))
@@ -56,7 +67,19 @@ sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => down_proj.forward(act(gate_proj.forward(x)) * up_proj.forward(x));
+    public void FuseProjections() => gateUp ??= FusedProjection.Create(gate_proj, up_proj);
+
+    public override Tensor forward(Tensor x)
+    {
+        var (gate, up) = gateUp?.Forward(x) is [var g, var u] ? (g, u) : (gate_proj.forward(x), up_proj.forward(x));
+        return down_proj.forward(act(gate) * up);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) gateUp?.Dispose();
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>x + self_attn(input_layernorm(x)), then + mlp(post_attention_layernorm(x)).</summary>

@@ -37,7 +37,7 @@ public sealed class InferenceEngine : IDisposable
     {
         this.model = model;
         this.log = log;
-        lm = model.Generator.Model;
+        lm = model.Generator.Model; // fused for decoding by its TextGenerator
         MaxContext = Math.Min(limits.MaxContext, lm.Config.MaxPositions);
         cache = new SlotKvCache(lm.Config, lm.DType, limits.Slots, MaxContext);
         bySlot = new Sequence?[limits.Slots];
@@ -85,7 +85,7 @@ public sealed class InferenceEngine : IDisposable
 
     void Run()
     {
-        using var noGrad = no_grad();
+        using var inference = inference_mode();
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -193,7 +193,7 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Samples the sequence's next token from its logits [1, V] and reports it, or ends the sequence.</summary>
     void Advance(Sequence s, Tensor logits)
     {
-        var token = (int)s.Sampler!.Next(logits, s.Seen ?? logits.new_zeros(logits.shape, ScalarType.Bool), s.Counts)[0];
+        var token = (int)s.Sampler!.Next(logits, s.Seen, s.Counts)[0];
         TokenLogprob? logprob = s.Request.TopLogprobs is { } top ? Score(logits, [token], top)[0] : null;
         if (model.Generator.EndTokenIds.Contains(token))
         {

@@ -13,7 +13,7 @@ public class KvCacheTests
         return randint(0, 97, [batch, length], dtype: int64, generator: generator);
     }
 
-    static double MaxDiff(Tensor a, Tensor b)
+    internal static double MaxDiff(Tensor a, Tensor b)
     {
         using var diff = (a - b).abs().max();
         return diff.item<float>();

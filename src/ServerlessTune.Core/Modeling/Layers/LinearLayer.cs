@@ -36,6 +36,8 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
     public bool HasLora => lora is not null;
+    /// <summary>GPT-2's [in, out] layout.</summary>
+    public bool IsConv1D => conv1d;
 
     public void Initialize(double std, Generator generator)
     {

@@ -21,12 +21,38 @@ public static class ScaledDotProductAttention
         if (cache is not null)
             (k, v) = cache.Append(layer, k, v);
         var groups = q.shape[1] / k.shape[1];
-        if (groups > 1)
+        Tensor output;
+        if (groups > 1 && !context.IsCausal && dropout == 0)
         {
-            k = k.repeat_interleave(groups, dim: 1);
-            v = v.repeat_interleave(groups, dim: 1);
+            output = GroupedAttention(q, k, v, context.Mask, groups);
         }
-        var output = nn.functional.scaled_dot_product_attention(q, k, v, context.Mask, dropout, context.IsCausal);
+        else
+        {
+            if (groups > 1)
+            {
+                k = k.repeat_interleave(groups, dim: 1);
+                v = v.repeat_interleave(groups, dim: 1);
+            }
+            output = nn.functional.scaled_dot_product_attention(q, k, v, context.Mask, dropout, context.IsCausal);
+        }
         return output.transpose(1, 2).reshape(q.shape[0], q.shape[2], -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Grouped-query attention without copying the cache: the G query heads that share a KV head become G * T
+    /// query rows of that head ([B, KV, G * T, D]), and the mask [B or 1, 1, T, L] repeats over them. Rows attend
+    /// independently, so this computes what repeating k and v G times does, without the copy of every cached
+    /// position (at decode, the largest tensor a layer touches after its weights). An implicit causal mask
+    /// is relative to row order, so causal passes take the repeat path, and so does training with attention
+    /// dropout, whose draws follow the layout of the probabilities.
+    /// </summary>
+    static Tensor GroupedAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, long groups)
+    {
+        var (batch, heads, length, dim) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]);
+        var kvHeads = k.shape[1];
+        var rows = q.reshape(batch, kvHeads, groups * length, dim);
+        var rowMask = mask?.unsqueeze(2).expand(mask.shape[0], 1, groups, length, mask.shape[^1]).reshape(mask.shape[0], 1, groups * length, -1);
+        var output = nn.functional.scaled_dot_product_attention(rows, k, v, rowMask);
+        return output.view(batch, heads, length, dim);
     }
 }
