@@ -1,6 +1,5 @@
 using Azure.Data.Tables;
 using ServerlessTune.Azure.Storage;
-using ServerlessTune.Core.Storage;
 using ServerlessTune.Workflow;
 using ServerlessTune.Workflow.Tests.Storage;
 
@@ -12,22 +11,16 @@ namespace ServerlessTune.Cli.Tests;
 /// goes on (one execution in its history, the steps before training not run again), no trainer outlives the killed
 /// process, and the run ends with the losses and weights of a run nobody interrupted.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class DurableRunResumeTests(AzuriteFixture azurite) : IDisposable
+[Collection(InterruptedRunsCollection.Name)]
+public sealed class DurableRunResumeTests(UninterruptedRun uninterrupted, AzuriteFixture azurite)
 {
     // The task hub is named after the container; letters only, so the two names are equal.
     const string Container = "durableresume";
-    readonly string _root = Directory.CreateTempSubdirectory("stune-durable-").FullName;
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
     public async Task A_killed_run_over_Azure_Storage_continues_the_same_orchestration_instance_to_the_uninterrupted_result()
     {
-        string dataset = RunArtifacts.Dataset(_root);
-        string referenceStore = Path.Combine(_root, "reference");
-        var reference = Stune.Run(["run", dataset, "--store", referenceStore], null);
-        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        string dataset = uninterrupted.Dataset;
         var run = new RunArtifacts(await BlobArtifactStore.ConnectAsync(azurite.ConnectionString, Container));
         string[] command = ["run", dataset, "--connection", azurite.ConnectionString, "--container", Container];
 
@@ -64,7 +57,7 @@ public sealed class DurableRunResumeTests(AzuriteFixture azurite) : IDisposable
         // Training was started again once, by the same orchestration, for the job lost with the killed process.
         Assert.Equal(2, history.Count(e => e.GetString("EventType") == "TaskScheduled" && e.GetString("Name") == PipelineNames.StartTraining));
 
-        await run.AssertSameAsUninterruptedAsync(runId, firstStepLine, new RunArtifacts(new LocalFolderStore(referenceStore)), killedAt);
+        await run.AssertSameAsUninterruptedAsync(runId, firstStepLine, uninterrupted.Result, killedAt);
     }
 
     async Task<TableEntity> InstanceAsync(string runId)

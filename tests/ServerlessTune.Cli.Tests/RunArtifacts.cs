@@ -1,8 +1,36 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Workflow.Tests.Storage;
 
 namespace ServerlessTune.Cli.Tests;
+
+/// <summary>The dataset the interruption tests run, and one run of it that nobody interrupted, made once for them all.</summary>
+public sealed class UninterruptedRun : IDisposable
+{
+    readonly string _root = Directory.CreateTempSubdirectory("stune-uninterrupted-").FullName;
+
+    public UninterruptedRun()
+    {
+        Dataset = RunArtifacts.Dataset(_root);
+        string store = Path.Combine(_root, "store");
+        var run = Stune.Run(["run", Dataset, "--store", store], null);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Result = new RunArtifacts(new LocalFolderStore(store));
+    }
+
+    public string Dataset { get; }
+    public RunArtifacts Result { get; }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
+
+/// <summary>The interruption tests run one after another (each trains a model) and share the uninterrupted run.</summary>
+[CollectionDefinition(Name)]
+public sealed class InterruptedRunsCollection : ICollectionFixture<UninterruptedRun>, ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Interrupted runs";
+}
 
 /// <summary>
 /// What the interruption tests read of a run while `stune run` trains it, through the product's own store reader,

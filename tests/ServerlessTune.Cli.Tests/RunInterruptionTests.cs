@@ -8,7 +8,8 @@ namespace ServerlessTune.Cli.Tests;
 /// with SIGTERM during training, then started again: no trainer outlives it, and the run continues from its
 /// checkpoints to exactly the weights and losses of a run nobody interrupted.
 /// </summary>
-public sealed class RunInterruptionTests : IDisposable
+[Collection(InterruptedRunsCollection.Name)]
+public sealed class RunInterruptionTests(UninterruptedRun uninterrupted) : IDisposable
 {
     const int SIGTERM = 15;
     static readonly TimeSpan Bound = RunArtifacts.Bound;
@@ -19,10 +20,7 @@ public sealed class RunInterruptionTests : IDisposable
     [Fact]
     public async Task A_killed_then_stopped_run_resumes_to_the_weights_of_an_uninterrupted_run_and_leaves_no_trainer()
     {
-        string dataset = RunArtifacts.Dataset(_root);
-        string referenceStore = Path.Combine(_root, "reference"), store = Path.Combine(_root, "store");
-        var reference = Stune.Run(["run", dataset, "--store", referenceStore], null);
-        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        string dataset = uninterrupted.Dataset, store = Path.Combine(_root, "store");
         var run = new RunArtifacts(new LocalFolderStore(store));
 
         string runId;
@@ -60,7 +58,7 @@ public sealed class RunInterruptionTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains($"run {runId}: Completed", resumed.Stdout);
         // Continued, not restarted: the first process's line for step 1 is still there, byte for byte.
-        await run.AssertSameAsUninterruptedAsync(runId, firstStepLine, new RunArtifacts(new LocalFolderStore(referenceStore)), stoppedAt);
+        await run.AssertSameAsUninterruptedAsync(runId, firstStepLine, uninterrupted.Result, stoppedAt);
     }
 
     [DllImport("libc", SetLastError = true)]
