@@ -10,8 +10,9 @@ namespace ServerlessTune.Functions;
 
 /// <summary>
 /// Starts a run when datasets/{project}/pipeline.json or datasets/{project}/_ready lands, so a multi-file
-/// upload (data first, marker last) starts one run. Event Grid delivers the event: Flex Consumption has no
-/// polling blob trigger.
+/// upload (data first, marker last) starts one run, and both markers of one upload start one run. While a run of
+/// the project is going, an upload starts none: the log says which run holds the project. Event Grid delivers the
+/// event: Flex Consumption has no polling blob trigger.
 /// </summary>
 public sealed class DatasetTrigger(IArtifactStore store, ILogger<DatasetTrigger> logger)
 {
@@ -30,6 +31,11 @@ public sealed class DatasetTrigger(IArtifactStore store, ILogger<DatasetTrigger>
         {
             // A bad project name or pipeline.json is the user's to fix; retrying the event would fail the same way.
             logger.LogError("datasets/{Project}/{Name}: no run started: {Reason}", project, name, e.Message);
+        }
+        catch (ApiError e)
+        {
+            // The project is held by a run that is going (this upload's other marker, or an earlier upload's run).
+            logger.LogWarning("datasets/{Project}/{Name}: no run started: {Reason}", project, name, e.Message);
         }
     }
 }

@@ -1,5 +1,7 @@
 using Azure.Identity;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ServerlessTune.Azure.Hosted;
 using ServerlessTune.Azure.Jobs;
@@ -13,6 +15,7 @@ using ServerlessTune.Workflow;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.Services.Configure<WorkerOptions>(FunctionsJson.Configure);
 var options = FunctionAppOptions.From(builder.Configuration);
 
 var credential = new DefaultAzureCredential();

@@ -74,10 +74,9 @@ public sealed class RunsApi(IArtifactStore store, RunJobs jobs)
 
     static async Task<HttpResponseData> Json(HttpRequestData request, HttpStatusCode status, object body)
     {
-        var response = request.CreateResponse();
+        // The status is set before the body: under the ASP.NET Core integration the response has started once it is written.
+        var response = request.CreateResponse(status);
         await response.WriteAsJsonAsync(body);
-        // WriteAsJsonAsync sets 200; the status goes on after the body.
-        response.StatusCode = status;
         return response;
     }
 

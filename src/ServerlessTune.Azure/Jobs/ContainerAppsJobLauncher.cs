@@ -47,13 +47,16 @@ public sealed class ContainerAppsJobLauncher(HttpClient http, TokenCredential cr
     {
         using var response = await SendAsync(HttpMethod.Get, ExecutionUrl(job), null, ct);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
-        string status = body?["properties"]?["status"]?.GetValue<string>() ?? "Unknown";
+        string status = body?["properties"]?["status"]?.GetValue<string>() ?? "(none)";
+        string where = $"the job's message is in {ArtifactLayout.Run(job.RunId).Job(job.Kind).Status} and the execution's logs";
+        // The REST reference's JobExecutionRunningState values. Anything else (its "Unknown" included) ends the job
+        // rather than being polled as Running until the job timeout.
         return status switch
         {
+            "Running" or "Processing" => new JobProgress(JobState.Running),
             "Succeeded" => new JobProgress(JobState.Succeeded),
-            "Failed" or "Stopped" or "Degraded" => new JobProgress(JobState.Failed, Error:
-                $"Container Apps job execution {job.ExecutionId} ended {status}; the job's message is in {ArtifactLayout.Run(job.RunId).Job(job.Kind).Status} and the execution's logs"),
-            _ => new JobProgress(JobState.Running),
+            "Failed" or "Stopped" or "Degraded" => new JobProgress(JobState.Failed, Error: $"Container Apps job execution {job.ExecutionId} ended {status}; {where}"),
+            _ => new JobProgress(JobState.Failed, Error: $"Container Apps job execution {job.ExecutionId} has status {status}, which is not one it can go on from; {where}"),
         };
     }
 

@@ -23,14 +23,14 @@ public sealed class ActiveRuns(IArtifactStore store)
     /// Claims the project for <paramref name="claim"/>'s run. Returns null when claimed (or already held by the same
     /// run), else the run that holds it and is still going by <paramref name="isGoing"/>.
     /// </summary>
-    public async Task<ActiveRun?> TryClaimAsync(string project, ActiveRun claim, Func<string, Task<bool>> isGoing, CancellationToken ct = default)
+    public async Task<ActiveRun?> TryClaimAsync(string project, ActiveRun claim, Func<ActiveRun, Task<bool>> isGoing, CancellationToken ct = default)
     {
         string path = ArtifactLayout.ActiveRun(project);
         while (true)
         {
             var read = await store.ReadVersionedAsync(path, ct);
             var holder = Parse(read?.Text);
-            if (holder is { Finished: false } && holder.RunId != claim.RunId && await isGoing(holder.RunId)) return holder;
+            if (holder is { Finished: false } && holder.RunId != claim.RunId && await isGoing(holder)) return holder;
             if (await store.TryReplaceAsync(path, JsonSerializer.Serialize(claim, Json), read?.Version, ct)) return null;
         }
     }

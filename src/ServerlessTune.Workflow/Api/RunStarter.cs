@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.DurableTask;
@@ -8,9 +9,19 @@ using ServerlessTune.Core.Storage;
 
 namespace ServerlessTune.Workflow.Api;
 
-/// <summary>Starts pipeline runs for the HTTP API and the blob trigger, validating before anything is scheduled.</summary>
+/// <summary>
+/// Starts pipeline runs for the HTTP API and the blob trigger, validating before anything is scheduled. One run at a
+/// time per project: a start claims projects/{project}/active-run.json (<see cref="ActiveRuns"/>) before it schedules,
+/// and a start while the claim's run is going is refused (409) with the run that holds the project.
+/// </summary>
 public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, TimingOptions? timing = null)
 {
+    /// <summary>
+    /// A claim is written just before its run is scheduled: one younger than this whose run does not exist yet is a
+    /// start under way (pipeline.json and _ready of one upload arrive together), not a start that died.
+    /// </summary>
+    public static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(1);
+
     /// <summary>Blob names (below datasets/{project}/) whose arrival starts a run; data files alone never do.</summary>
     public static readonly IReadOnlyList<string> StartMarkers = [DatasetPaths.ConfigFile, DatasetPaths.ReadyMarker];
 
@@ -32,14 +43,21 @@ public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, T
             throw new UserInputException($"{source}: project: '{named}' differs from the run's project '{project}'");
         await options.RequireReferencedFilesAsync(source, path => store.ExistsAsync(dataset.File(path), ct));
         var input = new PipelineInput(project, options, source, timing);
-        return await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input,
-            new StartOrchestrationOptions(runId ?? RunIds.New(DateTimeOffset.UtcNow)), ct);
+        var now = DateTimeOffset.UtcNow;
+        runId ??= RunIds.New(now);
+        if (await new ActiveRuns(store).TryClaimAsync(project, new ActiveRun(runId, "", now), holder => IsGoingAsync(holder, ct), ct) is { } busy)
+            throw new ApiError(HttpStatusCode.Conflict, $"project {project}: run {busy.RunId} is in progress (since {busy.SinceUtc:u}); no other run starts until it ends");
+        return await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, input, new StartOrchestrationOptions(runId), ct);
     }
+
+    async Task<bool> IsGoingAsync(ActiveRun holder, CancellationToken ct) =>
+        await client.GetInstanceAsync(holder.RunId, ct) is { } run ? !run.IsCompleted : DateTimeOffset.UtcNow - holder.SinceUtc < StartGrace;
 
     /// <summary>
     /// The blob trigger's decision for datasets/{project}/{name}: a start marker starts one run, anything else
     /// is ignored (null). The run id comes from the marker's path and time, so a redelivered event finds
-    /// the run it already started instead of starting another.
+    /// the run it already started instead of starting another; the other marker of the same upload finds the
+    /// project held by that run and is refused (<see cref="ApiError"/> 409), so one upload starts one run.
     /// </summary>
     public async Task<string?> StartForBlobAsync(string project, string name, CancellationToken ct = default)
     {

@@ -69,7 +69,7 @@ public sealed class PipelineRunner(IArtifactStore store, IJobLauncher launcher, 
         string id = record.RunId, project = record.Input.Project;
         var claims = new ActiveRuns(store);
         var queries = new RunQueries(host.Client);
-        if (await claims.TryClaimAsync(project, new ActiveRun(id, record.Fingerprint, DateTimeOffset.UtcNow), other => queries.IsGoingAsync(other, ct), ct) is { } holder)
+        if (await claims.TryClaimAsync(project, new ActiveRun(id, record.Fingerprint, DateTimeOffset.UtcNow), other => queries.IsGoingAsync(other.RunId, ct), ct) is { } holder)
             throw new UserInputException($"project {project}: run {holder.RunId} is in progress (since {holder.SinceUtc:u}); wait for it or stop it first");
         if (await host.Client.GetInstanceAsync(id, ct) is null)
             await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, record.Input, new StartOrchestrationOptions(id), ct);

@@ -49,4 +49,29 @@ public sealed class ContainerAppsJobLauncherTests
         Assert.Equal(0, handler.Remaining);
         Assert.All(scopes, s => Assert.Equal("https://management.azure.com/.default", s));
     }
+
+    /// <summary>Every JobExecutionRunningState of the Container Apps REST reference, and one it does not list.</summary>
+    [Theory]
+    [InlineData("Running", JobState.Running)]
+    [InlineData("Processing", JobState.Running)]
+    [InlineData("Succeeded", JobState.Succeeded)]
+    [InlineData("Failed", JobState.Failed)]
+    [InlineData("Stopped", JobState.Failed)]
+    [InlineData("Degraded", JobState.Failed)]
+    [InlineData("Unknown", JobState.Failed)]
+    [InlineData("Suspended", JobState.Failed)]
+    public async Task Each_execution_status_maps_to_a_job_state_and_an_unknown_one_is_not_polled_as_running(string status, JobState expected)
+    {
+        var recorded = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Jobs", "Recorded", "containerapps-job.json")))!;
+        // The recorded status poll (Jobs Executions - Get), with the status under test.
+        var poll = recorded["exchanges"]!.AsArray().First(e => e!["request"]!["url"]!.GetValue<string>().Contains("/executions/stune-trainer-k2x9q1?"))!.DeepClone();
+        poll["response"]!["body"]!["properties"]!["status"] = status;
+        var credential = DelegatedTokenCredential.Create((_, _) => new AccessToken("recorded-token", DateTimeOffset.UtcNow.AddHours(1)));
+        var launcher = new ContainerAppsJobLauncher(new HttpClient(new ReplayHandler([poll])), credential, Options);
+
+        var progress = await launcher.GetStatusAsync(new JobHandle("run-42", JobKinds.Train, "containerapps", "stune-trainer-k2x9q1"));
+
+        Assert.Equal(expected, progress.State);
+        if (expected == JobState.Failed) Assert.Contains($"stune-trainer-k2x9q1 {(status is "Failed" or "Stopped" or "Degraded" ? "ended" : "has status")} {status}", progress.Error);
+    }
 }

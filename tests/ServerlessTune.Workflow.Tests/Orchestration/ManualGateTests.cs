@@ -30,18 +30,20 @@ public sealed class ManualGateTests : IDisposable
             new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, launcher) });
         await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, PipelineHarness.Input(Config), new Microsoft.DurableTask.StartOrchestrationOptions(runId));
 
+        // Bounded: a run that never reaches the gate fails the test instead of hanging it.
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         OrchestrationMetadata? waiting;
         do
         {
-            await Task.Delay(50);
-            waiting = await host.Client.GetInstanceAsync(runId, getInputsAndOutputs: true);
+            await Task.Delay(50, bound.Token);
+            waiting = await host.Client.GetInstanceAsync(runId, getInputsAndOutputs: true, bound.Token);
         }
         while (waiting is { IsCompleted: false } && waiting.ReadCustomStatusAs<PipelineStatus>()?.Step != "AwaitingApproval");
         Assert.False(waiting!.IsCompleted);
         Assert.False(await _store.ExistsAsync("registry/acme/aliases.json"));
 
         await host.Client.RaiseEventAsync(runId, PipelineNames.ApprovalEvent, decision);
-        var done = await host.Client.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true);
+        var done = await host.Client.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true, bound.Token);
         return PipelineRunner.Summarise(runId, done);
     }
 
@@ -63,5 +65,17 @@ public sealed class ManualGateTests : IDisposable
         Assert.Equal(PipelineOutcome.GateFailed, run.Status);
         Assert.Equal(["rejected by dana: answers sound too formal"], run.Gate!.Reasons);
         Assert.False(await _store.ExistsAsync("registry/acme/aliases.json"));
+    }
+
+    [Fact]
+    public async Task A_person_can_approve_a_candidate_the_rules_refuse_and_it_deploys()
+    {
+        // Perplexity 4.0 is worse than the base's 3.0: the rule refuses it, the person overrides the advice.
+        var run = await RunUntilApprovalAsync("run-override", 4.0, new ApprovalDecision(true, "dana", "better tone, slightly worse perplexity"));
+
+        Assert.Equal(PipelineOutcome.Completed, run.Status);
+        Assert.True(run.Gate!.Passed);
+        Assert.Contains(run.Gate.Reasons, r => r.Contains("perplexity"));
+        Assert.Equal(run.Version, (await new ModelRegistry(_store).GetAliasesAsync("acme"))["production"]);
     }
 }

@@ -7,8 +7,9 @@ using ServerlessTune.Azure.Storage;
 namespace ServerlessTune.Workflow.Tests.Storage;
 
 /// <summary>
-/// A real Azurite blob service from the repository's node_modules, on a free loopback port with a
-/// temporary data folder, stopped when the tests end. Missing Azurite fails the tests (never skips them).
+/// A real Azurite from the repository's node_modules: its blob, queue and table services (the Durable Task Azure
+/// Storage backend needs all three) on free loopback ports with a temporary data folder, stopped when the tests end.
+/// Missing Azurite fails the tests (never skips them).
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
@@ -24,13 +25,18 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         string repo = RepositoryRoot();
-        string azurite = Path.Combine(repo, "node_modules", "azurite", "dist", "src", "blob", "main.js");
+        string azurite = Path.Combine(repo, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(azurite))
             throw new InvalidOperationException($"Azurite is not installed ({azurite} is missing): run `npm ci` at the repository root ({repo}).");
-        int port = FreeLoopbackPort();
+        int[] ports = FreeLoopbackPorts();
+        int blob = ports[0], queue = ports[1], table = ports[2];
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { azurite, "--blobHost", "127.0.0.1", "--blobPort", port.ToString(), "--location", _data, "--silent", "--skipApiVersionCheck" },
+            ArgumentList =
+            {
+                azurite, "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
+                "--tableHost", "127.0.0.1", "--tablePort", table.ToString(), "--location", _data, "--silent", "--skipApiVersionCheck",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -39,8 +45,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await WaitUntilListeningAsync(port);
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        foreach (int port in new[] { blob, queue, table }) await WaitUntilListeningAsync(port);
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
+                           $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;" +
+                           $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
     }
 
     /// <summary>A store on a fresh container, so tests sharing the service never see each other's blobs.</summary>
@@ -74,13 +82,14 @@ public sealed class AzuriteFixture : IAsyncLifetime
         throw new InvalidOperationException($"Azurite did not listen on port {port} within {StartLimit.TotalSeconds:F0} s");
     }
 
-    static int FreeLoopbackPort()
+    /// <summary>Three distinct free ports: all three are held until each is known, so none is handed out twice.</summary>
+    static int[] FreeLoopbackPorts()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
     }
 
     internal static string RepositoryRoot() =>

@@ -1,0 +1,83 @@
+using Azure.Storage.Blobs;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using ServerlessTune.Azure.Storage;
+using ServerlessTune.Core.Storage;
+using ServerlessTune.Functions;
+using ServerlessTune.Workflow.Api;
+using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Workflow.Runner;
+using ServerlessTune.Workflow.Tests.Orchestration;
+using ServerlessTune.Workflow.Tests.Storage;
+
+namespace ServerlessTune.Workflow.Tests.Functions;
+
+/// <summary>
+/// The blob trigger's function class over Azurite and the real Durable Task engine: the markers of one upload start
+/// one run, and an upload while a run of the project is going starts none, with the reason in the log.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DatasetTriggerTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
+    readonly PipelineHarness _harness = new();
+    BlobArtifactStore _store = null!;
+    string _container = "";
+    LocalProcessJobLauncher _launcher = null!;
+    EmbeddedDurableHost _engine = null!;
+    readonly FakeLogger<DatasetTrigger> _log = new();
+
+    public async Task InitializeAsync()
+    {
+        (_store, _container) = await azurite.NewContainerAsync();
+        await PipelineHarness.AddDatasetAsync(_store);
+        await _store.WriteAllTextAsync("datasets/acme/pipeline.json",
+            """{ "base_model": "models/base", "prepare": { "validation_fraction": 0.3 } }""");
+        _launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.RunsForever), _harness.Scratch);
+        _engine = await EmbeddedDurableHost.StartAsync(DurableBackend.InMemory(), registry => PipelineTasks.Register(registry),
+            services => services.AddPipelineServices(_store, _launcher));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        _launcher.Dispose();
+        _harness.Dispose();
+    }
+
+    Task UploadedAsync(string name) => new DatasetTrigger(_store, _log).Run(
+        new BlobContainerClient(azurite.ConnectionString, _container).GetBlobClient($"datasets/acme/{name}"), "acme", name, _engine.Client, CancellationToken.None);
+
+    [Fact]
+    public async Task The_markers_of_one_upload_start_one_run_and_an_upload_while_it_goes_starts_none()
+    {
+        await _store.WriteAllTextAsync("datasets/acme/_ready", "");
+        // Event Grid delivers both markers' events at once.
+        await Task.WhenAll(UploadedAsync("pipeline.json"), UploadedAsync("_ready"));
+
+        string runId = Assert.Single(await new RunQueries(_engine.Client).ListAsync("acme")).RunId;
+        var messages = _log.Collector.GetSnapshot().Select(r => r.Message).ToList();
+        Assert.Single(messages, m => m.EndsWith($": run {runId}"));
+        Assert.Single(messages, m => m.Contains($": no run started: project acme: run {runId} is in progress (since "));
+
+        // A new upload while the run goes (blob times have one-second steps: a later marker has a later time).
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await _store.WriteAllTextAsync("datasets/acme/_ready", "");
+        await UploadedAsync("_ready");
+        Assert.Single(await new RunQueries(_engine.Client).ListAsync("acme"));
+        Assert.Equal($"datasets/acme/_ready: no run started: project acme: run {runId} is in progress", _log.LatestRecord.Message.Split(" (since ")[0]);
+
+        // Once the run has ended, the next upload starts the next run.
+        await _engine.Client.TerminateInstanceAsync(runId, "test over");
+        using var wait = new CancellationTokenSource(Bound);
+        await _engine.Client.WaitForInstanceCompletionAsync(runId, wait.Token);
+        await new RunJobs(_store, JobLaunchers.For(_launcher, null)).StopAllAsync(runId);
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await _store.WriteAllTextAsync("datasets/acme/_ready", "");
+        await UploadedAsync("_ready");
+        var runs = await new RunQueries(_engine.Client).ListAsync("acme");
+        Assert.Equal(2, runs.Count);
+        Assert.EndsWith($": run {runs[0].RunId}", _log.LatestRecord.Message);
+    }
+}
