@@ -87,9 +87,10 @@ public sealed record EvalOptions
         init => _families = value;
     }
 
-    /// <summary>Dialogues are played only when there is a dialogue file to play.</summary>
+    /// <summary>Dialogues are played only when there is a dialogue file to play; the feedback family is added by the parser
+    /// when the run reads feedback.</summary>
     public static IReadOnlyList<string> DefaultFamilies(bool hasDialogues) =>
-        hasDialogues ? AllFamilies : [LanguageModel, QuestionAnswering];
+        hasDialogues ? [LanguageModel, QuestionAnswering, Dialogues] : [LanguageModel, QuestionAnswering];
 }
 
 /// <param name="Alias">production (default) or staging.</param>

@@ -54,6 +54,9 @@ public sealed class PipelineConfigParserTests
         Assert.Equal(new TrainingOptions(), config.Train);
         // Dialogues only with a dialogues file; the feedback cases whenever feedback is read (the default).
         Assert.Equal(new[] { EvalOptions.LanguageModel, EvalOptions.QuestionAnswering, EvalOptions.Feedback }, config.Eval.Families);
+        // With dialogues too, each family once (the evaluation job keys its outputs by family).
+        Assert.Equal(new[] { EvalOptions.LanguageModel, EvalOptions.QuestionAnswering, EvalOptions.Dialogues, EvalOptions.Feedback },
+            PipelineOptionsParser.Parse("""{ "eval": { "dialogues": "eval/dialogues.jsonl" } }""").Eval.Families);
         Assert.Equal(GateMode.Enforce, config.Gate.Mode);
         Assert.Equal("perplexity", Assert.Single(config.Gate.Rules).Metric);
         Assert.Equal("production", config.DeployAlias);
