@@ -71,9 +71,9 @@ public sealed class ServingApp : IAsyncDisposable
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("stune.serve");
         var catalog = options.ModelFolder is { } folder
-            ? ModelCatalog.ForFolder(folder, options.Adapter, options.ChatTemplate, options.Engine, log)
+            ? ModelCatalog.ForFolder(folder, options.Adapter, options.ChatTemplate, options.Format, options.Engine, log)
             : ModelCatalog.ForRegistry(store ?? throw new ArgumentNullException(nameof(store), "a registry needs a store"),
-                options.Project, options.PollInterval, options.Engine, log);
+                options.Project, options.PollInterval, options.Format, options.Engine, log);
         var hosted = options.ModelFolder is null
             ? HostedRoutes.ForRegistry(store!, options.Project, options.PollInterval, log)
             : HostedRoutes.None(log);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using ServerlessTune.Core.Hosting;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Serving.Engine;
 using ServerlessTune.Serving.Hosted;
 using ServerlessTune.Serving.Protocol;
@@ -30,6 +31,8 @@ public sealed record ServingOptions
     public string? ModelFolder { get; init; }
     public string? Adapter { get; init; }
     public string? ChatTemplate { get; init; }
+    /// <summary>How to hold the weights (`--format`): overrides the deployed versions' deploy.format; null = theirs (fp32 for a folder).</summary>
+    public WeightFormat? Format { get; init; }
 
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>0 picks a free port (tests).</summary>

@@ -49,7 +49,8 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
             }, timing, retry);
 
         context.SetCustomStatus(new PipelineStatus("Evaluate", 0.75));
-        var evaluate = new EvaluateInput(input.Project, runId, baseModel, prepared.Prefix, options.Eval, options.ChatTemplate);
+        var evaluate = new EvaluateInput(input.Project, runId, baseModel, prepared.Prefix, options.Eval, options.ChatTemplate,
+            Format: options.Deploy.Format);
         if (HostedBaseModel.IsHosted(baseModel))
             await Step(context, "Evaluate", () => context.CallActivityAsync(PipelineNames.EvaluateHosted, evaluate, retry));
         else
@@ -74,7 +75,7 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
         context.SetCustomStatus(new PipelineStatus("Deploy", 0.95));
         var deployment = await Step(context, "Deploy", () => context.CallActivityAsync<Deployment>(PipelineNames.Deploy,
             new DeployInput(input.Project, runId, started, baseModel, prepared.DatasetVersion, metrics, gate, options.DeployAlias,
-                prepared.ChatTemplate), retry));
+                prepared.ChatTemplate, options.Deploy.Format), retry));
         context.SetCustomStatus(new PipelineStatus("WriteDashboard", 0.99));
         await Step(context, "WriteDashboard", () => context.CallActivityAsync<string>(PipelineNames.WriteDashboard,
             new DashboardInput(input.Project, runId), retry));

@@ -3,6 +3,7 @@ using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Jobs;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
@@ -72,7 +73,7 @@ public sealed record TrainInput(string Project, string RunId, string BaseModel, 
 /// <param name="BaseModel">The resolved store folder of the base model; the candidate is the run's own output.</param>
 /// <param name="Relaunch">Start again although a job was recorded for the run (it was lost).</param>
 public sealed record EvaluateInput(string Project, string RunId, string BaseModel, string DataPrefix, EvalOptions Options, string? ChatTemplate,
-    bool Relaunch = false);
+    bool Relaunch = false, WeightFormat Format = WeightFormat.Fp32);
 
 /// <param name="NearDuplicateThreshold">Preparation's near-duplicate threshold: a suite question counts as trained on when it is
 /// what dedup would call a near duplicate of a training question.</param>
@@ -91,7 +92,8 @@ public sealed record DeployInput(
     IReadOnlyDictionary<string, double> Metrics,
     GateResult Gate,
     string Alias,
-    string ChatTemplate);
+    string ChatTemplate,
+    WeightFormat Format = WeightFormat.Fp32);
 
 /// <summary>The project whose dashboard the run writes into reports/{RunId}/.</summary>
 public sealed record DashboardInput(string Project, string RunId);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using ServerlessTune.Core.Chat;
 using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Modeling;
 
 namespace ServerlessTune.Cli.Commands;
 
@@ -88,11 +89,12 @@ internal static class GenerateCommands
         readonly Option<string> model = new("--model") { Description = "Model folder (Hugging Face layout).", Required = true };
         readonly Option<string?> adapter = new("--adapter") { Description = "LoRA adapter folder (PEFT layout) to merge into the model." };
         readonly Option<string?> template = new("--chat-template") { Description = "Override the chat template (chatml, llama2, llama3, phi3, zephyr, plain)." };
+        readonly FormatFlag format = new("How to hold the weights: fp32 (default), bf16 (fp32 arithmetic) or int8 (weight-only).");
         readonly DecodingFlags decoding = new(defaultMaxNewTokens: 128);
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { model, adapter, template })
+            foreach (var option in new Option[] { model, adapter, template, format.Option })
                 command.Options.Add(option);
             decoding.AddTo(command);
         }
@@ -100,7 +102,7 @@ internal static class GenerateCommands
         public ChatModel Open(ParseResult parse)
         {
             Console.Error.WriteLine($"loading {parse.GetValue(model)}");
-            return ChatModel.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(template));
+            return ChatModel.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(template), format.Value(parse) ?? WeightFormat.Fp32);
         }
 
         public GenerationOptions Options(ParseResult parse) => decoding.Options(parse);

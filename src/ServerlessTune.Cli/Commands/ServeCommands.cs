@@ -34,11 +34,12 @@ internal static class ServeCommands
         var slots = new Option<int>("--slots") { Description = "Sequences decoded together per model version.", DefaultValueFactory = _ => 16 };
         var queue = new Option<int>("--queue") { Description = "Sequences that may wait for a slot before requests get 429.", DefaultValueFactory = _ => 64 };
         var context = new Option<int>("--max-context") { Description = "Positions per sequence (the KV cache is preallocated for them).", DefaultValueFactory = _ => 2048 };
+        var format = new FormatFlag("How to hold the weights: fp32, bf16 (fp32 arithmetic) or int8 (weight-only); default: what each version was deployed with (deploy.format), fp32 for --model.");
         var noRedact = new Option<bool>("--no-redact") { Description = "Log conversations and feedback without replacing personal data by placeholders." };
         var command = new Command("serve", "Serve models behind an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models, " +
             "/v1/feedback, /health) and the chat playground at /.")
         {
-            store, connection, container, project, model, adapter, template, port, host, apiKey, slots, queue, context, noRedact,
+            store, connection, container, project, model, adapter, template, format.Option, port, host, apiKey, slots, queue, context, noRedact,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -55,6 +56,7 @@ internal static class ServeCommands
                 ModelFolder = parse.GetValue(model),
                 Adapter = parse.GetValue(adapter),
                 ChatTemplate = parse.GetValue(template),
+                Format = format.Value(parse),
                 Port = parse.GetValue(port) ?? options.Port,
                 Host = parse.GetValue(host)!,
                 ApiKey = parse.GetValue(apiKey) ?? options.ApiKey,

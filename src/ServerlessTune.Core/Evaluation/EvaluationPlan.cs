@@ -3,6 +3,7 @@ using ServerlessTune.Core.Feedback;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
+using ServerlessTune.Core.Modeling;
 
 namespace ServerlessTune.Core.Evaluation;
 
@@ -10,9 +11,12 @@ namespace ServerlessTune.Core.Evaluation;
 /// A model taking part in an evaluation: its role (base, candidate, production), its Hugging Face folder,
 /// optionally a PEFT adapter folder applied on top, and the source the report names (a path or a registry alias).
 /// </summary>
-public sealed record EvaluatedModel(string Name, string ModelDirectory, string? AdapterDirectory = null, string? Source = null)
+/// <param name="Format">How the weights are held while measured (the format the model is, or would be, served in).</param>
+public sealed record EvaluatedModel(string Name, string ModelDirectory, string? AdapterDirectory = null, string? Source = null,
+    WeightFormat Format = WeightFormat.Fp32)
 {
-    public string DisplaySource => Source ?? (AdapterDirectory is null ? ModelDirectory : $"{ModelDirectory} + adapter {AdapterDirectory}");
+    public string DisplaySource => (Source ?? (AdapterDirectory is null ? ModelDirectory : $"{ModelDirectory} + adapter {AdapterDirectory}"))
+        + (Format == WeightFormat.Fp32 ? "" : $" ({Format.Name()})");
 }
 
 /// <summary>

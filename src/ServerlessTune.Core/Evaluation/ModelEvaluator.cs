@@ -35,7 +35,7 @@ public sealed class ModelEvaluator(EvaluationPlan plan, Action<string>? log = nu
     ChatModel Load(EvaluatedModel model)
     {
         log($"{model.Name}: loading {model.DisplaySource}");
-        return ChatModel.Load(model.ModelDirectory, model.AdapterDirectory, plan.ChatTemplate);
+        return ChatModel.Load(model.ModelDirectory, model.AdapterDirectory, plan.ChatTemplate, model.Format);
     }
 
     async Task<FamilyOutput> RunAsync(ChatModel chat, EvaluatedModel model, string family, CancellationToken cancellationToken)

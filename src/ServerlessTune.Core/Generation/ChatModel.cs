@@ -27,8 +27,13 @@ public sealed class ChatModel : IDisposable
     public IChatTemplate Template { get; }
     public GenerationConfig Defaults { get; }
 
-    public static ChatModel Load(string modelDirectory, string? adapterDirectory = null, string? templateName = null)
+    /// <summary>How the loaded weights are held (TEMPORARY seam until the kernels branch lands).</summary>
+    public WeightFormat Format => WeightFormat.Fp32;
+
+    public static ChatModel Load(string modelDirectory, string? adapterDirectory = null, string? templateName = null,
+        WeightFormat format = WeightFormat.Fp32)
     {
+        if (format != WeightFormat.Fp32) throw new NotSupportedException("TEMPORARY: formats land with the kernels branch");
         var model = Checkpoint.Load(modelDirectory);
         try
         {

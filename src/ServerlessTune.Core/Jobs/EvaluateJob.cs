@@ -29,7 +29,7 @@ public sealed class EvaluateJob(IArtifactStore store)
         foreach (var model in evaluation.Models)
         {
             var evaluated = new EvaluatedModel(model.Name, await local.FolderAsync(model.Model, cancellationToken),
-                model.Adapter is null ? null : await local.FolderAsync(model.Adapter, cancellationToken), model.Source);
+                model.Adapter is null ? null : await local.FolderAsync(model.Adapter, cancellationToken), model.Source, model.Format);
             foreach (var output in await evaluator.RunAllAsync(evaluated, families, cancellationToken))
                 outputs[output.Family].Add(output);
         }

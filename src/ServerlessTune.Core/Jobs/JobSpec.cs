@@ -4,6 +4,7 @@ using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
+using ServerlessTune.Core.Modeling;
 
 namespace ServerlessTune.Core.Jobs;
 
@@ -86,4 +87,5 @@ public sealed record EvaluationSpec(IReadOnlyList<StoredModel> Models, EvalOptio
 /// <summary>A model in the store: a Hugging Face folder, optionally with a PEFT adapter folder applied on top.</summary>
 /// <param name="Name">Its role in the comparison: base, candidate, production.</param>
 /// <param name="Source">What the report names it by (a path or a registry alias).</param>
-public sealed record StoredModel(string Name, string Model, string? Adapter, string Source);
+/// <param name="Format">How the job holds the weights: the candidate as deploy.format will serve it, production as it is served.</param>
+public sealed record StoredModel(string Name, string Model, string? Adapter, string Source, WeightFormat Format = WeightFormat.Fp32);

@@ -2,6 +2,7 @@ using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Feedback;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Training;
 
@@ -94,4 +95,5 @@ public sealed record EvalOptions
 }
 
 /// <param name="Alias">production (default) or staging.</param>
-public sealed record DeployOptions(string Alias = ModelRegistry.Production);
+/// <param name="Format">How serving holds the weights (quantized at load from the trained weights); open models only.</param>
+public sealed record DeployOptions(string Alias = ModelRegistry.Production, WeightFormat Format = WeightFormat.Fp32);

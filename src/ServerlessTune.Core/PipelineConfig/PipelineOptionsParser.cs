@@ -5,6 +5,7 @@ using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Hosted;
 using ServerlessTune.Core.Feedback;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Core.Training;
@@ -79,7 +80,7 @@ public static class PipelineOptionsParser
                 : root.TryGetProperty("train", out var h) ? HostedTrainingOptions.Parse(h, $"{source}: train", baseModel!) : new HostedTrainingOptions(),
             Eval = eval,
             Gate = gate,
-            Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy") : new DeployOptions(),
+            Deploy = root.TryGetProperty("deploy", out var d) ? ParseDeploy(d, $"{source}: deploy", hosted) : new DeployOptions(),
             Feedback = feedback,
         };
     }
@@ -182,14 +183,23 @@ public static class PipelineOptionsParser
         return (int)number;
     }
 
-    static DeployOptions ParseDeploy(JsonElement value, string where)
+    static DeployOptions ParseDeploy(JsonElement value, string where, bool hosted)
     {
         JsonFields.RequireObject(value, where);
-        JsonFields.RejectUnknownKeys(value, where, "alias");
+        JsonFields.RejectUnknownKeys(value, where, "alias", "format");
         string alias = JsonFields.OptionalString(value, "alias", where) ?? ModelRegistry.Production;
         if (alias is not (ModelRegistry.Production or ModelRegistry.Staging))
             throw new UserInputException($"{where}: alias: '{alias}' is not one of {ModelRegistry.Production}, {ModelRegistry.Staging}");
-        return new DeployOptions(alias);
+        var format = WeightFormat.Fp32;
+        if (JsonFields.OptionalString(value, "format", where) is { } name)
+        {
+            if (!WeightFormats.TryParse(name, out format))
+                throw new UserInputException($"{where}: format: '{name}' is not one of {string.Join(", ", WeightFormats.Names)}");
+            // The hosted service holds its own weights: nothing here could serve them in another format.
+            if (hosted && format != WeightFormat.Fp32)
+                throw new UserInputException($"{where}: format: '{name}' applies to open models; a hosted model is served by its service");
+        }
+        return new DeployOptions(alias, format);
     }
 
     static FeedbackOptions ParseFeedback(JsonElement value, string where)

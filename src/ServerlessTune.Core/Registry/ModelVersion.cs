@@ -1,4 +1,5 @@
 using ServerlessTune.Core.Evaluation;
+using ServerlessTune.Core.Modeling;
 
 namespace ServerlessTune.Core.Registry;
 
@@ -30,6 +31,11 @@ public sealed record ModelVersion
     /// as training did when pipeline.json named none).
     /// </summary>
     public string? ChatTemplate { get; init; }
+    /// <summary>
+    /// How serving holds the weights (deploy.format): the trained fp32 weights are converted when the version loads.
+    /// Null for a hosted model (its service holds it) and in entries registered before formats (served as fp32).
+    /// </summary>
+    public WeightFormat? Format { get; init; }
     /// <summary>Set for a model fine-tuned by a hosted service: what the serving front door forwards this project's requests to.</summary>
     public HostedVersion? Hosted { get; init; }
     public required string DatasetVersion { get; init; }

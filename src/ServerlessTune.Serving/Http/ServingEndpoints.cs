@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Modeling;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -78,7 +79,7 @@ public static class ServingEndpoints
             await feedback.HandleAsync(http, await ReadBodyAsync(http));
         });
         app.MapGet("/v1/models", () => Results.Json(new ModelList(catalog.Names
-            .Select(n => new ModelCard(n.Name, n.Model.Created.ToUnixTimeSeconds(), n.Model.Project))
+            .Select(n => new ModelCard(n.Name, n.Model.Created.ToUnixTimeSeconds(), n.Model.Project, n.Model.Format.Name()))
             .Concat(hosted.Names.Select(n => new ModelCard(n.Name, n.Route.Created.ToUnixTimeSeconds(), n.Route.Project)))
             .OrderBy(m => m.Id, StringComparer.Ordinal).ToArray()), ProtocolJson.Options));
         app.MapGet("/health", () =>
@@ -89,9 +90,9 @@ public static class ServingEndpoints
             var body = new
             {
                 status,
-                models = catalog.Names.Select(n => new { name = n.Name, version = n.Model.Version, source = n.Model.Source, running = n.Model.Engine.InFlight })
+                models = catalog.Names.Select(n => new { name = n.Name, version = n.Model.Version, source = n.Model.Source, format = (string?)n.Model.Format.Name(), running = n.Model.Engine.InFlight })
                     .Concat(hosted.Names.Select(n => new { name = n.Name, version = n.Route.Version,
-                        source = $"{n.Route.Target.Provider}:{n.Route.Target.Deployment ?? n.Route.Target.Model}", running = 0 })),
+                        source = $"{n.Route.Target.Provider}:{n.Route.Target.Deployment ?? n.Route.Target.Model}", format = (string?)null, running = 0 })),
                 problems,
             };
             return Results.Json(body, ProtocolJson.Options, statusCode: ready ? 200 : 503);

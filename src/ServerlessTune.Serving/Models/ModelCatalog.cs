@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Serving.Engine;
@@ -34,11 +35,13 @@ public sealed class ModelCatalog : IDisposable
 
     ModelCatalog(ModelSource source, EngineLimits limits, ILogger log) => (this.source, this.limits, this.log) = (source, limits, log);
 
-    public static ModelCatalog ForFolder(string folder, string? adapter, string? chatTemplate, EngineLimits limits, ILogger log) =>
-        new(new FolderSource(Path.GetFullPath(folder), adapter, chatTemplate), limits, log);
+    /// <param name="format">How to hold the weights; null = fp32.</param>
+    public static ModelCatalog ForFolder(string folder, string? adapter, string? chatTemplate, WeightFormat? format, EngineLimits limits, ILogger log) =>
+        new(new FolderSource(Path.GetFullPath(folder), adapter, chatTemplate, format ?? WeightFormat.Fp32), limits, log);
 
-    public static ModelCatalog ForRegistry(IArtifactStore store, string? project, TimeSpan pollInterval, EngineLimits limits, ILogger log) =>
-        new(new RegistrySource(store, project, pollInterval), limits, log);
+    /// <param name="format">Overrides the format each version was deployed with (deploy.format); null = the version's own.</param>
+    public static ModelCatalog ForRegistry(IArtifactStore store, string? project, TimeSpan pollInterval, WeightFormat? format, EngineLimits limits, ILogger log) =>
+        new(new RegistrySource(store, project, pollInterval, format), limits, log);
 
     /// <summary>Starts loading (and, for a registry, watching) in the background; /health says when it is ready.</summary>
     public void Start() => polling = Task.Run(() => PollAsync(stopping.Token));
@@ -194,13 +197,13 @@ public sealed class ModelCatalog : IDisposable
     }
 
     /// <summary>One model folder: served under its folder name; the fingerprint is the folder name too.</summary>
-    sealed class FolderSource(string folder, string? adapter, string? template) : ModelSource
+    sealed class FolderSource(string folder, string? adapter, string? template, WeightFormat format) : ModelSource
     {
         public override Task<IReadOnlyList<(string, WantedVersion)>> WantedAsync(CancellationToken ct)
         {
             var name = Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar));
-            var description = adapter is null ? folder : $"{folder} + {adapter}";
-            var wanted = new WantedVersion(name, name, description, null, _ => Task.Run(() => ChatModel.Load(folder, adapter, template)))
+            var description = (adapter is null ? folder : $"{folder} + {adapter}") + $" ({format.Name()})";
+            var wanted = new WantedVersion(name, name, description, null, _ => Task.Run(() => ChatModel.Load(folder, adapter, template, format)))
             {
                 Created = Directory.GetLastWriteTimeUtc(folder),
             };
@@ -209,7 +212,7 @@ public sealed class ModelCatalog : IDisposable
     }
 
     /// <summary>Registry aliases of one project, or of every project in the store.</summary>
-    sealed class RegistrySource(IArtifactStore store, string? project, TimeSpan interval) : ModelSource
+    sealed class RegistrySource(IArtifactStore store, string? project, TimeSpan interval, WeightFormat? formatOverride) : ModelSource
     {
         readonly ModelRegistry registry = new(store);
 
@@ -224,7 +227,8 @@ public sealed class ModelCatalog : IDisposable
         WantedVersion Wanted(ModelVersion v)
         {
             var files = new LocalArtifacts(store);
-            return new WantedVersion(v.Project, v.Version, $"{v.BaseModel} + {v.Adapter}", files, LoadAsync)
+            var format = formatOverride ?? v.Format ?? WeightFormat.Fp32;
+            return new WantedVersion(v.Project, v.Version, $"{v.BaseModel} + {v.Adapter} ({format.Name()})", files, LoadAsync)
             {
                 VersionedName = RegistryNames.Versioned(v),
                 Created = v.CreatedUtc,
@@ -235,7 +239,9 @@ public sealed class ModelCatalog : IDisposable
                 var tuned = await FineTunedModel.AtAsync(store, v.Adapter, ct);
                 var folder = await files.FolderAsync(tuned.Prefix, ct);
                 var baseFolder = tuned.IsAdapter ? await files.FolderAsync(v.BaseModel, ct) : null;
-                return await Task.Run(() => baseFolder is null ? ChatModel.Load(folder, null, v.ChatTemplate) : ChatModel.Load(baseFolder, folder, v.ChatTemplate), ct);
+                return await Task.Run(() => baseFolder is null
+                    ? ChatModel.Load(folder, null, v.ChatTemplate, format)
+                    : ChatModel.Load(baseFolder, folder, v.ChatTemplate, format), ct);
             }
         }
     }

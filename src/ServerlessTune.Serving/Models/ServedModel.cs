@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Serving.Engine;
 
 namespace ServerlessTune.Serving.Models;
@@ -36,6 +37,8 @@ public sealed class ServedModel : IDisposable
     /// <summary>Where it came from, for logs and /health.</summary>
     public string Source { get; }
     public ChatModel Model { get; }
+    /// <summary>How the weights are held, as loaded (reported by /v1/models and /health).</summary>
+    public WeightFormat Format => Model.Format;
     public InferenceEngine Engine { get; }
 
     /// <summary>A lease for one request, or null once the version is retired (resolve again).</summary>

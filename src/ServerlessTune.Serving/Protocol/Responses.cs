@@ -78,7 +78,8 @@ public sealed record ModelList(IReadOnlyList<ModelCard> Data)
     public string Object => "list";
 }
 
-public sealed record ModelCard(string Id, long Created, string OwnedBy)
+/// <param name="Format">How the served weights are held (fp32, bf16, int8); absent for a hosted model.</param>
+public sealed record ModelCard(string Id, long Created, string OwnedBy, string? Format = null)
 {
     public string Object => "model";
 }

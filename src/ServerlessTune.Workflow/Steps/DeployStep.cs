@@ -27,6 +27,7 @@ public sealed class DeployStep(IArtifactStore store, ModelRegistry registry, IHo
             Adapter = adapter,
             ChatTemplate = input.ChatTemplate,
             Hosted = hostedVersion,
+            Format = hostedVersion is null ? input.Format : null,
             DatasetVersion = input.DatasetVersion,
             Metrics = input.Metrics,
             Gate = input.Gate,

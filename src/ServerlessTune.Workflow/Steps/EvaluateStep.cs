@@ -5,6 +5,7 @@ using ServerlessTune.Core.Jobs;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
 using ServerlessTune.Workflow.Jobs;
+using ServerlessTune.Core.Modeling;
 
 namespace ServerlessTune.Workflow.Steps;
 
@@ -77,19 +78,20 @@ public sealed class EvaluateStep(IArtifactStore store, ModelRegistry registry, R
     {
         var models = new List<StoredModel>
         {
-            new("base", input.BaseModel, null, input.BaseModel),
-            FineTuned(GateOptions.DefaultModel, input.BaseModel, await FineTunedModel.OfRunAsync(store, input.RunId, ct), null),
+            // The base in the candidate's format, so "beats the base" measures the fine-tuning, not the quantization.
+            new("base", input.BaseModel, null, input.BaseModel, input.Format),
+            FineTuned(GateOptions.DefaultModel, input.BaseModel, await FineTunedModel.OfRunAsync(store, input.RunId, ct), null, input.Format),
         };
         // A hosted production model cannot be loaded by the evaluation job; it answers only in hosted comparisons.
         if (await registry.ResolveAsync(input.Project, ModelRegistry.Production, ct) is { Hosted: null } production)
             models.Add(FineTuned(ModelRegistry.Production, production.BaseModel, await FineTunedModel.AtAsync(store, production.Adapter, ct),
-                $"{ModelRegistry.Production} ({production.Version})"));
+                $"{ModelRegistry.Production} ({production.Version})", production.Format ?? WeightFormat.Fp32));
         return models;
     }
 
     /// <summary>An adapter is evaluated on its base; a complete checkpoint stands alone.</summary>
-    static StoredModel FineTuned(string name, string baseModel, FineTunedModel fineTuned, string? source) =>
+    static StoredModel FineTuned(string name, string baseModel, FineTunedModel fineTuned, string? source, WeightFormat format) =>
         fineTuned.IsAdapter
-            ? new(name, baseModel, fineTuned.Prefix, source ?? $"{baseModel} + {fineTuned.Prefix}")
-            : new(name, fineTuned.Prefix, null, source ?? fineTuned.Prefix);
+            ? new(name, baseModel, fineTuned.Prefix, source ?? $"{baseModel} + {fineTuned.Prefix}", format)
+            : new(name, fineTuned.Prefix, null, source ?? fineTuned.Prefix, format);
 }

@@ -2,6 +2,7 @@ using ServerlessTune.Core;
 using ServerlessTune.Core.Data;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Feedback;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Training;
 
@@ -23,7 +24,7 @@ public sealed class PipelineConfigParserTests
               "train": { "epochs": 3, "learning_rate": 0.0002, "lora_rank": 8 },
               "eval": { "suite": "datasets/acme-support/suite.jsonl", "families": ["qa", "language_model"] },
               "gate": { "mode": "manual", "rules": [ { "metric": "exact_match", "op": ">=", "value": 0.5 } ] },
-              "deploy": { "alias": "staging" }
+              "deploy": { "alias": "staging", "format": "int8" }
             }
             """);
 
@@ -42,6 +43,7 @@ public sealed class PipelineConfigParserTests
         Assert.Equal(GateMode.Manual, config.Gate.Mode);
         Assert.Equal("exact_match", Assert.Single(config.Gate.Rules).Metric);
         Assert.Equal("staging", config.DeployAlias);
+        Assert.Equal(WeightFormat.Int8, config.Deploy.Format);
     }
 
     [Fact]
@@ -60,6 +62,7 @@ public sealed class PipelineConfigParserTests
         Assert.Equal(GateMode.Enforce, config.Gate.Mode);
         Assert.Equal("perplexity", Assert.Single(config.Gate.Rules).Metric);
         Assert.Equal("production", config.DeployAlias);
+        Assert.Equal(WeightFormat.Fp32, config.Deploy.Format);
     }
 
     [Fact]
@@ -98,6 +101,10 @@ public sealed class PipelineConfigParserTests
     [InlineData("{\"eval\": {\"suite\": \"../suite.jsonl\"}}", "pipeline.json: eval: suite: invalid artifact path")]
     [InlineData("{\"gate\": {\"mode\": \"lenient\", \"rules\": []}}", "pipeline.json: gate: mode: 'lenient'")]
     [InlineData("{\"deploy\": {\"alias\": \"latest\"}}", "pipeline.json: deploy: alias: 'latest'")]
+    [InlineData("{\"deploy\": {\"format\": \"fp16\"}}", "pipeline.json: deploy: format: 'fp16' is not one of fp32, bf16, int8")]
+    [InlineData("{\"deploy\": {\"format\": 8}}", "pipeline.json: deploy: format:")]
+    [InlineData("{\"base_model\": \"azure-openai:gpt-4o-mini-2024-07-18\", \"deploy\": {\"format\": \"int8\"}}",
+        "pipeline.json: deploy: format: 'int8' applies to open models")]
     [InlineData("{\"feedback\": {\"sinse\": \"2026-01-01\"}}", "pipeline.json: feedback: sinse: unknown key")]
     [InlineData("{\"feedback\": {\"since\": \"last week\"}}", "pipeline.json: feedback: since: 'last week' is not a yyyy-mm-dd date")]
     [InlineData("{\"feedback\": {\"min_rating\": -1}}", "pipeline.json: feedback: min_rating: ratings are +1 or -1")]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.DurableTask.Converters;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.PipelineConfig;
 
 namespace ServerlessTune.Workflow.Tests.Orchestration;
@@ -25,7 +26,7 @@ public sealed class PipelineInputSerializationTests
           "gate": { "mode": "advisory", "rules": [
             { "metric": "perplexity", "op": "<=", "relative_to": "base", "factor": 0.9, "offset": -0.01 },
             { "metric": "exact_match", "op": ">=", "value": 0.5 } ] },
-          "deploy": { "alias": "staging" }
+          "deploy": { "alias": "staging", "format": "bf16" }
         }
         """;
 
@@ -59,6 +60,7 @@ public sealed class PipelineInputSerializationTests
         Assert.Equal("user", back.Options.Prepare.Roles["client"]);
         Assert.Equal(["q_proj", "v_proj"], back.Options.Train.LoraTargets);
         Assert.Equal("staging", back.Options.DeployAlias);
+        Assert.Equal(WeightFormat.Bf16, back.Options.Deploy.Format);
     }
 
     [Theory]
