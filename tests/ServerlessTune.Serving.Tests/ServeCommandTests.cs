@@ -22,6 +22,19 @@ public sealed partial class ServeCommandTests(TinyChatModel tiny) : IClassFixtur
     }
 
     [Fact]
+    public void An_unknown_format_is_a_usage_error_naming_the_formats()
+    {
+        var result = StuneProcess.Run("serve", "--model", tiny.Folder, "--format", "fp16", "--port", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Contains("fp16", result.Stderr);
+        Assert.Contains("fp32", result.Stderr);
+        Assert.Contains("int8", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
     public async Task On_loopback_without_a_key_it_makes_one_up_prints_it_on_stderr_and_requires_it()
     {
         using var process = Process.Start(StuneProcess.StartInfo("serve", "--model", tiny.Folder, "--port", "0"))!;
