@@ -26,8 +26,12 @@ public sealed class ChatModel : IDisposable
     public ITextTokenizer Tokenizer { get; }
     public IChatTemplate Template { get; }
     public GenerationConfig Defaults { get; }
+    public WeightFormat Format => Generator.Model.WeightFormat;
 
-    public static ChatModel Load(string modelDirectory, string? adapterDirectory = null, string? templateName = null)
+    /// <param name="format">How the weights are held for decoding: converted after the adapter is merged, so a
+    /// narrow format is always rounded from the trained fp32 weights.</param>
+    public static ChatModel Load(string modelDirectory, string? adapterDirectory = null, string? templateName = null,
+        WeightFormat format = WeightFormat.Fp32)
     {
         var model = Checkpoint.Load(modelDirectory);
         try
@@ -40,6 +44,7 @@ public sealed class ChatModel : IDisposable
                 // Folding the adapter into the weights makes decoding as fast as the base model.
                 LoraInjector.MergeAll(model);
             }
+            model.ConvertWeights(format);
             return new ChatModel(model, TokenizerLoader.Load(modelDirectory), ChatTemplates.For(modelDirectory, templateName),
                 GenerationConfig.Load(modelDirectory));
         }
