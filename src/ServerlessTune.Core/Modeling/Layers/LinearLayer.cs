@@ -43,7 +43,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     /// <summary>The weight as the decode kernel reads it, after <see cref="Pack"/>.</summary>
     public PackedWeight? Packed => packed;
     /// <summary>Set when a <see cref="FusedProjection"/> runs this layer's product at inference.</summary>
-    internal bool InFusedProduct { get; set; }
+    public bool InFusedProduct { get; internal set; }
 
     /// <summary>For decoding: the weight in <paramref name="format"/> (rounded in place to it) for the .NET kernel.</summary>
     public void Pack(WeightFormat format)
