@@ -24,4 +24,16 @@ public class DecodeBenchmarkTests
         var tokenRowsSkipped = 999 * gptj.Config.HiddenSize;
         Assert.Equal(4 * (Parameters(gptj) - tokenRowsSkipped), DecodeBenchmark.WeightBytesReadPerToken(gptj));
     }
+
+    [Fact]
+    public void Int8_products_read_a_byte_per_weight_and_a_scale_per_output_row()
+    {
+        using var llama = CausalLMFactory.Create(ModelPresets.Create("llama", "tiny", vocabSize: 1000));
+        var fp32 = DecodeBenchmark.WeightBytesReadPerToken(llama);
+        llama.ConvertWeights(WeightFormat.Int8);
+        var products = llama.PackedWeights().ToList();
+        var weights = products.Sum(p => (long)p.InFeatures * p.OutFeatures);
+        var rows = products.Sum(p => (long)p.OutFeatures);
+        Assert.Equal(fp32 - 4 * weights + weights + 4 * rows, DecodeBenchmark.WeightBytesReadPerToken(llama));
+    }
 }

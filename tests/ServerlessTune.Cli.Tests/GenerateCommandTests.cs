@@ -125,20 +125,37 @@ public class GenerateCommandTests(GenerateModelFolder folder) : IClassFixture<Ge
         Assert.Contains("--prompt", result.Stderr);
     }
 
-    [Fact]
-    public void Bench_generate_reports_decode_speed_against_the_bound_it_measured()
+    [Theory]
+    [InlineData("fp32")]
+    [InlineData("int8")]
+    public void Bench_generate_reports_decode_speed_against_the_bound_it_measured(string format)
     {
-        var result = Stune.Run(["bench", "generate", "--preset", "tiny", "--prompt-tokens", "8", "--tokens", "16", "--threads", "1", "--json"],
-            workingDirectory: null);
+        var result = Stune.Run(["bench", "generate", "--preset", "tiny", "--prompt-tokens", "8", "--tokens", "16", "--threads", "1",
+                "--format", format, "--json"], workingDirectory: null);
         var json = Json(result);
         Assert.Equal("llama", json.GetProperty("architecture").GetString());
+        Assert.Equal(format, json.GetProperty("format").GetString());
         Assert.Equal(1, json.GetProperty("threads").GetInt32());
         Assert.Equal(16, json.GetProperty("decoded_tokens").GetInt32());
-        // llama ties its output projection to the token table and has no position table: every weight is read per token.
-        Assert.Equal(4 * json.GetProperty("parameters").GetInt64(), json.GetProperty("weight_bytes_per_token").GetInt64());
+        // llama ties its output projection to the token table and has no position table: every weight is read per token,
+        // in fp32 four bytes each; in int8 the products read one byte per weight plus a scale per output row.
+        var parameters = json.GetProperty("parameters").GetInt64();
+        var bytes = json.GetProperty("bytes_per_token").GetInt64();
+        if (format == "fp32") Assert.Equal(4 * parameters, bytes);
+        else Assert.InRange(bytes, parameters, 2 * parameters);
         var bound = json.GetProperty("bound_tokens_per_second").GetDouble();
-        Assert.Equal(json.GetProperty("read_bandwidth_bytes_per_second").GetDouble() / json.GetProperty("weight_bytes_per_token").GetInt64(), bound);
+        Assert.Equal(json.GetProperty("read_bandwidth_bytes_per_second").GetDouble() / bytes, bound);
         Assert.Equal(json.GetProperty("tokens_per_second").GetDouble() / bound, json.GetProperty("ratio").GetDouble());
+        Assert.Equal(json.GetProperty("prefill_tokens_per_second").GetDouble() / json.GetProperty("prefill_bound_tokens_per_second").GetDouble(),
+            json.GetProperty("prefill_ratio").GetDouble(), 1e-9);
         Assert.Contains("read bandwidth", result.Stderr);
+    }
+
+    [Fact]
+    public void Bench_generate_refuses_an_unknown_format()
+    {
+        var result = Stune.Run(["bench", "generate", "--format", "int4"], workingDirectory: null);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("int4", result.Stderr);
     }
 }

@@ -26,14 +26,13 @@ public sealed class ChatModel : IDisposable
     public ITextTokenizer Tokenizer { get; }
     public IChatTemplate Template { get; }
     public GenerationConfig Defaults { get; }
+    public WeightFormat Format => Generator.Model.WeightFormat;
 
-    /// <summary>How the loaded weights are held (TEMPORARY seam until the kernels branch lands).</summary>
-    public WeightFormat Format => WeightFormat.Fp32;
-
+    /// <param name="format">How the weights are held for decoding: converted after the adapter is merged, so a
+    /// narrow format is always rounded from the trained fp32 weights.</param>
     public static ChatModel Load(string modelDirectory, string? adapterDirectory = null, string? templateName = null,
         WeightFormat format = WeightFormat.Fp32)
     {
-        if (format != WeightFormat.Fp32) throw new NotSupportedException("TEMPORARY: formats land with the kernels branch");
         var model = Checkpoint.Load(modelDirectory);
         try
         {
@@ -45,6 +44,7 @@ public sealed class ChatModel : IDisposable
                 // Folding the adapter into the weights makes decoding as fast as the base model.
                 LoraInjector.MergeAll(model);
             }
+            model.ConvertWeights(format);
             return new ChatModel(model, TokenizerLoader.Load(modelDirectory), ChatTemplates.For(modelDirectory, templateName),
                 GenerationConfig.Load(modelDirectory));
         }

@@ -29,7 +29,7 @@ public sealed class TextGenerator
         this.endTokenIds = [.. endTokenIds];
         padId = tokenizer.PadTokenId ?? (this.endTokenIds.Count > 0 ? this.endTokenIds.Min() : 0);
         model.eval();
-        model.FuseProjections();
+        model.PrepareForDecoding();
     }
 
     public CausalLM Model => model;

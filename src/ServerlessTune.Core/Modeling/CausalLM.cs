@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ServerlessTune.Core.Modeling.Kernels;
 using ServerlessTune.Core.Modeling.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,6 +24,12 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
 
     public ModelConfig Config { get; }
     public ScalarType DType { get; }
+
+    /// <summary>How the weights are held for decoding; fp32 until <see cref="ConvertWeights"/>.</summary>
+    public WeightFormat WeightFormat { get; private set; } = WeightFormat.Fp32;
+
+    bool preparedForDecoding;
+    PackedWeight? tiedHead;
 
     /// <summary>Checkpoints saved from the bare model (GPT-2 on the hub) lack this prefix.</summary>
     internal string BaseModelPrefix { get; }
@@ -73,8 +80,13 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
         config.TieWordEmbeddings ? null : new LinearLayer(config.HiddenSize, config.VocabSize, hasBias: false, dtype);
 
     /// <summary>Logits through lm_head, or through the token embedding's weight when the head is tied to it.</summary>
-    protected static Tensor Head(Tensor hidden, LinearLayer? lmHead, EmbeddingLayer tokens) =>
-        lmHead?.forward(hidden) ?? nn.functional.linear(hidden, tokens.Weight);
+    protected Tensor Head(Tensor hidden, LinearLayer? lmHead, EmbeddingLayer tokens) =>
+        lmHead?.forward(hidden) ?? (tiedHead is not null && tiedHead.Accepts(hidden)
+            ? tiedHead.Forward(hidden)
+            : nn.functional.linear(hidden, tokens.Weight));
+
+    /// <summary>The table a tied head multiplies by, or null when the head has its own weight.</summary>
+    protected abstract EmbeddingLayer? TiedHeadTable { get; }
 
     /// <summary>
     /// Transformers' _init_weights with a seeded generator: normal(0, initializer_range) for projections and
@@ -97,13 +109,54 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
         named_modules().Where(m => m.module is LinearLayer).Select(m => (m.name, (LinearLayer)m.module));
 
     /// <summary>
-    /// For decoding: projections of one input become one matmul (<see cref="FusedProjection"/>). Parameter names,
-    /// values and state_dict stay as loaded; training and LoRA adapters keep working on the separate projections.
+    /// For decoding: projections of one input become one matmul (<see cref="FusedProjection"/>), and every product
+    /// gets its weight packed for the .NET decode kernel (<see cref="PackedWeight"/>) in <see cref="WeightFormat"/>.
+    /// Parameter names and state_dict stay as loaded; training and LoRA adapters keep working on the separate
+    /// projections through torch. Done once; <see cref="TextGenerator"/> calls it.
     /// </summary>
-    public void FuseProjections()
+    public void PrepareForDecoding()
+    {
+        if (preparedForDecoding) return;
+        foreach (var module in modules().OfType<IFusesProjections>())
+            module.FuseProjections(WeightFormat);
+        foreach (var (_, layer) in Projections())
+            if (!layer.InFusedProduct && !layer.HasLora)
+                layer.Pack(WeightFormat);
+        tiedHead?.Dispose();
+        tiedHead = TiedHeadTable is { } table ? PackedWeight.Create(table.Weight, WeightFormat) : null;
+        preparedForDecoding = true;
+    }
+
+    /// <summary>
+    /// Rounds the weights to <paramref name="format"/> for inference (after any adapter is merged: quantize from the
+    /// trained fp32 weights, never train on the result) and packs them. Irreversible: the fp32 parameters now hold
+    /// the rounded values, so a second conversion to another narrow format is refused.
+    /// </summary>
+    public void ConvertWeights(WeightFormat format)
+    {
+        if (format == WeightFormat) { PrepareForDecoding(); return; }
+        if (WeightFormat != WeightFormat.Fp32)
+            throw new InvalidOperationException($"weights are already {WeightFormat.Name()}; cannot convert to {format.Name()}");
+        WeightFormat = format;
+        preparedForDecoding = false;
+        PrepareForDecoding();
+    }
+
+    /// <summary>Every product a decode step runs through the kernel (fused products once, a tied head included).</summary>
+    public IEnumerable<PackedWeight> PackedWeights()
     {
         foreach (var module in modules().OfType<IFusesProjections>())
-            module.FuseProjections();
+            foreach (var fused in module.FusedProducts())
+                if (fused.Packed is { } p) yield return p;
+        foreach (var (_, layer) in Projections())
+            if (!layer.InFusedProduct && layer.Packed is { } p) yield return p;
+        if (tiedHead is not null) yield return tiedHead;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) tiedHead?.Dispose();
+        base.Dispose(disposing);
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());

@@ -131,6 +131,8 @@ public sealed partial class Gpt2 : CausalLM
 
     protected override Tensor Logits(Tensor hidden) => Head(hidden, lm_head, transformer.wte);
 
+    protected override EmbeddingLayer? TiedHeadTable => lm_head is null ? transformer.wte : null;
+
     protected override Regex? LegacyBuffers => AttentionBuffers();
 
     // GPT-2 scales the residual output projections by 1/sqrt(2 * n_layer) at init.

@@ -33,7 +33,9 @@ sealed class GptJAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tenso
         RegisterComponents();
     }
 
-    public void FuseProjections() => qkv ??= FusedProjection.Create(q_proj, k_proj, v_proj);
+    public void FuseProjections(WeightFormat format) => (qkv ??= FusedProjection.Create(q_proj, k_proj, v_proj))?.Pack(format);
+
+    public IEnumerable<FusedProjection> FusedProducts() => qkv is null ? [] : [qkv];
 
     protected override void Dispose(bool disposing)
     {
@@ -141,6 +143,8 @@ public sealed class GptJ : CausalLM
         transformer.forward(input_ids, context, cache);
 
     protected override Tensor Logits(Tensor hidden) => lm_head.forward(hidden);
+
+    protected override EmbeddingLayer? TiedHeadTable => null;
 
     protected override Regex? LegacyBuffers => Gpt2.AttentionBuffers();
 }

@@ -33,7 +33,9 @@ sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tens
         RegisterComponents();
     }
 
-    public void FuseProjections() => qkv ??= FusedProjection.Create(q_proj, k_proj, v_proj);
+    public void FuseProjections(WeightFormat format) => (qkv ??= FusedProjection.Create(q_proj, k_proj, v_proj))?.Pack(format);
+
+    public IEnumerable<FusedProjection> FusedProducts() => qkv is null ? [] : [qkv];
 
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
@@ -67,7 +69,9 @@ sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IFusesProjections
         RegisterComponents();
     }
 
-    public void FuseProjections() => gateUp ??= FusedProjection.Create(gate_proj, up_proj);
+    public void FuseProjections(WeightFormat format) => (gateUp ??= FusedProjection.Create(gate_proj, up_proj))?.Pack(format);
+
+    public IEnumerable<FusedProjection> FusedProducts() => gateUp is null ? [] : [gateUp];
 
     public override Tensor forward(Tensor x)
     {
@@ -152,6 +156,8 @@ public sealed partial class Llama : CausalLM
         model.forward(input_ids, context, cache);
 
     protected override Tensor Logits(Tensor hidden) => Head(hidden, lm_head, model.embed_tokens);
+
+    protected override EmbeddingLayer? TiedHeadTable => lm_head is null ? model.embed_tokens : null;
 
     protected override Regex? LegacyBuffers => RotaryBuffers();
 

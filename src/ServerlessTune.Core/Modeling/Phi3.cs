@@ -136,5 +136,7 @@ public sealed class Phi3 : CausalLM
 
     protected override Tensor Logits(Tensor hidden) => Head(hidden, lm_head, model.embed_tokens);
 
+    protected override EmbeddingLayer? TiedHeadTable => lm_head is null ? model.embed_tokens : null;
+
     protected override Regex? LegacyBuffers => Llama.RotaryBuffers();
 }

@@ -18,7 +18,7 @@ public class FusedProjectionTests
         using var noGrad = no_grad();
         using var separate = model.forward(ids);
 
-        model.FuseProjections();
+        model.PrepareForDecoding();
         using var fused = model.forward(ids);
         Assert.True(MaxDiff(fused, separate) < 1e-5, $"{arch}: fused logits differ by {MaxDiff(fused, separate)}");
         var after = model.state_dict();

@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Modeling.Kernels;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Modeling.Layers;
@@ -5,7 +6,11 @@ namespace ServerlessTune.Core.Modeling.Layers;
 /// <summary>A module whose projections of one input can run as one product (see <see cref="FusedProjection"/>).</summary>
 public interface IFusesProjections
 {
-    void FuseProjections();
+    /// <summary>Fuses (once) and packs the fused products in <paramref name="format"/> for the decode kernel.</summary>
+    void FuseProjections(WeightFormat format);
+
+    /// <summary>The fused products made so far.</summary>
+    IEnumerable<FusedProjection> FusedProducts();
 }
 
 /// <summary>
@@ -21,6 +26,7 @@ public sealed class FusedProjection : IDisposable
     readonly Tensor weight;
     readonly Tensor? bias;
     readonly long[] sizes;
+    PackedWeight? packed;
 
     FusedProjection(LinearLayer[] parts, Tensor weight, Tensor? bias)
     {
@@ -47,9 +53,19 @@ public sealed class FusedProjection : IDisposable
             p.Weight.set_(weight.narrow(0, offset, p.OutFeatures));
             p.Bias?.set_(bias!.narrow(0, offset, p.OutFeatures));
             offset += p.OutFeatures;
+            p.InFusedProduct = true;
         }
         return new FusedProjection(parts, weight, bias);
     }
+
+    /// <summary>The fused weight in <paramref name="format"/>, rounded in place (so the parts, its views, are too).</summary>
+    public void Pack(WeightFormat format)
+    {
+        packed?.Dispose();
+        packed = PackedWeight.Create(weight, format);
+    }
+
+    public PackedWeight? Packed => packed;
 
     /// <summary>Each part's output, as <see cref="LinearLayer.forward"/> of that part would give it.</summary>
     public Tensor[] Forward(Tensor x)
@@ -57,12 +73,13 @@ public sealed class FusedProjection : IDisposable
         // Gradients reach the parts only through their own products; a LoRA adapter attached later runs there too.
         if (is_grad_enabled() || parts.Any(p => p.HasLora))
             return parts.Select(p => p.forward(x)).ToArray();
-        using var y = nn.functional.linear(x, weight, bias);
+        using var y = packed is not null && packed.Accepts(x) ? packed.Forward(x, bias) : nn.functional.linear(x, weight, bias);
         return y.split(sizes, -1);
     }
 
     public void Dispose()
     {
+        packed?.Dispose();
         weight.Dispose();
         bias?.Dispose();
     }

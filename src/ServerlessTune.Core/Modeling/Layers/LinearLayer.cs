@@ -1,3 +1,4 @@
+using ServerlessTune.Core.Modeling.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,6 +17,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     readonly Parameter weight;
     readonly Parameter? bias;
     Lora? lora;
+    PackedWeight? packed;
 
     public LinearLayer(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, bool conv1d = false) : base(nameof(LinearLayer))
     {
@@ -38,6 +40,17 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     public bool HasLora => lora is not null;
     /// <summary>GPT-2's [in, out] layout.</summary>
     public bool IsConv1D => conv1d;
+    /// <summary>The weight as the decode kernel reads it, after <see cref="Pack"/>.</summary>
+    public PackedWeight? Packed => packed;
+    /// <summary>Set when a <see cref="FusedProjection"/> runs this layer's product at inference.</summary>
+    public bool InFusedProduct { get; internal set; }
+
+    /// <summary>For decoding: the weight in <paramref name="format"/> (rounded in place to it) for the .NET kernel.</summary>
+    public void Pack(WeightFormat format)
+    {
+        packed?.Dispose();
+        packed = PackedWeight.Create(weight, format, transposed: conv1d);
+    }
 
     public void Initialize(double std, Generator generator)
     {
@@ -48,6 +61,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
 
     public override Tensor forward(Tensor x)
     {
+        if (lora is null && packed is not null && packed.Accepts(x)) return packed.Forward(x, bias);
         using var scope = NewDisposeScope();
         var y = conv1d ? matmul(x, weight) : nn.functional.linear(x, weight);
         if (bias is not null) y = y + bias;
@@ -62,6 +76,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     public void AttachLora(int rank, double alpha, double dropout, Generator? generator = null)
     {
         if (lora is not null) throw new InvalidOperationException("a LoRA adapter is already attached");
+        DropPacked();
         if (rank <= 0) throw new ArgumentOutOfRangeException(nameof(rank), rank, "LoRA rank must be positive");
         var dtype = weight.dtype;
         var a = nn.Linear(InFeatures, rank, hasBias: false, dtype: dtype);
@@ -85,6 +100,7 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     public void MergeLora()
     {
         if (lora is null) throw new InvalidOperationException("no LoRA adapter is attached");
+        DropPacked();
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
@@ -97,6 +113,19 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
         lora.A.Dispose();
         lora.B.Dispose();
         lora = null;
+    }
+
+    /// <summary>A changed weight makes a bf16/int8 copy stale; the fp32 product runs on torch until packed again.</summary>
+    void DropPacked()
+    {
+        packed?.Dispose();
+        packed = null;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) packed?.Dispose();
+        base.Dispose(disposing);
     }
 
     sealed record Lora(Linear A, Linear B, Dropout Dropout);
