@@ -12,7 +12,9 @@ namespace ServerlessTune.Workflow.Tests.Orchestration;
 public sealed class PipelineHarness : IDisposable
 {
     public const string Project = "acme";
-    public static readonly TimingOptions FastTiming = new(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1);
+    /// <summary>Short waits; a job that hangs is stopped after 10 minutes, failing its run (and test) by name instead of hanging it.</summary>
+    public static readonly TimingOptions FastTiming = new(PollSeconds: 0.1, JobTimeoutMinutes: 10, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3,
+        ApprovalTimeoutHours: 1);
     public const string BaseModel = "models/base";
 
     readonly List<LocalProcessJobLauncher> _launchers = [];

@@ -154,6 +154,20 @@ public sealed class PipelineRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_job_lost_more_often_than_the_relaunch_limit_fails_the_run_naming_the_limit()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.IsInterrupted, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-lost");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.Matches(@"^Train: training job pid-\d+ was lost 4 times, past the limit of 3 relaunches: trainer pid-\d+ was interrupted \(it saved a checkpoint\)$", run.Error);
+        // The first start and three relaunches; no evaluation, nothing registered.
+        Assert.Equal(Enumerable.Repeat(JobKinds.Train, 4), ScriptTrainer.JobsRun(_harness.Jobs!));
+        Assert.Empty(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
+    }
+
+    [Fact]
     public async Task A_transient_activity_failure_is_retried_and_the_run_completes()
     {
         await PipelineHarness.AddDatasetAsync(_store);

@@ -58,6 +58,9 @@ public static class ScriptTrainer
 
     public const string RunsForever = "sleep 600";
 
+    /// <summary>Exits as a trainer does when it is interrupted (a checkpoint saved): the job is lost, to be relaunched.</summary>
+    public static readonly string IsInterrupted = $"exit {LocalProcessJobLauncher.InterruptedExitCode}";
+
     /// <param name="evaluation">What the evaluation job writes; by default a candidate that beats its base.</param>
     public static LocalTrainerCommand Write(string directory, string trainScript, ScriptedEvaluation? evaluation = null)
     {
