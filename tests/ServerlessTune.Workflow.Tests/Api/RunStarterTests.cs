@@ -20,7 +20,8 @@ public sealed class RunStarterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _store = new LocalFolderStore(Path.Combine(_harness.Scratch, "store"));
-        _launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _store.Location);
+        // The real evaluation job, of a candidate that is a copy of the base: nothing here is about what it measures.
+        _launcher = new LocalProcessJobLauncher(ScriptTrainer.WithRealEvaluation(_harness.Scratch, ScriptTrainer.CopiesTheBase), _store.Location);
         _host = await DurableTaskTestHost.StartAsync(
             registry => PipelineTasks.Register(registry),
             new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, _launcher) });

@@ -33,7 +33,7 @@ public sealed class DatasetTriggerTests(AzuriteFixture azurite) : IAsyncLifetime
         await PipelineHarness.AddDatasetAsync(_store);
         await _store.WriteAllTextAsync("datasets/acme/pipeline.json",
             """{ "base_model": "models/base", "prepare": { "validation_fraction": 0.3 } }""");
-        _launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.RunsForever), _harness.Scratch);
+        _launcher = new LocalProcessJobLauncher(ScriptTrainer.WithRealEvaluation(_harness.Scratch, ScriptTrainer.RunsForever), _harness.Scratch);
         _engine = await EmbeddedDurableHost.StartAsync(DurableBackend.InMemory(), registry => PipelineTasks.Register(registry),
             services => services.AddPipelineServices(_store, _launcher));
     }

@@ -25,6 +25,8 @@ public sealed class ManualGateTests : IDisposable
         TimingOptions? timing = null)
     {
         await PipelineHarness.AddDatasetAsync(_store);
+        // Scripted evaluation: each decision is taken on known figures (a candidate at 2.0 or 4.0 against the base's 3.0),
+        // so the rules' advice is known on every CPU and the person's decision is what the test varies.
         using var launcher = new LocalProcessJobLauncher(
             ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity)), _store.Location);
         await using var host = await DurableTaskTestHost.StartAsync(
