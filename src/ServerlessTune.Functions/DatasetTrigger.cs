@@ -10,8 +10,9 @@ namespace ServerlessTune.Functions;
 
 /// <summary>
 /// Starts a run when datasets/{project}/pipeline.json or datasets/{project}/_ready lands, so a multi-file
-/// upload (data first, marker last) starts one run, and both markers of one upload start one run. While a run of
-/// the project is going, an upload starts none: the log says which run holds the project. Event Grid delivers the
+/// upload (data first, marker last) starts one run, and both markers of one upload start one run, whenever the
+/// second event arrives. While a run of the project is going, another upload starts none: the log says which run
+/// holds the project. Event Grid delivers the
 /// event: Flex Consumption has no polling blob trigger.
 /// </summary>
 public sealed class DatasetTrigger(IArtifactStore store, ILogger<DatasetTrigger> logger)
@@ -23,9 +24,10 @@ public sealed class DatasetTrigger(IArtifactStore store, ILogger<DatasetTrigger>
     {
         try
         {
-            string? runId = await new RunStarter(client, store).StartForBlobAsync(project, name, ct);
-            if (runId is null) logger.LogInformation("datasets/{Project}/{Name}: not a start marker, no run started", project, name);
-            else logger.LogInformation("datasets/{Project}/{Name}: run {RunId}", project, name, runId);
+            var start = await new RunStarter(client, store).StartForBlobAsync(project, name, ct);
+            if (start is null) logger.LogInformation("datasets/{Project}/{Name}: not a start marker, no run started", project, name);
+            else if (start.Started) logger.LogInformation("datasets/{Project}/{Name}: run {RunId}", project, name, start.RunId);
+            else logger.LogInformation("datasets/{Project}/{Name}: no run started: this upload already started run {RunId}", project, name, start.RunId);
         }
         catch (UserInputException e)
         {

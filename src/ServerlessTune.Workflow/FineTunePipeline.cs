@@ -103,7 +103,7 @@ public sealed class FineTunePipeline : TaskOrchestrator<PipelineInput, PipelineR
             if (status.State == JobState.Lost)
             {
                 if (++relaunches > MaxRelaunches)
-                    throw Failed(context, step, $"{Describe(job)} was lost {MaxRelaunches} times: {status.Error}");
+                    throw Failed(context, step, $"{Describe(job)} was lost {relaunches} times, past the limit of {MaxRelaunches} relaunches: {status.Error}");
                 job = await Step(context, step, () => start(true));
                 status = await PollAsync(context, step, job, progress, retry);
                 continue;

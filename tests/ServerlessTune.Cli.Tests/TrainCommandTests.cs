@@ -69,13 +69,15 @@ public class TrainCommandTests(TrainFolder folder) : IClassFixture<TrainFolder>
 
         // SIGTERM (what a container runtime sends): the step finishes, a checkpoint is written, exit 130.
         string terminated = folder.NewRun();
-        var (exit, stdout) = RunUntilCheckpoint(terminated, "step-2", process => Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit());
+        var (exit, stdout) = RunUntilCheckpoint(terminated, "step-2", process => Assert.True(Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit(TimeSpan.FromMinutes(1)), "kill -TERM did not return"));
         Assert.Equal(130, exit);
         Assert.Contains("interrupted", stdout);
         Assert.Equal(0, Stune.Run(Args(terminated, "--resume")).ExitCode);
         Assert.Equal(Adapter(reference), Adapter(terminated));
         Assert.Equal(Deterministic(reference), Deterministic(terminated));
     }
+
+    static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
     /// <summary>Starts a training run and signals it as soon as the named checkpoint is complete.</summary>
     (int Exit, string Stdout) RunUntilCheckpoint(string outDir, string checkpoint, Action<Process> signal)
@@ -89,11 +91,20 @@ public class TrainCommandTests(TrainFolder folder) : IClassFixture<TrainFolder>
         var stderr = process.StandardError.ReadToEndAsync();
         string state = Path.Combine(outDir, "checkpoints", checkpoint, "trainer_state.json");
         var clock = Stopwatch.StartNew();
-        while (!File.Exists(state) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(5);
+        while (!File.Exists(state) && !process.HasExited && clock.Elapsed < Bound) Thread.Sleep(5);
         // (stderr.Result only in failure messages: reading it waits for the process to end)
         if (process.HasExited) Assert.Fail($"the run ended before it could be interrupted: {stderr.Result}");
+        if (!File.Exists(state))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"no checkpoint {checkpoint} within {Bound}: {stderr.Result}");
+        }
         signal(process);
-        process.WaitForExit();
+        if (!process.WaitForExit(Bound))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the signalled run did not exit within {Bound}");
+        }
         if (File.Exists(Path.Combine(outDir, "checkpoints", "step-12", "trainer_state.json")))
             Assert.Fail($"the run finished before the signal: {stderr.Result}");
         return (process.ExitCode, stdout.Result);

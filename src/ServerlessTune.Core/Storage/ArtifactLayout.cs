@@ -36,6 +36,10 @@ public static class ArtifactLayout
     /// <summary>projects/{project}/feedback-cutoff.json: when the project's last run read the feedback log (ratings after it are new).</summary>
     public static string FeedbackCutoff(string project) => $"projects/{ArtifactPath.ValidateName(project, "project")}/feedback-cutoff.json";
 
+    /// <summary>projects/{project}/uploads/{key}.json: the run an upload of the dataset started (one upload starts one run).</summary>
+    public static string Upload(string project, string key) =>
+        $"projects/{ArtifactPath.ValidateName(project, "project")}/uploads/{ArtifactPath.ValidateName(key, "upload key")}.json";
+
     public const string ConversationLogs = "conversations";
     public const string FeedbackLogs = "feedback";
 

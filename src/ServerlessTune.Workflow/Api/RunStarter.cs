@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using ServerlessTune.Core;
@@ -54,23 +52,37 @@ public sealed class RunStarter(DurableTaskClient client, IArtifactStore store, T
         await client.GetInstanceAsync(holder.RunId, ct) is { } run ? !run.IsCompleted : DateTimeOffset.UtcNow - holder.SinceUtc < StartGrace;
 
     /// <summary>
-    /// The blob trigger's decision for datasets/{project}/{name}: a start marker starts one run, anything else
-    /// is ignored (null). The run id comes from the marker's path and time, so a redelivered event finds
-    /// the run it already started instead of starting another; the other marker of the same upload finds the
-    /// project held by that run and is refused (<see cref="ApiError"/> 409), so one upload starts one run.
+    /// The blob trigger's decision for datasets/{project}/{name}: a start marker starts one run, anything else is
+    /// ignored (null). One upload starts one run (<see cref="UploadRuns"/>): the other marker of the same upload and a
+    /// redelivered event find the run the upload started, before or after it ended, and start nothing
+    /// (<see cref="BlobStart.Started"/> false). An upload while another run holds the project is refused
+    /// (<see cref="ApiError"/> 409) and not recorded, so a later event of it may start it.
     /// </summary>
-    public async Task<string?> StartForBlobAsync(string project, string name, CancellationToken ct = default)
+    public async Task<BlobStart?> StartForBlobAsync(string project, string name, CancellationToken ct = default)
     {
         var dataset = ArtifactLayout.Dataset(project);
-        if (!StartMarkers.Contains(name, StringComparer.Ordinal)) return null;
-        string path = dataset.File(name);
-        ArtifactInfo? marker = null;
-        await foreach (var item in store.ListAsync(path, ct))
-            if (item.Path == path) marker = item;
-        if (marker is null) return null;
-        string runId = $"{marker.LastModified.UtcDateTime:yyyyMMdd-HHmmss}-" +
-                       Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{path}@{marker.LastModified.UtcTicks}")))[..8];
-        if (await client.GetInstanceAsync(runId, ct) is not null) return runId;
-        return await StartAsync(project, null, runId, ct);
+        if (!StartMarkers.Contains(name, StringComparer.Ordinal) || !await store.ExistsAsync(dataset.File(name), ct)) return null;
+        var upload = await DatasetUpload.ListAsync(store, dataset, ct);
+        var uploads = new UploadRuns(store);
+        if (await uploads.TryClaimAsync(project, upload, earlier => IsStartedAsync(earlier, ct), ct) is { } earlier)
+            return new BlobStart(earlier.RunId, Started: false);
+        try
+        {
+            await StartAsync(project, null, upload.RunId, ct);
+        }
+        catch
+        {
+            await uploads.ForgetAsync(project, upload, CancellationToken.None);
+            throw;
+        }
+        await uploads.ScheduledAsync(project, upload, ct);
+        return new BlobStart(upload.RunId, Started: true);
     }
+
+    /// <summary>An upload's record whose start is not under way and whose run does not exist is one of a start that died: taken over.</summary>
+    async Task<bool> IsStartedAsync(UploadRun earlier, CancellationToken ct) =>
+        earlier.Scheduled || DateTimeOffset.UtcNow - earlier.SinceUtc < StartGrace || await client.GetInstanceAsync(earlier.RunId, ct) is not null;
 }
+
+/// <param name="Started">False when the upload had already started this run (the other marker of the upload, a redelivery).</param>
+public sealed record BlobStart(string RunId, bool Started);

@@ -33,8 +33,18 @@ public sealed class LocalProcessJobLauncher(LocalTrainerCommand command, string 
 
     public Task<JobHandle> StartAsync(JobSpec spec, string specPath, CancellationToken ct = default)
     {
-        // Keyed by run and kind: a retried start returns the process already running (or finished) for that job.
-        var job = _jobs.GetOrAdd(Key(spec.RunId, spec.Kind), _ => LocalJob.Start(Expand(specPath)));
+        // Keyed by run and kind: a retried start returns the process already running (or finished) for that job; only
+        // one that was interrupted (lost: it saved a checkpoint) is started again, which is what a relaunch asks.
+        string key = Key(spec.RunId, spec.Kind);
+        LocalJob job;
+        lock (_jobs)
+        {
+            if (!_jobs.TryGetValue(key, out job!) || job.WasInterrupted)
+            {
+                job?.Process.Dispose();
+                job = _jobs[key] = LocalJob.Start(Expand(specPath));
+            }
+        }
         return Task.FromResult(new JobHandle(spec.RunId, spec.Kind, Name, job.ExecutionId));
     }
 
@@ -128,6 +138,8 @@ public sealed class LocalProcessJobLauncher(LocalTrainerCommand command, string 
             job.ExecutionId = $"pid-{job.Process.Id}";
             return job;
         }
+
+        public bool WasInterrupted => Process.HasExited && Process.ExitCode == InterruptedExitCode;
 
         public void CloseInput()
         {

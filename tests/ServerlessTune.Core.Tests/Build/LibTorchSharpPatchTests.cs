@@ -72,9 +72,14 @@ public sealed class LibTorchSharpPatchTests : IDisposable
             RedirectStandardError = true,
         };
         using var process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, output);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("dotnet msbuild -t:Patch did not end within 5 minutes");
+        }
+        Assert.True(process.ExitCode == 0, stdout.Result + stderr.Result);
     }
 
     // From the source file, not the output folder: builds may place outputs anywhere (--artifacts-path).

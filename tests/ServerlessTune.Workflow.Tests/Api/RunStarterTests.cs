@@ -20,7 +20,8 @@ public sealed class RunStarterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _store = new LocalFolderStore(Path.Combine(_harness.Scratch, "store"));
-        _launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _store.Location);
+        // The real evaluation job, of a candidate that is a copy of the base: nothing here is about what it measures.
+        _launcher = new LocalProcessJobLauncher(ScriptTrainer.WithRealEvaluation(_harness.Scratch, ScriptTrainer.CopiesTheBase), _store.Location);
         _host = await DurableTaskTestHost.StartAsync(
             registry => PipelineTasks.Register(registry),
             new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, _launcher) });
@@ -47,12 +48,13 @@ public sealed class RunStarterTests : IAsyncLifetime
 
         Assert.Null(await Starter().StartForBlobAsync("acme", "chats.jsonl"));
         Assert.Null(await Starter().StartForBlobAsync("acme", "notes/pipeline.json"));
-        string? first = await Starter().StartForBlobAsync("acme", "_ready");
-        string? again = await Starter().StartForBlobAsync("acme", "_ready");
+        var start = await Starter().StartForBlobAsync("acme", "_ready");
+        var again = await Starter().StartForBlobAsync("acme", "_ready");
 
-        Assert.NotNull(first);
-        Assert.Equal(first, again);
-        var done = await _host.Client.WaitForInstanceCompletionAsync(first, getInputsAndOutputs: true);
+        Assert.True(start!.Started);
+        Assert.Equal(start with { Started = false }, again);
+        string first = start.RunId;
+        var done = await Bounded.CompletionAsync(_host.Client, first, getInputsAndOutputs: true);
         Assert.Null(done.FailureDetails);
         Assert.Equal(PipelineOutcome.Completed, done.ReadOutputAs<PipelineResult>()!.Outcome);
         var runs = await new RunQueries(_host.Client).ListAsync("acme");
@@ -94,7 +96,7 @@ public sealed class RunStarterTests : IAsyncLifetime
         // While that run goes, the project waits whatever the count.
         if (await queries.GoingRunAsync("acme") is not null)
             Assert.EndsWith($"is in progress", Assert.Single(await service.CheckAsync("acme")).Reason);
-        var done = await _host.Client.WaitForInstanceCompletionAsync(due.Run!, getInputsAndOutputs: true);
+        var done = await Bounded.CompletionAsync(_host.Client, due.Run!, getInputsAndOutputs: true);
         Assert.Equal(PipelineOutcome.Completed, done.ReadOutputAs<PipelineResult>()!.Outcome);
 
         // The run read the log: its ratings are no longer new.
@@ -120,7 +122,7 @@ public sealed class RunStarterTests : IAsyncLifetime
     {
         await PipelineHarness.AddDatasetAsync(_store);
         string runId = await Starter().StartAsync("acme", new PipelineOptions());
-        await _host.Client.WaitForInstanceCompletionAsync(runId);
+        await Bounded.CompletionAsync(_host.Client, runId);
 
         var view = await new RunQueries(_host.Client).GetAsync(runId);
         Assert.Equal("Failed", view!.RuntimeStatus);
@@ -145,7 +147,7 @@ public sealed class RunStarterTests : IAsyncLifetime
     {
         await PipelineHarness.AddDatasetAsync(_store);
         string runId = await Starter().StartAsync("acme", PipelineOptionsParser.Parse($$"""{"base_model": "models/base", "deploy": {"alias": "staging"}, {{SplitForTheSuite}} }"""));
-        await _host.Client.WaitForInstanceCompletionAsync(runId);
+        await Bounded.CompletionAsync(_host.Client, runId);
 
         var view = await new RunQueries(_host.Client).GetAsync(runId);
         Assert.Null(view!.Error);

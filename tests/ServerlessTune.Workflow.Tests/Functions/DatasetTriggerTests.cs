@@ -20,7 +20,6 @@ namespace ServerlessTune.Workflow.Tests.Functions;
 [Collection(AzuriteCollection.Name)]
 public sealed class DatasetTriggerTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
     readonly PipelineHarness _harness = new();
     BlobArtifactStore _store = null!;
     string _container = "";
@@ -34,7 +33,7 @@ public sealed class DatasetTriggerTests(AzuriteFixture azurite) : IAsyncLifetime
         await PipelineHarness.AddDatasetAsync(_store);
         await _store.WriteAllTextAsync("datasets/acme/pipeline.json",
             """{ "base_model": "models/base", "prepare": { "validation_fraction": 0.3 } }""");
-        _launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.RunsForever), _harness.Scratch);
+        _launcher = new LocalProcessJobLauncher(ScriptTrainer.WithRealEvaluation(_harness.Scratch, ScriptTrainer.RunsForever), _harness.Scratch);
         _engine = await EmbeddedDurableHost.StartAsync(DurableBackend.InMemory(), registry => PipelineTasks.Register(registry),
             services => services.AddPipelineServices(_store, _launcher));
     }
@@ -49,6 +48,23 @@ public sealed class DatasetTriggerTests(AzuriteFixture azurite) : IAsyncLifetime
     Task UploadedAsync(string name) => new DatasetTrigger(_store, _log).Run(
         new BlobContainerClient(azurite.ConnectionString, _container).GetBlobClient($"datasets/acme/{name}"), "acme", name, _engine.Client, CancellationToken.None);
 
+    Task<IReadOnlyList<RunView>> RunsAsync() => new RunQueries(_engine.Client).ListAsync("acme");
+
+    async Task EndAsync(string runId)
+    {
+        await _engine.Client.TerminateInstanceAsync(runId, "test over");
+        await Bounded.CompletionAsync(_engine.Client, runId);
+        await new RunJobs(_store, JobLaunchers.For(_launcher, null)).StopAllAsync(runId);
+    }
+
+    /// <summary>A new upload of the config (blob times have one-second steps: a later write has a later time).</summary>
+    async Task UploadConfigAgainAsync()
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await _store.WriteAllTextAsync("datasets/acme/pipeline.json",
+            """{ "base_model": "models/base", "prepare": { "validation_fraction": 0.3 } }""");
+    }
+
     [Fact]
     public async Task The_markers_of_one_upload_start_one_run_and_an_upload_while_it_goes_starts_none()
     {
@@ -56,28 +72,45 @@ public sealed class DatasetTriggerTests(AzuriteFixture azurite) : IAsyncLifetime
         // Event Grid delivers both markers' events at once.
         await Task.WhenAll(UploadedAsync("pipeline.json"), UploadedAsync("_ready"));
 
-        string runId = Assert.Single(await new RunQueries(_engine.Client).ListAsync("acme")).RunId;
+        string runId = Assert.Single(await RunsAsync()).RunId;
         var messages = _log.Collector.GetSnapshot().Select(r => r.Message).ToList();
         Assert.Single(messages, m => m.EndsWith($": run {runId}"));
-        Assert.Single(messages, m => m.Contains($": no run started: project acme: run {runId} is in progress (since "));
+        Assert.Single(messages, m => m.EndsWith($": no run started: this upload already started run {runId}"));
 
-        // A new upload while the run goes (blob times have one-second steps: a later marker has a later time).
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
-        await _store.WriteAllTextAsync("datasets/acme/_ready", "");
-        await UploadedAsync("_ready");
-        Assert.Single(await new RunQueries(_engine.Client).ListAsync("acme"));
-        Assert.Equal($"datasets/acme/_ready: no run started: project acme: run {runId} is in progress", _log.LatestRecord.Message.Split(" (since ")[0]);
+        // A new upload while the run goes is refused with the run that holds the project.
+        await UploadConfigAgainAsync();
+        await UploadedAsync("pipeline.json");
+        Assert.Single(await RunsAsync());
+        Assert.Equal($"datasets/acme/pipeline.json: no run started: project acme: run {runId} is in progress", _log.LatestRecord.Message.Split(" (since ")[0]);
 
-        // Once the run has ended, the next upload starts the next run.
-        await _engine.Client.TerminateInstanceAsync(runId, "test over");
-        using var wait = new CancellationTokenSource(Bound);
-        await _engine.Client.WaitForInstanceCompletionAsync(runId, wait.Token);
-        await new RunJobs(_store, JobLaunchers.For(_launcher, null)).StopAllAsync(runId);
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
-        await _store.WriteAllTextAsync("datasets/acme/_ready", "");
+        // Once the run has ended, that refused upload's other marker starts it: it had started nothing.
+        await EndAsync(runId);
         await UploadedAsync("_ready");
-        var runs = await new RunQueries(_engine.Client).ListAsync("acme");
+        var runs = await RunsAsync();
         Assert.Equal(2, runs.Count);
-        Assert.EndsWith($": run {runs[0].RunId}", _log.LatestRecord.Message);
+        string second = Assert.Single(runs, r => r.RunId != runId).RunId;
+        Assert.Equal($"datasets/acme/_ready: run {second}", _log.LatestRecord.Message);
+    }
+
+    [Fact]
+    public async Task The_other_marker_of_an_upload_starts_nothing_after_the_upload_s_run_ended_even_after_a_restart()
+    {
+        await _store.WriteAllTextAsync("datasets/acme/_ready", "");
+        await UploadedAsync("pipeline.json");
+        string runId = Assert.Single(await RunsAsync()).RunId;
+
+        // The run ends (here: stopped; a run that fails fast is the same) before the _ready event is delivered.
+        await EndAsync(runId);
+        await UploadedAsync("_ready");
+        Assert.Single(await RunsAsync());
+        Assert.Equal($"datasets/acme/_ready: no run started: this upload already started run {runId}", _log.LatestRecord.Message);
+
+        // A host restart (a new engine that knows no run) still finds the upload's run in the store.
+        await _engine.DisposeAsync();
+        _engine = await EmbeddedDurableHost.StartAsync(DurableBackend.InMemory(), registry => PipelineTasks.Register(registry),
+            services => services.AddPipelineServices(_store, _launcher));
+        await UploadedAsync("_ready");
+        Assert.Empty(await RunsAsync());
+        Assert.Equal($"datasets/acme/_ready: no run started: this upload already started run {runId}", _log.LatestRecord.Message);
     }
 }

@@ -31,8 +31,9 @@ public sealed class RunsApiTests : IAsyncLifetime
     {
         _store = new LocalFolderStore(Path.Combine(_harness.Scratch, "store"));
         await PipelineHarness.AddDatasetAsync(_store);
+        // The real evaluation job, of a candidate that is a copy of the base: what it measures is not the subject here.
         _launcher = new LocalProcessJobLauncher(
-            ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.SucceedsWhenReleased, new ScriptedEvaluation(2.0)), _store.Location);
+            ScriptTrainer.WithRealEvaluation(_harness.Scratch, ScriptTrainer.CopiesTheBase + ScriptTrainer.WaitsForRelease), _store.Location);
         _engine = await EmbeddedDurableHost.StartAsync(DurableBackend.InMemory(), registry => PipelineTasks.Register(registry),
             services => services.AddPipelineServices(_store, _launcher));
         _api = await RunsApiHost.StartAsync(_engine.Client, _store, _launcher);

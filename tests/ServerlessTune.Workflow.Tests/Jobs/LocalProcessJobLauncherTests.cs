@@ -19,8 +19,7 @@ public sealed class LocalProcessJobLauncherTests : IDisposable
         using var launcher = new LocalProcessJobLauncher(ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds), _harness.Scratch);
 
         var job = await launcher.StartAsync(Spec, SpecPath);
-        JobProgress status;
-        while ((status = await launcher.GetStatusAsync(job)).State == JobState.Running) await Task.Delay(20);
+        var status = await Bounded.UntilAsync(() => launcher.GetStatusAsync(job), s => s.State != JobState.Running, $"job {job.ExecutionId} ending");
 
         Assert.Equal(JobState.Succeeded, status.State);
         Assert.True(File.Exists(Path.Combine(_harness.Scratch, "runs", "run-7", "metrics.jsonl")));
@@ -45,8 +44,7 @@ public sealed class LocalProcessJobLauncherTests : IDisposable
         Assert.Equal(JobState.Running, (await launcher.GetStatusAsync(job)).State);
 
         await launcher.StopAsync(job);
-        JobProgress status;
-        while ((status = await launcher.GetStatusAsync(job)).State == JobState.Running) await Task.Delay(20);
+        var status = await Bounded.UntilAsync(() => launcher.GetStatusAsync(job), s => s.State != JobState.Running, $"job {job.ExecutionId} ending");
 
         Assert.Equal(JobState.Failed, status.State);
         Assert.StartsWith("trainer exited with code 137", status.Error);

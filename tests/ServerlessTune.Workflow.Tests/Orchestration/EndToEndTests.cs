@@ -25,7 +25,7 @@ public static class EndToEnd
         }
         """;
 
-    static readonly string TrainerDll = Path.Combine(AppContext.BaseDirectory, "stune-trainer.dll");
+    internal static readonly string TrainerDll = Path.Combine(AppContext.BaseDirectory, "stune-trainer.dll");
 
     public static LocalTrainerCommand Trainer(params string[] storeArguments) =>
         new("dotnet", [TrainerDll, "{spec}", .. storeArguments]);

@@ -20,30 +20,28 @@ public sealed class ManualGateTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    async Task<PipelineRunResult> RunUntilApprovalAsync(string runId, double candidatePerplexity, ApprovalDecision decision)
+    /// <param name="decision">Raised once the run waits for it; null: none, the run waits until its approval timeout.</param>
+    async Task<PipelineRunResult> RunUntilApprovalAsync(string runId, double candidatePerplexity, ApprovalDecision? decision,
+        TimingOptions? timing = null)
     {
         await PipelineHarness.AddDatasetAsync(_store);
+        // Scripted evaluation: each decision is taken on known figures (a candidate at 2.0 or 4.0 against the base's 3.0),
+        // so the rules' advice is known on every CPU and the person's decision is what the test varies.
         using var launcher = new LocalProcessJobLauncher(
             ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity)), _store.Location);
         await using var host = await DurableTaskTestHost.StartAsync(
             registry => PipelineTasks.Register(registry),
             new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, launcher) });
-        await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, PipelineHarness.Input(Config), new Microsoft.DurableTask.StartOrchestrationOptions(runId));
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, PipelineHarness.Input(Config) with { Timing = timing ?? PipelineHarness.FastTiming }, new Microsoft.DurableTask.StartOrchestrationOptions(runId));
 
         // Bounded: a run that never reaches the gate fails the test instead of hanging it.
-        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        OrchestrationMetadata? waiting;
-        do
-        {
-            await Task.Delay(50, bound.Token);
-            waiting = await host.Client.GetInstanceAsync(runId, getInputsAndOutputs: true, bound.Token);
-        }
-        while (waiting is { IsCompleted: false } && waiting.ReadCustomStatusAs<PipelineStatus>()?.Step != "AwaitingApproval");
+        var waiting = await Bounded.UntilAsync(() => host.Client.GetInstanceAsync(runId, getInputsAndOutputs: true),
+            run => run is { IsCompleted: true } || run?.ReadCustomStatusAs<PipelineStatus>()?.Step == "AwaitingApproval", $"run {runId} reaching its manual gate");
         Assert.False(waiting!.IsCompleted);
         Assert.False(await _store.ExistsAsync("registry/acme/aliases.json"));
 
-        await host.Client.RaiseEventAsync(runId, PipelineNames.ApprovalEvent, decision);
-        var done = await host.Client.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true, bound.Token);
+        if (decision is not null) await host.Client.RaiseEventAsync(runId, PipelineNames.ApprovalEvent, decision);
+        var done = await Bounded.CompletionAsync(host.Client, runId, getInputsAndOutputs: true);
         return PipelineRunner.Summarise(runId, done);
     }
 
@@ -77,5 +75,19 @@ public sealed class ManualGateTests : IDisposable
         Assert.True(run.Gate!.Passed);
         Assert.Contains(run.Gate.Reasons, r => r.Contains("perplexity"));
         Assert.Equal(run.Version, (await new ModelRegistry(_store).GetAliasesAsync("acme"))["production"]);
+    }
+
+    [Fact]
+    public async Task No_approval_within_the_timeout_ends_the_run_GateFailed_and_registers_nothing()
+    {
+        // A candidate the rules would pass (2.0 against the base's 3.0): without a person's approval it is not deployed.
+        var run = await RunUntilApprovalAsync("run-unanswered", 2.0, decision: null, PipelineHarness.FastTiming with { ApprovalTimeoutHours = 0.001 });
+
+        Assert.Equal(PipelineOutcome.GateFailed, run.Status);
+        Assert.False(run.Gate!.Passed);
+        Assert.Equal(["no approval within 0.001 hours"], run.Gate.Reasons);
+        Assert.Null(run.Version);
+        Assert.False(await _store.ExistsAsync("registry/acme/aliases.json"));
+        Assert.Empty(await new ModelRegistry(_store).ListAsync("acme"));
     }
 }

@@ -12,7 +12,9 @@ namespace ServerlessTune.Workflow.Tests.Orchestration;
 public sealed class PipelineHarness : IDisposable
 {
     public const string Project = "acme";
-    public static readonly TimingOptions FastTiming = new(PollSeconds: 0.1, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3, ApprovalTimeoutHours: 1);
+    /// <summary>Short waits; a job that hangs is stopped after 10 minutes, failing its run (and test) by name instead of hanging it.</summary>
+    public static readonly TimingOptions FastTiming = new(PollSeconds: 0.1, JobTimeoutMinutes: 10, RetryFirstSeconds: 0.1, RetryMaxAttempts: 3,
+        ApprovalTimeoutHours: 1);
     public const string BaseModel = "models/base";
 
     readonly List<LocalProcessJobLauncher> _launchers = [];
@@ -72,11 +74,12 @@ public sealed class PipelineHarness : IDisposable
     /// <summary>The job command of the last <see cref="Runner"/>, to read which jobs its scripts ran.</summary>
     public LocalTrainerCommand? Jobs { get; private set; }
 
+    /// <param name="evaluation">What the evaluation job writes; null: the real evaluation job measures the models.</param>
     /// <param name="faults">Faults injected into the job status activity, when given.</param>
-    public PipelineRunner Runner(IArtifactStore store, string trainerScript, ScriptedEvaluation evaluation, string? storeFolder = null,
+    public PipelineRunner Runner(IArtifactStore store, string trainerScript, ScriptedEvaluation? evaluation, string? storeFolder = null,
         JobStatusFaults? faults = null)
     {
-        Jobs = ScriptTrainer.Write(Scratch, trainerScript, evaluation);
+        Jobs = evaluation is null ? ScriptTrainer.WithRealEvaluation(Scratch, trainerScript) : ScriptTrainer.Write(Scratch, trainerScript, evaluation);
         var launcher = new LocalProcessJobLauncher(Jobs, storeFolder ?? store.Location);
         _launchers.Add(launcher);
         return new(store, launcher, new PipelineRunnerOptions

@@ -19,6 +19,8 @@ public sealed class PipelineRunnerTests : IDisposable
     public async Task A_passing_run_prepares_trains_evaluates_registers_and_moves_production()
     {
         await PipelineHarness.AddDatasetAsync(_store);
+        // Scripted evaluation: the registry must record exactly the figure the evaluation wrote (2.0); the real
+        // evaluation job is EndToEndLocalTests'.
         var evaluation = new ScriptedEvaluation(candidatePerplexity: 2.0);
         // The test trainer keeps running until the watcher has seen its loss, so the check does not race the poll.
         string release = Path.Combine(_store.Location, "runs", "run-pass", "release");
@@ -68,6 +70,7 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         await PipelineHarness.AddDatasetAsync(_store);
 
+        // Scripted evaluation: a real one would fail on the missing model before Deploy, whose check is the subject.
         var run = await _harness.Runner(_store, ScriptTrainer.WritesNoModel, new ScriptedEvaluation(candidatePerplexity: 2.0))
             .RunAsync(PipelineHarness.Input(), runId: "run-empty");
 
@@ -83,6 +86,8 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         await PipelineHarness.AddDatasetAsync(_store);
 
+        // Scripted evaluation: the gate must refuse a candidate worse than its base by a known figure (4.5 against 3.0),
+        // which no trained tiny model gives alike on every CPU.
         var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity: 4.5))
             .RunAsync(PipelineHarness.Input(), runId: "run-worse");
 
@@ -102,6 +107,7 @@ public sealed class PipelineRunnerTests : IDisposable
         await PipelineHarness.AddDatasetAsync(_store);
         const string config = """{ "gate": { "mode": "advisory", "rules": [ { "metric": "perplexity", "op": "<=", "relative_to": "base" } ] } }""";
 
+        // Scripted evaluation: a candidate the rule refuses by a known figure, as in the enforce test above.
         var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity: 4.5))
             .RunAsync(PipelineHarness.Input(config), runId: "run-advisory");
 
@@ -118,7 +124,7 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         await PipelineHarness.AddDatasetAsync(_store);
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Crashes, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-crash");
+        var run = await _harness.Runner(_store, ScriptTrainer.Crashes, evaluation: null).RunAsync(PipelineHarness.Input(), runId: "run-crash");
 
         Assert.Equal("Failed", run.Status);
         Assert.StartsWith("Train: training job pid-", run.Error);
@@ -132,7 +138,7 @@ public sealed class PipelineRunnerTests : IDisposable
         await PipelineHarness.AddDatasetAsync(_store);
         var input = PipelineHarness.Input() with { Timing = PipelineHarness.FastTiming with { JobTimeoutMinutes = 0.005 } };
 
-        var run = await _harness.Runner(_store, ScriptTrainer.RunsForever, new ScriptedEvaluation(2.0)).RunAsync(input, runId: "run-slow");
+        var run = await _harness.Runner(_store, ScriptTrainer.RunsForever, evaluation: null).RunAsync(input, runId: "run-slow");
 
         Assert.Equal("Failed", run.Status);
         Assert.Matches(@"^Train: training job pid-\d+ did not finish within 0\.005 minutes and was stopped$", run.Error);
@@ -146,11 +152,25 @@ public sealed class PipelineRunnerTests : IDisposable
         await _store.WriteAllTextAsync("runs/run-resumed/jobs/train/execution.json",
             """{"runId":"run-resumed","kind":"train","launcher":"local","executionId":"pid-1"}""");
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-resumed");
+        var run = await _harness.Runner(_store, ScriptTrainer.CopiesTheBase, evaluation: null).RunAsync(PipelineHarness.Input(), runId: "run-resumed");
 
         Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
         Assert.DoesNotContain("pid-1\"", await _store.ReadAllTextAsync("runs/run-resumed/jobs/train/execution.json"));
         Assert.True(await _store.ExistsAsync("runs/run-resumed/metrics.jsonl"));
+    }
+
+    [Fact]
+    public async Task A_job_lost_more_often_than_the_relaunch_limit_fails_the_run_naming_the_limit()
+    {
+        await PipelineHarness.AddDatasetAsync(_store);
+
+        var run = await _harness.Runner(_store, ScriptTrainer.IsInterrupted, evaluation: null).RunAsync(PipelineHarness.Input(), runId: "run-lost");
+
+        Assert.Equal("Failed", run.Status);
+        Assert.Matches(@"^Train: training job pid-\d+ was lost 4 times, past the limit of 3 relaunches: trainer pid-\d+ was interrupted \(it saved a checkpoint\)$", run.Error);
+        // The first start and three relaunches; no evaluation, nothing registered.
+        Assert.Equal(Enumerable.Repeat(JobKinds.Train, 4), ScriptTrainer.JobsRun(_harness.Jobs!));
+        Assert.Empty(await new ModelRegistry(_store).ListAsync(PipelineHarness.Project));
     }
 
     [Fact]
@@ -159,7 +179,7 @@ public sealed class PipelineRunnerTests : IDisposable
         await PipelineHarness.AddDatasetAsync(_store);
         var faults = new JobStatusFaults(TransientFailuresPerJob: 1);
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0), faults: faults)
+        var run = await _harness.Runner(_store, ScriptTrainer.CopiesTheBase, evaluation: null, faults: faults)
             .RunAsync(PipelineHarness.Input(), runId: "run-flaky");
 
         Assert.True(run.Status == PipelineOutcome.Completed, $"{run.Status}: {run.Error}");
@@ -175,7 +195,7 @@ public sealed class PipelineRunnerTests : IDisposable
         await PipelineHarness.AddDatasetAsync(_store);
         var faults = new JobStatusFaults(UserError: "runs/run-user-error/metrics.jsonl:3: step: missing");
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0), faults: faults)
+        var run = await _harness.Runner(_store, ScriptTrainer.CopiesTheBase, evaluation: null, faults: faults)
             .RunAsync(PipelineHarness.Input(), runId: "run-user-error");
 
         Assert.Equal("Failed", run.Status);
@@ -190,7 +210,7 @@ public sealed class PipelineRunnerTests : IDisposable
         await _store.WriteAllTextAsync("datasets/acme/eval/suite.jsonl",
             """{"id": "q1", "question": "How do I reset R1?", "references": ["Hold reset."]}""" + "\n" + """{"id": "q2", "question": "?"}""" + "\n");
 
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0))
+        var run = await _harness.Runner(_store, ScriptTrainer.CopiesTheBase, evaluation: null)
             .RunAsync(PipelineHarness.Input("""{ "eval": { "suite": "eval/suite.jsonl" } }"""), runId: "run-bad-suite");
 
         Assert.Equal("Failed", run.Status);
@@ -203,7 +223,7 @@ public sealed class PipelineRunnerTests : IDisposable
     public async Task A_project_without_data_fails_in_PrepareData_naming_the_folder()
     {
         await PipelineHarness.AddBaseModelAsync(_store);
-        var run = await _harness.Runner(_store, ScriptTrainer.Succeeds, new ScriptedEvaluation(2.0)).RunAsync(PipelineHarness.Input(), runId: "run-empty");
+        var run = await _harness.Runner(_store, ScriptTrainer.CopiesTheBase, evaluation: null).RunAsync(PipelineHarness.Input(), runId: "run-empty");
 
         Assert.Equal("Failed", run.Status);
         Assert.StartsWith("PrepareData: datasets/acme/: no data files", run.Error);
@@ -223,8 +243,9 @@ public sealed class PipelineRunnerOnBlobTests(AzuriteFixture azurite) : IDisposa
     {
         var store = await azurite.NewStoreAsync();
         await PipelineHarness.AddDatasetAsync(store);
-        // The test scripts write into a scratch folder (they only have to exit 0 here), so the adapter Deploy checks and
-        // the scripted evaluation's outputs are put in the container before the run.
+        // Scripted evaluation: the test scripts write into a scratch folder, not the container (they only have to exit 0
+        // here), so the adapter Deploy checks and the scripted evaluation's outputs are put in the container before the
+        // run. The real evaluation over blob storage is EndToEndBlobTests'.
         await ScriptTrainer.WriteAdapterAsync(store, "run-blob");
         var evaluation = new ScriptedEvaluation(2.0);
         await evaluation.WriteAsync(store, "run-blob");

@@ -7,7 +7,8 @@ namespace ServerlessTune.Workflow.Tests.Orchestration;
 /// TEST-ONLY job programs: small shell scripts run as real child processes by the real LocalProcessJobLauncher
 /// (called as: script {spec} --store {store}), standing in for stune-trainer. A training job runs the given
 /// script; an evaluation job copies the outputs of a <see cref="ScriptedEvaluation"/> to where the real one writes
-/// them (runs/{id}/eval/{family}.json). Every job a script ran is one line of <see cref="JobsRun"/>.
+/// them (runs/{id}/eval/{family}.json), or is the real evaluation (<see cref="WithRealEvaluation"/>). Every job a
+/// script ran is one line of <see cref="JobsRun"/>.
 /// </summary>
 public static class ScriptTrainer
 {
@@ -44,11 +45,13 @@ public static class ScriptTrainer
         printf '{"step":1,"loss":2.5}\n{"step":2,"loss":1.25}\n' > "$run/metrics.jsonl"
         """;
 
-    /// <summary>Like <see cref="Succeeds"/>, but exits only once a file named "release" appears in the run folder.</summary>
-    public const string SucceedsWhenReleased = Succeeds + """
+    /// <summary>Appended to a script: it exits only once a file named "release" appears in the run folder.</summary>
+    public const string WaitsForRelease = """
 
         while [ ! -f "$run/release" ]; do sleep 0.05; done
         """;
+
+    public const string SucceedsWhenReleased = Succeeds + WaitsForRelease;
 
     public const string Crashes = """
         echo "step 1/10 loss 2.5" >&2
@@ -58,23 +61,49 @@ public static class ScriptTrainer
 
     public const string RunsForever = "sleep 600";
 
+    /// <summary>Exits as a trainer does when it is interrupted (a checkpoint saved): the job is lost, to be relaunched.</summary>
+    public static readonly string IsInterrupted = $"exit {LocalProcessJobLauncher.InterruptedExitCode}";
+
+    /// <summary>
+    /// Writes the base model (the store's models/base) as the run's complete checkpoint, with metrics: a candidate the
+    /// real evaluation job loads and measures exactly as the base (the same weights), so the default gate
+    /// (perplexity at most the base's) passes on any CPU.
+    /// </summary>
+    public const string CopiesTheBase = WritesNoModel + """
+
+        mkdir -p "$run/merged"
+        cp "$3/models/base/"* "$run/merged/"
+        """;
+
     /// <param name="evaluation">What the evaluation job writes; by default a candidate that beats its base.</param>
     public static LocalTrainerCommand Write(string directory, string trainScript, ScriptedEvaluation? evaluation = null)
     {
-        string id = Guid.NewGuid().ToString("N");
-        string outputs = Directory.CreateDirectory(Path.Combine(directory, $"eval-{id}")).FullName;
+        string outputs = Directory.CreateDirectory(Path.Combine(directory, $"eval-{Guid.NewGuid():N}")).FullName;
         foreach (var (family, json) in (evaluation ?? new ScriptedEvaluation(2.0)).Files())
             File.WriteAllText(Path.Combine(outputs, $"{family}.json"), json);
-        string path = Path.Combine(directory, $"trainer-{id}.sh");
+        return WriteScript(directory, trainScript, $$"""
+              mkdir -p "$run/eval"
+              cp "{{outputs}}"/*.json "$run/eval/"
+              exit 0
+            """);
+    }
+
+    /// <summary>Like <see cref="Write"/>, but the evaluation job is the real one (stune-trainer from the build output).</summary>
+    public static LocalTrainerCommand WithRealEvaluation(string directory, string trainScript) =>
+        WriteScript(directory, trainScript, $"""
+              exec dotnet "{EndToEnd.TrainerDll}" "$@"
+            """);
+
+    static LocalTrainerCommand WriteScript(string directory, string trainScript, string evaluateScript)
+    {
+        string path = Path.Combine(directory, $"trainer-{Guid.NewGuid():N}.sh");
         File.WriteAllText(path, $$"""
             set -e
             job="$(basename "$(dirname "$1")")"
             run="$3/$(dirname "$(dirname "$(dirname "$1")")")"
             echo "$job" >> "{{JobsLog(path)}}"
             if [ "$job" = evaluate ]; then
-              mkdir -p "$run/eval"
-              cp "{{outputs}}"/*.json "$run/eval/"
-              exit 0
+            {{evaluateScript}}
             fi
             {{trainScript}}
 
