@@ -28,7 +28,7 @@ public sealed record ServeBenchmarkResult(string Architecture, long Parameters, 
 public static class ServeBenchmark
 {
     public static async Task<ServeBenchmarkResult> RunOnPresetAsync(string arch, string preset, int promptTokens, int tokens,
-        int[] concurrency, int requestsPerStream, Action<string> log, CancellationToken ct)
+        int[] concurrency, int requestsPerStream, Action<string> log, CancellationToken ct, WeightFormat format = WeightFormat.Fp32)
     {
         var folder = Directory.CreateTempSubdirectory("stune-bench-serve-");
         try
@@ -37,12 +37,15 @@ public static class ServeBenchmark
             ModelInitializer.Run(arch, preset, folder.FullName, seed: 0);
             DecodeBenchmarkResult decode;
             using (var model = Checkpoint.Load(folder.FullName))
+            {
+                model.ConvertWeights(format);
                 decode = DecodeBenchmark.Run(model, TokenizerLoader.Load(folder.FullName), promptTokens, tokens, log: log);
+            }
             log($"bench generate on the same model: {decode.TokensPerSecond:F1} tokens/s, bound {decode.BoundTokensPerSecond:F1}");
 
             var options = new ServingOptions
             {
-                ModelFolder = folder.FullName, Port = 0, Slots = concurrency.Max(), MaxContext = promptTokens + tokens + 1,
+                ModelFolder = folder.FullName, Format = format, Port = 0, Slots = concurrency.Max(), MaxContext = promptTokens + tokens + 1,
             }.Validated(out _);
             await using var app = await ServingApp.StartAsync(options, null, NullLoggerFactory.Instance, ct: ct);
             await app.Catalog.WaitUntilLoadedAsync(ct);

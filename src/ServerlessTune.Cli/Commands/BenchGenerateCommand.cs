@@ -17,20 +17,18 @@ internal static class BenchGenerateCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length.", DefaultValueFactory = _ => 32 };
         var tokens = new Option<int>("--tokens") { Description = "Tokens decoded per timed run.", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's choice)." };
-        var format = new Option<string>("--format") { Description = "Weight format for decoding.", DefaultValueFactory = _ => "fp32" };
-        format.AcceptOnlyFromAmong([.. WeightFormats.Names]);
+        var format = new FormatFlag("Weight format for decoding: fp32 (default), bf16 or int8.");
         var json = new Option<bool>("--json") { Description = "Print one JSON document." };
         var command = new Command("generate", "Decode tokens/s of a small model against the memory-bandwidth bound.")
         {
-            arch, preset, promptTokens, tokens, threads, format, json,
+            arch, preset, promptTokens, tokens, threads, format.Option, json,
         };
         command.SetAction(parse =>
         {
             BenchCommands.WarnIfDebugBuild();
             var (a, p) = (parse.GetValue(arch)!, parse.GetValue(preset)!);
-            WeightFormats.TryParse(parse.GetValue(format), out var weightFormat);
             var r = DecodeBenchmark.RunOnPreset(a, p, parse.GetValue(promptTokens), parse.GetValue(tokens),
-                parse.GetValue(threads), Console.Error.WriteLine, weightFormat);
+                parse.GetValue(threads), Console.Error.WriteLine, format.Value(parse) ?? WeightFormat.Fp32);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new
