@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Kernels;
 using ServerlessTune.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -89,7 +90,8 @@ public sealed class TextGenerator
                 mask.Dispose();
                 mask = longerMask;
                 logits.Dispose();
-                logits = NextTokenLogits(nextIds, mask, cache, unreachable);
+                using (DecodeThreads.Enter(model, rows))
+                    logits = NextTokenLogits(nextIds, mask, cache, unreachable);
             }
         }
         finally

@@ -124,8 +124,14 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
                 layer.Pack(WeightFormat);
         tiedHead?.Dispose();
         tiedHead = TiedHeadTable is { } table ? PackedWeight.Create(table.Weight, WeightFormat) : null;
+        DecodesInKernel = modules().OfType<IFusesProjections>().SelectMany(m => m.FusedProducts()).All(f => f.Packed is not null)
+            && Projections().All(p => p.Layer.InFusedProduct || p.Layer.Packed is not null)
+            && (TiedHeadTable is null || tiedHead is not null);
         preparedForDecoding = true;
     }
+
+    /// <summary>Whether every product of a decode step runs in the .NET kernel (not GPT-2's fp32 Conv1D weights, nor an attached adapter).</summary>
+    public bool DecodesInKernel { get; private set; }
 
     /// <summary>
     /// Rounds the weights to <paramref name="format"/> for inference (after any adapter is merged: quantize from the

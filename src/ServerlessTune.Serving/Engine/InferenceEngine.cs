@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core.Generation;
 using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Kernels;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Serving.Engine;
@@ -184,7 +185,9 @@ public sealed class InferenceEngine : IDisposable
         var ids = new long[end];
         for (int slot = 0; slot < end; slot++) ids[slot] = bySlot[slot]?.Last ?? 0;
         cache.Select(0, end);
-        var logits = Reachable(lm.NextTokenLogits(tensor(ids, end, 1), null, cache));
+        Tensor logits;
+        using (DecodeThreads.Enter(lm, end))
+            logits = Reachable(lm.NextTokenLogits(tensor(ids, end, 1), null, cache));
         for (int slot = 0; slot < end; slot++)
             if (bySlot[slot] is { } s)
                 Advance(s, logits.narrow(0, slot, 1));

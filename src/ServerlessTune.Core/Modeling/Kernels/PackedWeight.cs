@@ -98,7 +98,7 @@ public sealed unsafe class PackedWeight : IDisposable
             WeightFormat.Bf16 => new Job<Bf16Row>(operands),
             _ => new Job<Int8Row>(operands),
         };
-        RowParallel.For(OutFeatures, get_num_threads(), rowAlignment: 4, job);
+        RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, job);
         // The kernel read these through raw pointers: keep them alive until it is done.
         GC.KeepAlive(data);
         GC.KeepAlive(input);
