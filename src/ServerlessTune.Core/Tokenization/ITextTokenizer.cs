@@ -18,4 +18,6 @@ public interface ITextTokenizer
     int? PadTokenId { get; }
     bool TryGetSpecialTokenId(string token, out int id);
     int CountTokens(string text);
+    /// <summary>The same count for text that is not a string of its own (a chat template's pieces joined in a reused buffer).</summary>
+    int CountTokens(ReadOnlySpan<char> text);
 }

@@ -24,6 +24,7 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
         PadTokenId = ids.Pad;
         _plainEncoder = text => [.. plain.EncodeToIds(text)];
         _plainCounter = text => plain.CountTokens(text);
+        _plainSpanCounter = text => plain.CountTokens(text);
         SpecialEncoder = text => [.. withSpecialTokens.EncodeToIds(text)];
     }
 
@@ -36,6 +37,9 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
     private readonly Func<string, int[]> _plainEncoder;
     // The package counts without building the id list; a replaced encoder is counted by encoding.
     private readonly Func<string, int> _plainCounter;
+    private readonly SpanCounter _plainSpanCounter;
+
+    private delegate int SpanCounter(ReadOnlySpan<char> text);
 
     /// <summary>Replaces the package's encoding where the model asks for more (tokenizer.json's ignore_merges).</summary>
     public Func<string, int[]> PlainEncoder
@@ -44,6 +48,7 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
         {
             _plainEncoder = value;
             _plainCounter = text => value(text).Length;
+            _plainSpanCounter = text => value(text.ToString()).Length;
         }
     }
 
@@ -62,7 +67,11 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 
     public int CountTokens(string text) => _plainCounter(text);
 
+    public int CountTokens(ReadOnlySpan<char> text) => _plainSpanCounter(text);
+
     public int CountContinuation(string text) => Continuation is { } continuation ? continuation(text).Length : CountTokens(text);
+
+    public int CountContinuation(ReadOnlySpan<char> text) => Continuation is { } continuation ? continuation(text.ToString()).Length : CountTokens(text);
 
     public string Decode(IEnumerable<int> ids) => _withSpecialTokens.Decode(ids);
 

@@ -39,6 +39,23 @@ public class SharedTokenizerTests
 
     [Theory]
     [MemberData(nameof(TokenizerKinds.All), MemberType = typeof(TokenizerKinds))]
+    public void Counting_a_span_inside_a_longer_buffer_equals_counting_the_string_and_encoding_it(string kind)
+    {
+        using var dir = new TempDir();
+        var tokenizer = TokenizerKinds.Load(kind, dir);
+        foreach (var text in HardStrings.All.Concat(HardStrings.SpecialLookAlikes))
+        {
+            // The span sits between other text, as a template's joined pieces sit in a reused buffer: nothing past it may count.
+            var buffer = ("<|im_start|>" + text + "<|im_end|> tail").AsSpan();
+            var span = buffer.Slice("<|im_start|>".Length, text.Length);
+            var expected = tokenizer.EncodePlain(text).Length;
+            Assert.Equal(expected, tokenizer.CountTokens(text));
+            Assert.Equal(expected, tokenizer.CountTokens(span));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TokenizerKinds.All), MemberType = typeof(TokenizerKinds))]
     public void One_tokenizer_used_from_several_threads_at_once_gives_the_ids_of_one_thread(string kind)
     {
         using var dir = new TempDir();
