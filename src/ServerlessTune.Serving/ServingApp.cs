@@ -102,6 +102,9 @@ public sealed class ServingApp : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken ct) => app.WaitForShutdownAsync(ct);
 
+    /// <summary>The server's services, for a host that added its own (an exporter it must flush).</summary>
+    public IServiceProvider Services => app.Services;
+
     public async ValueTask DisposeAsync()
     {
         await app.StopAsync();
