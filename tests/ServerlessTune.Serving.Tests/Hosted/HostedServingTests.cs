@@ -123,8 +123,7 @@ public sealed class HostedServingTests
         Assert.Contains("This model's maximum context length is 128000 tokens.", tooLong.Message);
 
         // Both failures are in the conversation log with the service's status and code.
-        await server.App.Conversations!.FlushAsync();
-        var logged = await ReadLogAsync(hosted.Store);
+        var logged = await LoggedAsync(server, hosted.Store, count: 2);
         Assert.Equal([(429, "rate_limit_exceeded"), (400, "invalid_request_error")], logged.Select(r => (r.Error!.Status, r.Error.Kind)));
     }
 
@@ -219,9 +218,7 @@ public sealed class HostedServingTests
         ChatCompletion plain = await server.OpenAI().GetChatClient(Project).CompleteChatAsync(Question);
         string? streamedId = null;
         await foreach (var update in server.OpenAI().GetChatClient(Project).CompleteChatStreamingAsync(Question)) streamedId ??= update.CompletionId;
-        await server.App.Conversations!.FlushAsync();
-
-        var logged = await ReadLogAsync(hosted.Store);
+        var logged = await LoggedAsync(server, hosted.Store, count: 2);
         Assert.Equal([plain.Id, streamedId], logged.Select(r => r.Id));
         Assert.All(logged, r =>
         {
@@ -296,6 +293,22 @@ public sealed class HostedServingTests
         env[HostedEnvironment.OpenAIBaseUrl] = "api.openai.com";
         var bad = Assert.Throws<Core.UserInputException>(() => ServingOptions.FromEnvironment(n => env.GetValueOrDefault(n)));
         Assert.Equal("OPENAI_BASE_URL: 'api.openai.com' is not an http(s) URL", bad.Message);
+    }
+
+    /// <summary>
+    /// The log once it holds <paramref name="count"/> records, or after 30 s: a forwarded answer is logged when its
+    /// last byte has gone to the client, so the client can finish reading before the record is appended.
+    /// </summary>
+    static async Task<List<ConversationRecord>> LoggedAsync(TestServer server, IArtifactStore store, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            await server.App.Conversations!.FlushAsync();
+            var logged = await ReadLogAsync(store);
+            if (logged.Count >= count || DateTime.UtcNow > deadline) return logged;
+            await Task.Delay(50);
+        }
     }
 
     internal static async Task<List<ConversationRecord>> ReadLogAsync(IArtifactStore store)
