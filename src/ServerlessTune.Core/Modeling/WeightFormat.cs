@@ -11,13 +11,15 @@ public enum WeightFormat
 /// <summary>The one spelling of a <see cref="WeightFormat"/> in configs, the registry, flags and /v1/models.</summary>
 public static class WeightFormats
 {
-    public static readonly IReadOnlyList<string> Names = ["fp32", "bf16", "int8"];
+    static readonly string[] names = ["fp32", "bf16", "int8"];
 
-    public static string Name(this WeightFormat format) => Names[(int)format];
+    public static IReadOnlyList<string> Names => names;
+
+    public static string Name(this WeightFormat format) => names[(int)format];
 
     public static bool TryParse(string? text, out WeightFormat format)
     {
-        var index = text is null ? -1 : Names.ToList().IndexOf(text.Trim().ToLowerInvariant());
+        var index = text is null ? -1 : Array.IndexOf(names, text.Trim().ToLowerInvariant());
         format = index < 0 ? WeightFormat.Fp32 : (WeightFormat)index;
         return index >= 0;
     }
