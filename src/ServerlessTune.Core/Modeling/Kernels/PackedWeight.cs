@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -90,8 +88,8 @@ public sealed unsafe class PackedWeight : IDisposable
         var y = empty([.. x.shape[..^1], OutFeatures], ScalarType.Float32);
         if (bias is not null && (bias.dtype != ScalarType.Float32 || !bias.is_contiguous() || bias.numel() != OutFeatures))
             throw new ArgumentException($"bias must be contiguous fp32 [{OutFeatures}]");
-        var operands = new LinearOperands(Address<byte>(data), scales is null ? null : Address<float>(scales),
-            bias is null ? null : Address<float>(bias), Address<float>(input), Address<float>(y), InFeatures, OutFeatures, rows);
+        var operands = new LinearOperands(TensorMemory.Address<byte>(data), scales is null ? null : TensorMemory.Address<float>(scales),
+            bias is null ? null : TensorMemory.Address<float>(bias), TensorMemory.Address<float>(input), TensorMemory.Address<float>(y), InFeatures, OutFeatures, rows);
         RowJob job = Format switch
         {
             WeightFormat.Fp32 => new Job<Fp32Row>(operands),
@@ -104,9 +102,6 @@ public sealed unsafe class PackedWeight : IDisposable
         GC.KeepAlive(input);
         return y;
     }
-
-    /// <summary>The first element of a contiguous CPU tensor (its storage offset included).</summary>
-    static T* Address<T>(Tensor t) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     public void Dispose()
     {

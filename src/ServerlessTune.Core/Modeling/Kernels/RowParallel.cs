@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ServerlessTune.Core.Modeling.Kernels;
 
 /// <summary>Work split into chunks of output rows; any thread may run any chunk.</summary>
@@ -8,18 +10,21 @@ internal abstract class RowJob
 
 /// <summary>
 /// Fork/join for the decode products, which last 5-500 microseconds each: a token runs about a hundred of them,
-/// so the fork must cost less than a Task. Parked workers wake on an event that spins briefly before it
-/// sleeps; chunks are claimed from a shared counter, so a worker that the OS does not schedule (the machine is
-/// shared) only means the caller runs more chunks itself, never that the caller waits for it to start.
-/// One product at a time uses the workers; a concurrent caller runs its product on its own thread.
+/// a few tens of microseconds apart, so the fork must cost less than waking a sleeping thread. After a product a
+/// worker stays awake for <see cref="StayAwake"/>, yielding its core to anything else runnable, and only then
+/// parks. Chunks are claimed from the product's own counter and the caller waits only for claimed chunks, so a
+/// worker that is late or not scheduled (the machine is shared) means the caller runs more chunks itself, never
+/// that it waits for the worker to arrive. One product at a time uses the workers; a concurrent caller runs its
+/// product on its own thread.
 /// </summary>
 internal static class RowParallel
 {
     const int ChunksPerThread = 4;
+    static readonly TimeSpan StayAwake = TimeSpan.FromMilliseconds(2);
     static readonly object gate = new();
     static readonly List<Worker> workers = [];
-    static RowJob? job;
-    static int rows, chunk, nextChunk, chunks, pending;
+    static Product? current;
+    static long generation;
 
     /// <summary>Runs rows [0, count) of <paramref name="work"/> on up to <paramref name="threads"/> threads (the caller's included).</summary>
     public static void For(int count, int threads, int rowAlignment, RowJob work)
@@ -33,14 +38,14 @@ internal static class RowParallel
         {
             while (workers.Count < threads - 1) workers.Add(new Worker());
             var size = (count + threads * ChunksPerThread - 1) / (threads * ChunksPerThread);
-            (job, rows, chunk, nextChunk) = (work, count, (size + rowAlignment - 1) / rowAlignment * rowAlignment, 0);
-            chunks = (rows + chunk - 1) / chunk;
-            Volatile.Write(ref pending, threads - 1);
+            var product = new Product(work, count, (size + rowAlignment - 1) / rowAlignment * rowAlignment);
+            Volatile.Write(ref current, product);
+            Interlocked.Increment(ref generation);
             for (int i = 0; i < threads - 1; i++) workers[i].Wake();
-            RunChunks();
+            product.RunChunks();
             var spin = new SpinWait();
-            while (Volatile.Read(ref pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
-            job = null;
+            while (!product.Done) spin.SpinOnce(sleep1Threshold: -1);
+            Volatile.Write(ref current, null);
         }
         finally
         {
@@ -48,34 +53,70 @@ internal static class RowParallel
         }
     }
 
-    static void RunChunks()
+    sealed class Product(RowJob work, int rows, int chunk)
     {
-        var work = job!;
-        int c;
-        while ((c = Interlocked.Increment(ref nextChunk) - 1) < chunks)
-            work.Run(c * chunk, Math.Min(rows, (c + 1) * chunk));
+        readonly int chunks = (rows + chunk - 1) / chunk;
+        int next, finished;
+
+        public bool Done => Volatile.Read(ref finished) == chunks;
+
+        public void RunChunks()
+        {
+            int c;
+            while ((c = Interlocked.Increment(ref next) - 1) < chunks)
+            {
+                work.Run(c * chunk, Math.Min(rows, (c + 1) * chunk));
+                Interlocked.Increment(ref finished);
+            }
+        }
     }
 
     sealed class Worker
     {
-        readonly ManualResetEventSlim go = new(false, spinCount: 200);
+        readonly ManualResetEventSlim wake = new(false, spinCount: 0);
+        long seen;
+        int parked;
 
         public Worker()
         {
             new Thread(Loop) { IsBackground = true, Name = "stune-kernel" }.Start();
         }
 
-        public void Wake() => go.Set();
+        /// <summary>Called after <see cref="generation"/> moved: only a parked worker needs the event.</summary>
+        public void Wake()
+        {
+            if (Volatile.Read(ref parked) == 1) wake.Set();
+        }
 
         void Loop()
         {
             while (true)
             {
-                go.Wait();
-                go.Reset();
-                RunChunks();
-                Interlocked.Decrement(ref pending);
+                WaitForProduct();
+                Volatile.Read(ref current)?.RunChunks();
             }
+        }
+
+        void WaitForProduct()
+        {
+            var since = Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref generation) == seen)
+            {
+                if (Stopwatch.GetElapsedTime(since) < StayAwake)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                    continue;
+                }
+                // Dekker with the caller: it moves generation, then reads parked; we set parked, then read
+                // generation. Both are full fences, so at least one of us sees the other's write.
+                wake.Reset();
+                Interlocked.Exchange(ref parked, 1);
+                if (Volatile.Read(ref generation) == seen) wake.Wait();
+                Interlocked.Exchange(ref parked, 0);
+                since = Stopwatch.GetTimestamp();
+            }
+            seen = Volatile.Read(ref generation);
         }
     }
 }

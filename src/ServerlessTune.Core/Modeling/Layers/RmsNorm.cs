@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ServerlessTune.Core.Modeling.Kernels;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Modeling.Layers;
@@ -28,6 +29,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>, IInitializable
 
     public override Tensor forward(Tensor x)
     {
+        if (DecodeOps.Accepts(x, weight)) return DecodeOps.RmsNorm(x, weight, eps);
         using var scope = NewDisposeScope();
         var x32 = x.to(float32);
         var normed = x32 * rsqrt(x32.pow(2).mean([-1L], keepdim: true) + eps);

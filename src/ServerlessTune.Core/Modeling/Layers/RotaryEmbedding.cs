@@ -1,4 +1,5 @@
 using TorchSharp;
+using ServerlessTune.Core.Modeling.Kernels;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Modeling.Layers;
@@ -65,6 +66,8 @@ public sealed class RotaryEmbedding(int rotaryDim, double theta, RopeScaling? sc
     /// <summary>Rotates x [B, H, T, D] by the given cos/sin; dims past rotaryDim pass through.</summary>
     public Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
+        if (DecodeOps.Accepts(x, cos, sin) && cos.shape[0] == x.shape[0] && cos.shape[2] == x.shape[2])
+            return DecodeOps.Rotary(x, cos, sin, rotaryDim, interleaved);
         using var scope = NewDisposeScope();
         var headDim = x.shape[^1];
         var rot = rotaryDim == headDim ? x : x.narrow(-1, 0, rotaryDim);

@@ -1,4 +1,5 @@
 using TorchSharp;
+using ServerlessTune.Core.Modeling.Kernels;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Modeling.Layers;
@@ -20,6 +21,8 @@ public static class ScaledDotProductAttention
         using var scope = NewDisposeScope();
         if (cache is not null)
             (k, v) = cache.Append(layer, k, v);
+        if (dropout == 0 && !context.IsCausal && DecodeOps.AcceptsAttention(q, k, v, context.Mask))
+            return DecodeOps.Attention(q, k, v, context.Mask).MoveToOuterDisposeScope();
         var groups = q.shape[1] / k.shape[1];
         Tensor output;
         if (groups > 1 && !context.IsCausal && dropout == 0)
