@@ -19,9 +19,10 @@ internal readonly unsafe struct LinearOperands(byte* weight, float* scales, floa
 }
 
 /// <summary>
-/// The decode product: every output row of W is read once from memory for all rows of x (decode batch rows),
-/// four output rows at a time so four independent FMA chains hide the FMA latency and x is loaded once per four
-/// weight rows. The weights are widened to fp32 in registers, so a narrower format reads fewer bytes and
+/// The decode product: W is read once, row after row in memory order (one stream, which the hardware prefetcher
+/// follows best: on the development machine 11 GB/s from DRAM on one thread against 7.6 for four rows read side by
+/// side), each row against every row of x (decode batch rows), four x rows at a time so four independent FMA chains
+/// hide the FMA latency. The weights are widened to fp32 in registers, so a narrower format reads fewer bytes and
 /// computes in fp32 like the fp32 kernel.
 /// </summary>
 internal static unsafe class LinearKernel
@@ -41,26 +42,22 @@ internal static unsafe class LinearKernel
     static void Run<TRow, TMath>(in LinearOperands o, int start, int end) where TRow : struct, IWeightRow where TMath : struct, IVectorMath
     {
         nint stride = (nint)o.InFeatures * TRow.ElementSize;
-        int j = start;
-        for (; j + 4 <= end; j += 4)
-        {
-            var w0 = o.Weight + j * stride;
-            for (int r = 0; r < o.Rows; r++)
-            {
-                var x = o.X + (nint)r * o.InFeatures;
-                Dot4<TRow, TMath>(w0, stride, x, o.InFeatures, out var s0, out var s1, out var s2, out var s3);
-                var y = o.Y + (nint)r * o.OutFeatures + j;
-                y[0] = Finish(o, j, s0);
-                y[1] = Finish(o, j + 1, s1);
-                y[2] = Finish(o, j + 2, s2);
-                y[3] = Finish(o, j + 3, s3);
-            }
-        }
-        for (; j < end; j++)
+        int n = o.InFeatures;
+        for (int j = start; j < end; j++)
         {
             var w = o.Weight + j * stride;
-            for (int r = 0; r < o.Rows; r++)
-                o.Y[(nint)r * o.OutFeatures + j] = Finish(o, j, Dot<TRow, TMath>(w, o.X + (nint)r * o.InFeatures, o.InFeatures));
+            int r = 0;
+            for (; r + 4 <= o.Rows; r += 4)
+            {
+                Dot4<TRow, TMath>(w, o.X + (nint)r * n, n, out var s0, out var s1, out var s2, out var s3);
+                var y = o.Y + (nint)r * o.OutFeatures + j;
+                y[0] = Finish(o, j, s0);
+                y[o.OutFeatures] = Finish(o, j, s1);
+                y[2 * o.OutFeatures] = Finish(o, j, s2);
+                y[3 * o.OutFeatures] = Finish(o, j, s3);
+            }
+            for (; r < o.Rows; r++)
+                o.Y[(nint)r * o.OutFeatures + j] = Finish(o, j, Dot<TRow, TMath>(w, o.X + (nint)r * n, n));
         }
     }
 
@@ -71,38 +68,48 @@ internal static unsafe class LinearKernel
         return o.Bias != null ? dot + o.Bias[j] : dot;
     }
 
+    /// <summary>One weight row against four rows of x: the row is loaded once per step for all four.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Dot4<TRow, TMath>(byte* w0, nint stride, float* x, int n, out float s0, out float s1, out float s2, out float s3)
+    static void Dot4<TRow, TMath>(byte* w, float* x0, int n, out float s0, out float s1, out float s2, out float s3)
         where TRow : struct, IWeightRow where TMath : struct, IVectorMath
     {
-        byte* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+        float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         nint k = 0;
         for (; k + 8 <= n; k += 8)
         {
-            var xv = Vector256.Load(x + k);
-            a0 = TMath.MultiplyAdd(TMath.Load<TRow>(w0, k), xv, a0);
-            a1 = TMath.MultiplyAdd(TMath.Load<TRow>(w1, k), xv, a1);
-            a2 = TMath.MultiplyAdd(TMath.Load<TRow>(w2, k), xv, a2);
-            a3 = TMath.MultiplyAdd(TMath.Load<TRow>(w3, k), xv, a3);
+            var wv = TMath.Load<TRow>(w, k);
+            a0 = TMath.MultiplyAdd(wv, Vector256.Load(x0 + k), a0);
+            a1 = TMath.MultiplyAdd(wv, Vector256.Load(x1 + k), a1);
+            a2 = TMath.MultiplyAdd(wv, Vector256.Load(x2 + k), a2);
+            a3 = TMath.MultiplyAdd(wv, Vector256.Load(x3 + k), a3);
         }
         (s0, s1, s2, s3) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
         for (; k < n; k++)
         {
-            s0 += TRow.Scalar(w0, k) * x[k];
-            s1 += TRow.Scalar(w1, k) * x[k];
-            s2 += TRow.Scalar(w2, k) * x[k];
-            s3 += TRow.Scalar(w3, k) * x[k];
+            var wk = TRow.Scalar(w, k);
+            s0 += wk * x0[k];
+            s1 += wk * x1[k];
+            s2 += wk * x2[k];
+            s3 += wk * x3[k];
         }
     }
 
+    /// <summary>One weight row against one row of x, four independent FMA chains over consecutive blocks.</summary>
     static float Dot<TRow, TMath>(byte* w, float* x, int n) where TRow : struct, IWeightRow where TMath : struct, IVectorMath
     {
-        Vector256<float> a = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         nint k = 0;
+        for (; k + 32 <= n; k += 32)
+        {
+            a0 = TMath.MultiplyAdd(TMath.Load<TRow>(w, k), Vector256.Load(x + k), a0);
+            a1 = TMath.MultiplyAdd(TMath.Load<TRow>(w, k + 8), Vector256.Load(x + k + 8), a1);
+            a2 = TMath.MultiplyAdd(TMath.Load<TRow>(w, k + 16), Vector256.Load(x + k + 16), a2);
+            a3 = TMath.MultiplyAdd(TMath.Load<TRow>(w, k + 24), Vector256.Load(x + k + 24), a3);
+        }
         for (; k + 8 <= n; k += 8)
-            a = TMath.MultiplyAdd(TMath.Load<TRow>(w, k), Vector256.Load(x + k), a);
-        var s = Vector256.Sum(a);
+            a0 = TMath.MultiplyAdd(TMath.Load<TRow>(w, k), Vector256.Load(x + k), a0);
+        var s = Vector256.Sum((a0 + a1) + (a2 + a3));
         for (; k < n; k++) s += TRow.Scalar(w, k) * x[k];
         return s;
     }
