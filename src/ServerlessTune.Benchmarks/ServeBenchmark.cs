@@ -53,7 +53,9 @@ public static class ServeBenchmark
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
             var vocab = TokenizerLoader.Load(folder.FullName).VocabSize;
             var name = Path.GetFileName(folder.FullName);
-            await StreamAsync(http, name, Prompt(0, promptTokens, vocab), 8, ct); // warm-up
+            // Warm-up: two full-length streams, so the per-token paths are past tiered JIT's first tiers (whose
+            // recompiling otherwise takes a core of a small machine during the single-stream figure).
+            for (int w = 0; w < 2; w++) await StreamAsync(http, name, Prompt(1000 + w, promptTokens, vocab), tokens, ct);
             var loads = new List<StreamLoad>();
             foreach (var streams in concurrency)
             {
