@@ -55,7 +55,10 @@ public sealed class TextGenerator
         // Not only no gradients: no autograd bookkeeping (version counters, view tracking) on any op.
         using var inference = inference_mode();
         using var sampler = new TokenSampler(options, rows);
-        using var cache = model.NewCache();
+        // One sequence needs no padding mask: a preallocated cache appends in place instead of growing by
+        // concatenation, and each step skips the mask's growth and padding check.
+        bool single = rows == 1;
+        using KvCache cache = single ? OneSequenceCache(prompts[0].Length + budgets[0]) : model.NewCache();
         using var seen = SeenTokens(prompts);
         using var seenNow = ones(rows, 1, ScalarType.Bool);
         using var counts = options.CountsOutput ? zeros(rows, model.Config.VocabSize) : null;
@@ -65,7 +68,7 @@ public sealed class TextGenerator
         Tensor? logits = null;
         try
         {
-            logits = NextTokenLogits(inputIds, mask, cache, unreachable);
+            logits = NextTokenLogits(inputIds, single ? null : mask, cache, unreachable);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -84,14 +87,17 @@ public sealed class TextGenerator
 
                 using var nextIds = tensor(next, rows, 1);
                 seen.scatter_(1, nextIds, seenNow);
-                using var live = tensor(finished.Select(f => f is null ? 1L : 0L).ToArray(), rows, 1);
                 counts?.scatter_add_(1, nextIds, one!);
-                var longerMask = cat([mask, live], 1);
-                mask.Dispose();
-                mask = longerMask;
+                if (!single)
+                {
+                    using var live = tensor(finished.Select(f => f is null ? 1L : 0L).ToArray(), rows, 1);
+                    var longerMask = cat([mask, live], 1);
+                    mask.Dispose();
+                    mask = longerMask;
+                }
                 logits.Dispose();
                 using (DecodeThreads.Enter(model, rows))
-                    logits = NextTokenLogits(nextIds, mask, cache, unreachable);
+                    logits = NextTokenLogits(nextIds, single ? null : mask, cache, unreachable);
             }
         }
         finally
@@ -208,7 +214,15 @@ public sealed class TextGenerator
 
     Tensor? UnknownTokenMask() => UnreachableTokens(model.Config.VocabSize, tokenizer.VocabSize);
 
-    Tensor NextTokenLogits(Tensor inputIds, Tensor mask, KvCache cache, Tensor? unreachable)
+    SlotKvCache OneSequenceCache(int positions)
+    {
+        var cache = new SlotKvCache(model.Config, model.DType, slots: 1, positions);
+        cache.Acquire();
+        cache.Select(0, 1);
+        return cache;
+    }
+
+    Tensor NextTokenLogits(Tensor inputIds, Tensor? mask, KvCache cache, Tensor? unreachable)
     {
         using var scope = NewDisposeScope();
         var last = model.NextTokenLogits(inputIds, mask, cache);
