@@ -53,9 +53,10 @@ public static class ServeBenchmark
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
             var vocab = TokenizerLoader.Load(folder.FullName).VocabSize;
             var name = Path.GetFileName(folder.FullName);
-            // Warm-up: two full-length streams, so the per-token paths are past tiered JIT's first tiers (whose
-            // recompiling otherwise takes a core of a small machine during the single-stream figure).
-            for (int w = 0; w < 2; w++) await StreamAsync(http, name, Prompt(1000 + w, promptTokens, vocab), tokens, ct);
+            // Warm-up, so tiered JIT is done before anything is timed (its recompiling otherwise took a fifth of a
+            // two-core machine during the single-stream figure): its call counts promote a method after 30 calls,
+            // so 40 short streams for the per-request code and two full-length ones for the per-token code.
+            for (int w = 0; w < 42; w++) await StreamAsync(http, name, Prompt(1000 + w, promptTokens, vocab), w < 40 ? 4 : tokens, ct);
             var loads = new List<StreamLoad>();
             foreach (var streams in concurrency)
             {

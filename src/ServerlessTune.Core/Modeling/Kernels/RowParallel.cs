@@ -20,7 +20,7 @@ internal abstract class RowJob
 internal static class RowParallel
 {
     const int ChunksPerThread = 4;
-    static readonly TimeSpan StayAwake = TimeSpan.FromMilliseconds(2);
+    static readonly TimeSpan StayAwake = TimeSpan.FromMilliseconds(0.3);
     static readonly object gate = new();
     static readonly List<Worker> workers = [];
     static Product? current;
