@@ -69,6 +69,8 @@ public sealed class TextGenerator
         try
         {
             logits = NextTokenLogits(inputIds, single ? null : mask, cache, unreachable);
+            // After the prompt's pass, every step (sampling included) runs torch on one thread: see DecodeThreads.
+            using var threads = DecodeThreads.Enter(model, rows);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -96,8 +98,7 @@ public sealed class TextGenerator
                     mask = longerMask;
                 }
                 logits.Dispose();
-                using (DecodeThreads.Enter(model, rows))
-                    logits = NextTokenLogits(nextIds, single ? null : mask, cache, unreachable);
+                logits = NextTokenLogits(nextIds, single ? null : mask, cache, unreachable);
             }
         }
         finally

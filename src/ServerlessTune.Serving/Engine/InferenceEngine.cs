@@ -185,9 +185,9 @@ public sealed class InferenceEngine : IDisposable
         var ids = new long[end];
         for (int slot = 0; slot < end; slot++) ids[slot] = bySlot[slot]?.Last ?? 0;
         cache.Select(0, end);
-        Tensor logits;
-        using (DecodeThreads.Enter(lm, end))
-            logits = Reachable(lm.NextTokenLogits(tensor(ids, end, 1), null, cache));
+        // Sampling too: its few ops over the vocabulary would otherwise wake torch's OpenMP threads every step.
+        using var threads = DecodeThreads.Enter(lm, end);
+        var logits = Reachable(lm.NextTokenLogits(tensor(ids, end, 1), null, cache));
         for (int slot = 0; slot < end; slot++)
             if (bySlot[slot] is { } s)
                 Advance(s, logits.narrow(0, slot, 1));
