@@ -29,6 +29,7 @@ internal static class BenchPrepareCommand
                     seconds = r.EndToEndSeconds, megabytes_per_second = r.EndToEndMegabytesPerSecond, cores_used = r.EndToEndCoresUsed,
                     peak_working_set_bytes = r.PeakWorkingSetBytes, baseline_working_set_bytes = r.BaselineWorkingSetBytes,
                     gc_pause_seconds = r.GcPauseSeconds, allocated_bytes = r.AllocatedBytes,
+                    warm_up_passes = r.WarmUpPasses, jit_seconds = r.JitSeconds, jit_methods = r.JitMethods,
                     tokenizer_sample_bytes = r.TokenizerSampleBytes, tokenizer_workers = r.TokenizerWorkers, tokenizer_megabytes_per_second = r.TokenizerMegabytesPerSecond,
                     tokenizer_megabytes_per_second_before = r.TokenizerMegabytesPerSecondBefore, tokenizer_megabytes_per_second_after = r.TokenizerMegabytesPerSecondAfter,
                     tokenizer_cores_used = r.TokenizerCoresUsed,
@@ -40,6 +41,7 @@ internal static class BenchPrepareCommand
             Console.Out.WriteLine($"end to end       {r.EndToEndMegabytesPerSecond:F1} MB/s ({r.EndToEndSeconds:F1} s, {r.EndToEndCoresUsed:F2} of {r.Cores} cores busy, {r.Tokens} tokens)");
             Console.Out.WriteLine($"peak memory      {r.PeakWorkingSetBytes / 1e6:F0} MB (before preparing {r.BaselineWorkingSetBytes / 1e6:F0} MB)");
             Console.Out.WriteLine($"garbage          {r.AllocatedBytes / 1e9:F1} GB allocated, {r.GcPauseSeconds:F2} s paused ({100 * r.GcPauseSeconds / r.EndToEndSeconds:F0} % of the run)");
+            Console.Out.WriteLine($"jit              {r.JitMethods} methods compiled during the run, {r.JitSeconds:F2} s inside the JIT (wall time, all threads; after {r.WarmUpPasses} warm-up passes)");
             Console.Out.WriteLine($"tokenizer alone  {r.TokenizerMegabytesPerSecond:F1} MB/s ({r.TokenizerWorkers} worker(s), one tokenizer each, {r.TokenizerSampleBytes / 1e6:F0} MB of the same text: " +
                 $"{r.TokenizerMegabytesPerSecondBefore:F1} before preparing, {r.TokenizerMegabytesPerSecondAfter:F1} after; {r.TokenizerCoresUsed:F2} cores busy)");
             Console.Out.WriteLine($"ratio            {r.Ratio:F2} (target 0.8)");

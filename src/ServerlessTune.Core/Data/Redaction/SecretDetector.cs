@@ -104,11 +104,18 @@ public static partial class SecretDetector
     /// <summary>Redacts <paramref name="text"/> and adds what it found to <paramref name="counts"/> (indexed by <see cref="SecretType"/>).</summary>
     public static string Redact(string text, int[] counts)
     {
-        if (text.AsSpan().IndexOfAny(AnyTrigger) < 0) return text;
+        int first = text.AsSpan().IndexOfAny(AnyTrigger);
+        if (first < 0) return text;
+        // Every trigger is one of AnyTrigger's, so none starts before the first hit: the rules' scans start there (text with
+        // "key" in every sentence ran a dozen whole scans). A rule that rewrites the text starts them over at 0: its
+        // placeholders move what follows and may hold a trigger themselves ([AWS_SECRET_KEY]).
         foreach (var rule in Rules)
-            if (text.AsSpan().IndexOfAny(rule.Search) >= 0)
-                text = Replace(text, rule, counts);
-        return text.AsSpan().IndexOfAny(AssignmentTriggers) >= 0 ? RedactAssignments(text, counts) : text;
+        {
+            if (text.AsSpan(first).IndexOfAny(rule.Search) < 0) continue;
+            var redacted = Replace(text, rule, counts);
+            if (!ReferenceEquals(redacted, text)) (text, first) = (redacted, 0);
+        }
+        return text.AsSpan(first).IndexOfAny(AssignmentTriggers) >= 0 ? RedactAssignments(text, counts) : text;
     }
 
     static string Replace(string text, Rule rule, int[] counts)
