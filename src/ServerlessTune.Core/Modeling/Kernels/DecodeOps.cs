@@ -1,16 +1,17 @@
 using System.Buffers;
-using System.Runtime.Intrinsics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ServerlessTune.Core.Modeling.Kernels;
 
 /// <summary>
-/// The norm, rotary and attention of a decode step in .NET. At decode each is a handful of torch ops over a few kilobytes,
-/// and a torch op costs microseconds of dispatch however small its tensor, so per token these ops cost more than
-/// their arithmetic. Each rounds as the torch expression it replaces (float32 throughout, no fused multiply-add),
-/// except sums (the norm's squares, attention's dot products and softmax), which add in another order. Only inference on small contiguous fp32
-/// CPU tensors takes this path: training, prefill and other dtypes keep torch's ops (and autograd).
+/// The norm, rotary and attention of a decode step in .NET (the vector loops are System.Numerics.Tensors'). At decode
+/// each is a handful of torch ops over a few kilobytes, and a torch op costs microseconds of dispatch however small
+/// its tensor, so per token these ops cost more than their arithmetic. Each computes the torch expression it
+/// replaces in float32; sums (the norm's squares, attention's dot products and softmax) add in another order.
+/// Only inference on small fp32 CPU tensors takes this path: training, prefill and other dtypes keep torch's ops
+/// (and autograd).
 /// </summary>
 internal static unsafe class DecodeOps
 {
@@ -42,30 +43,18 @@ internal static unsafe class DecodeOps
         int dim = (int)x.shape[^1];
         long rows = x.numel() / dim;
         float* xs = TensorMemory.Address<float>(x), ys = TensorMemory.Address<float>(y), w = TensorMemory.Address<float>(weight);
+        var weights = new ReadOnlySpan<float>(w, dim);
         for (long r = 0; r < rows; r++)
         {
-            float* row = xs + r * dim, output = ys + r * dim;
-            float mean = SumOfSquares(row, dim) / dim;
-            float scale = 1f / MathF.Sqrt(mean + (float)eps);
-            for (int i = 0; i < dim; i++) output[i] = w[i] * (row[i] * scale);
+            var row = new ReadOnlySpan<float>(xs + r * dim, dim);
+            var output = new Span<float>(ys + r * dim, dim);
+            float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / dim + (float)eps);
+            TensorPrimitives.Multiply(row, scale, output);
+            TensorPrimitives.Multiply(output, weights, output);
         }
         GC.KeepAlive(x);
         GC.KeepAlive(weight);
         return y;
-    }
-
-    static float SumOfSquares(float* x, int n)
-    {
-        var acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            var v = Vector256.Load(x + i);
-            acc += v * v;
-        }
-        float sum = Vector256.Sum(acc);
-        for (; i < n; i++) sum += x[i] * x[i];
-        return sum;
     }
 
     /// <summary>
@@ -138,18 +127,21 @@ internal static unsafe class DecodeOps
             float* query = qp + b * qs[0] + h * qs[1], output = yp + (b * heads + h) * dim;
             float* keys = kp + b * ks[0] + h / groups * ks[1], values = vp + b * vs[0] + h / groups * vs[1];
             bool* allowed = mp is null ? null : mp + b * maskRow;
-            float max = float.NegativeInfinity;
+            var weights = scores.AsSpan(0, (int)length);
             for (long l = 0; l < length; l++)
-            {
-                scores[l] = allowed is null || allowed[l] ? Dot(query, keys + l * ks[2], dim) * scale : float.NegativeInfinity;
-                max = MathF.Max(max, scores[l]);
-            }
-            new Span<float>(output, dim).Clear();
+                weights[(int)l] = allowed is null || allowed[l]
+                    ? TensorPrimitives.Dot(new ReadOnlySpan<float>(query, dim), new ReadOnlySpan<float>(keys + l * ks[2], dim)) * scale
+                    : float.NegativeInfinity;
+            var result = new Span<float>(output, dim);
+            result.Clear();
+            float max = TensorPrimitives.Max(weights);
             if (float.IsNegativeInfinity(max)) continue;
-            float sum = 0;
-            for (long l = 0; l < length; l++) sum += scores[l] = MathF.Exp(scores[l] - max);
+            TensorPrimitives.Subtract(weights, max, weights);
+            TensorPrimitives.Exp(weights, weights);
+            TensorPrimitives.Divide(weights, TensorPrimitives.Sum(weights), weights);
             for (long l = 0; l < length; l++)
-                if (scores[l] != 0) AddScaled(output, values + l * vs[2], scores[l] / sum, dim);
+                if (weights[(int)l] != 0)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(values + l * vs[2], dim), weights[(int)l], result, result);
         }
         ArrayPool<float>.Shared.Return(scores);
         GC.KeepAlive(q);
@@ -157,23 +149,5 @@ internal static unsafe class DecodeOps
         GC.KeepAlive(v);
         GC.KeepAlive(mask);
         return y;
-    }
-
-    static float Dot(float* a, float* b, int n)
-    {
-        var acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 8 <= n; i += 8) acc += Vector256.Load(a + i) * Vector256.Load(b + i);
-        float sum = Vector256.Sum(acc);
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    static void AddScaled(float* y, float* x, float weight, int n)
-    {
-        var w = Vector256.Create(weight);
-        int i = 0;
-        for (; i + 8 <= n; i += 8) (Vector256.Load(y + i) + w * Vector256.Load(x + i)).Store(y + i);
-        for (; i < n; i++) y[i] += weight * x[i];
     }
 }
