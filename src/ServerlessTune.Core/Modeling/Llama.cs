@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ServerlessTune.Core.Modeling.Kernels;
 using ServerlessTune.Core.Modeling.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -37,6 +38,12 @@ sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, KvCache?, Tens
 
     public IEnumerable<FusedProjection> FusedProducts() => qkv is null ? [] : [qkv];
 
+    /// <summary>The products a .NET decode step multiplies by, or null when one is not packed or attention dropout applies.</summary>
+    internal DecodeAttention? DecodeStep() =>
+        qkv?.DecodeProduct is var (w, b) && o_proj.DecodeProduct is var (o, ob) && !(training && dropout > 0)
+            ? new DecodeAttention(layer, heads, kvHeads, headDim, w, b, o, ob)
+            : null;
+
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
         var projected = qkv?.Forward(x) ?? [q_proj.forward(x), k_proj.forward(x), v_proj.forward(x)];
@@ -59,6 +66,7 @@ sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IFusesProjections
     readonly LinearLayer gate_proj, up_proj, down_proj;
     FusedProjection? gateUp;
     readonly Func<Tensor, Tensor> act;
+    readonly bool silu;
 
     public LlamaMlp(ModelConfig config, ScalarType dtype) : base(nameof(LlamaMlp))
     {
@@ -66,8 +74,13 @@ sealed class LlamaMlp : nn.Module<Tensor, Tensor>, IFusesProjections
         up_proj = new LinearLayer(config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype);
         down_proj = new LinearLayer(config.IntermediateSize, config.HiddenSize, config.MlpBias, dtype);
         act = Activations.Get(config.HiddenAct, config);
+        silu = Activations.IsSilu(config.HiddenAct);
         RegisterComponents();
     }
+
+    /// <summary>The products a .NET decode step multiplies by, or null when one is not packed or the gate is not SiLU.</summary>
+    internal DecodeMlp? DecodeStep() =>
+        silu && gateUp?.DecodeProduct is var (w, b) && down_proj.DecodeProduct is var (d, db) ? new DecodeMlp(w, b, d, db) : null;
 
     public void FuseProjections(WeightFormat format) => (gateUp ??= FusedProjection.Create(gate_proj, up_proj))?.Pack(format);
 
@@ -105,6 +118,8 @@ sealed class LlamaDecoderLayer : nn.Module<Tensor, AttentionContext, KvCache?, T
 
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
+        if (GatedDecoderStep.Accepts(x, context, cache, out var slots, out var rows) && self_attn.DecodeStep() is { } attention && mlp.DecodeStep() is { } gated)
+            return GatedDecoderStep.Run(x, context, slots, rows, input_layernorm, attention, post_attention_layernorm, gated);
         using var scope = NewDisposeScope();
         x = x + self_attn.forward(input_layernorm.forward(x), context, cache);
         return (x + mlp.forward(post_attention_layernorm.forward(x))).MoveToOuterDisposeScope();

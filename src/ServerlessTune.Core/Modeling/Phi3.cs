@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ServerlessTune.Core.Modeling.Kernels;
 using ServerlessTune.Core.Modeling.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -29,6 +30,12 @@ sealed class Phi3Attention : nn.Module<Tensor, AttentionContext, KvCache?, Tenso
         RegisterComponents();
     }
 
+    /// <summary>The products a .NET decode step multiplies by, or null when one is not packed or attention dropout applies.</summary>
+    internal DecodeAttention? DecodeStep() =>
+        qkv_proj.DecodeProduct is var (w, b) && o_proj.DecodeProduct is var (o, ob) && !(training && dropout > 0)
+            ? new DecodeAttention(layer, heads, kvHeads, headDim, w, b, o, ob)
+            : null;
+
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
         var qkv = qkv_proj.forward(x);
@@ -45,14 +52,20 @@ sealed class Phi3Mlp : nn.Module<Tensor, Tensor>
 {
     readonly LinearLayer gate_up_proj, down_proj;
     readonly Func<Tensor, Tensor> act;
+    readonly bool silu;
 
     public Phi3Mlp(ModelConfig config, ScalarType dtype) : base(nameof(Phi3Mlp))
     {
         gate_up_proj = new LinearLayer(config.HiddenSize, 2L * config.IntermediateSize, hasBias: false, dtype);
         down_proj = new LinearLayer(config.IntermediateSize, config.HiddenSize, hasBias: false, dtype);
         act = Activations.Get(config.HiddenAct, config);
+        silu = Activations.IsSilu(config.HiddenAct);
         RegisterComponents();
     }
+
+    /// <summary>The products a .NET decode step multiplies by, or null when one is not packed or the gate is not SiLU.</summary>
+    internal DecodeMlp? DecodeStep() =>
+        silu && gate_up_proj.DecodeProduct is var (w, b) && down_proj.DecodeProduct is var (d, db) ? new DecodeMlp(w, b, d, db) : null;
 
     public override Tensor forward(Tensor x)
     {
@@ -82,6 +95,9 @@ sealed class Phi3DecoderLayer : nn.Module<Tensor, AttentionContext, KvCache?, Te
 
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
+        if (!(training && dropout > 0) && GatedDecoderStep.Accepts(x, context, cache, out var slots, out var rows) &&
+            self_attn.DecodeStep() is { } attention && mlp.DecodeStep() is { } gated)
+            return GatedDecoderStep.Run(x, context, slots, rows, input_layernorm, attention, post_attention_layernorm, gated);
         using var scope = NewDisposeScope();
         x = x + nn.functional.dropout(self_attn.forward(input_layernorm.forward(x), context, cache), dropout, training);
         return (x + nn.functional.dropout(mlp.forward(post_attention_layernorm.forward(x)), dropout, training)).MoveToOuterDisposeScope();

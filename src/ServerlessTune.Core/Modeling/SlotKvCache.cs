@@ -101,7 +101,7 @@ public sealed class SlotKvCache : KvCache
         bool samePast = pasts.All(p => p == pasts[0]);
         pass?.Positions.Dispose();
         var positions = (tensor(pasts).unsqueeze(1) + arange(length, dtype: int64).unsqueeze(0)).DetachFromDisposeScope();
-        pass = new Pass(pasts, samePast, length, attend, positions);
+        pass = new Pass(pasts, samePast, length, attend, positions, slidingWindow);
         bool windowBinds = slidingWindow is int w && attend > w;
         // The growing cache's cases, so a lone sequence computes exactly what it computes there.
         if (samePast && !windowBinds && (length == 1 || pasts[0] == 0))
@@ -112,6 +112,18 @@ public sealed class SlotKvCache : KvCache
         if (windowBinds) allowed = allowed.logical_and(queries - keyIndex < slidingWindow!.Value);
         return new AttentionContext(positions, allowed, IsCausal: false, 0);
     }
+
+    /// <summary>
+    /// The pass's rows for a decode step that reads and writes the cache itself, when each row adds one position
+    /// (null otherwise): row r is slot <c>First + r</c>, writes its new position at <c>Pasts[r]</c> and attends to
+    /// positions up to it, the last <c>Window</c> of them when a sliding window is set, as <see cref="Begin"/>'s mask says.
+    /// </summary>
+    internal OneNewPosition? OneNewPositionPerRow => pass is { Length: 1 } p ? new OneNewPosition(first, p.Pasts, p.Window) : null;
+
+    /// <summary>A layer's whole cache, [slots, KV heads, positions, head dim].</summary>
+    internal (Tensor Keys, Tensor Values) Layer(int layer) => (keys[layer], values[layer]);
+
+    internal sealed record OneNewPosition(int First, long[] Pasts, int? Window);
 
     internal override (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
     {
@@ -125,7 +137,7 @@ public sealed class SlotKvCache : KvCache
         }
         else
         {
-            using var index = p.Positions.view(count, 1, p.Length, 1).expand(newKeys.shape);
+            using var index = p.Positions.view(count, 1, p.Length, 1).expand(newKeys.size());
             k.scatter_(2, index, newKeys);
             v.scatter_(2, index, newValues);
         }
@@ -138,5 +150,5 @@ public sealed class SlotKvCache : KvCache
         pass?.Positions.Dispose();
     }
 
-    sealed record Pass(long[] Pasts, bool SamePast, long Length, long Attend, Tensor Positions);
+    sealed record Pass(long[] Pasts, bool SamePast, long Length, long Attend, Tensor Positions, int? Window);
 }

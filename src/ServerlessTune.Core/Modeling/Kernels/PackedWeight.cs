@@ -77,19 +77,37 @@ public sealed unsafe class PackedWeight : IDisposable
     /// <summary>Whether <see cref="Forward"/> runs for this input: inference (no autograd), CPU fp32, few rows.</summary>
     public bool Accepts(Tensor x) =>
         !is_grad_enabled() && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 &&
-        x.shape[^1] == InFeatures && x.numel() / InFeatures <= MaxKernelRows;
+        x.size(-1) == InFeatures && x.numel() / InFeatures <= MaxKernelRows;
 
     /// <summary>x [..., in] W^T + bias [out] -> [..., out], on torch's intra-op thread count.</summary>
     public Tensor Forward(Tensor x, Tensor? bias = null)
     {
         using var contiguous = x.is_contiguous() ? null : x.contiguous();
         var input = contiguous ?? x;
-        var rows = (int)(input.numel() / InFeatures);
-        var y = empty([.. x.shape[..^1], OutFeatures], ScalarType.Float32);
-        if (bias is not null && (bias.dtype != ScalarType.Float32 || !bias.is_contiguous() || bias.numel() != OutFeatures))
+        var sizes = new long[x.dim()];
+        for (int d = 0; d < sizes.Length - 1; d++) sizes[d] = x.size(d);
+        sizes[^1] = OutFeatures;
+        var y = empty(sizes, ScalarType.Float32);
+        Multiply(TensorMemory.Address<float>(input), (int)(input.numel() / InFeatures), TensorMemory.Address<float>(y), BiasAddress(bias));
+        GC.KeepAlive(input);
+        GC.KeepAlive(bias);
+        return y;
+    }
+
+    /// <summary>The address of a bias for <see cref="Multiply"/>: contiguous fp32 [out], or null for none.</summary>
+    public float* BiasAddress(Tensor? bias)
+    {
+        if (bias is null) return null;
+        if (bias.dtype != ScalarType.Float32 || !bias.is_contiguous() || bias.numel() != OutFeatures)
             throw new ArgumentException($"bias must be contiguous fp32 [{OutFeatures}]");
+        return TensorMemory.Address<float>(bias);
+    }
+
+    /// <summary>y [rows, out] = x [rows, in] W^T + bias, dense rows; the caller keeps x, y and the bias alive.</summary>
+    public void Multiply(float* x, int rows, float* y, float* bias)
+    {
         var operands = new LinearOperands(TensorMemory.Address<byte>(data), scales is null ? null : TensorMemory.Address<float>(scales),
-            bias is null ? null : TensorMemory.Address<float>(bias), TensorMemory.Address<float>(input), TensorMemory.Address<float>(y), InFeatures, OutFeatures, rows);
+            bias, x, y, InFeatures, OutFeatures, rows);
         RowJob job = Format switch
         {
             WeightFormat.Fp32 => new Job<Fp32Row>(operands),
@@ -97,10 +115,9 @@ public sealed unsafe class PackedWeight : IDisposable
             _ => new Job<Int8Row>(operands),
         };
         RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, job);
-        // The kernel read these through raw pointers: keep them alive until it is done.
+        // The kernel read the weights through raw pointers: keep them alive until it is done.
         GC.KeepAlive(data);
-        GC.KeepAlive(input);
-        return y;
+        GC.KeepAlive(scales);
     }
 
     public void Dispose()

@@ -14,4 +14,7 @@ public static class Activations
         "relu" => x => nn.functional.relu(x),
         _ => throw new UserInputException($"{config.Source}: activation '{name}' is not supported (gelu_new, gelu_pytorch_tanh, gelu, silu, relu)"),
     };
+
+    /// <summary>Whether <paramref name="name"/> is SiLU, which the .NET decode step computes itself.</summary>
+    public static bool IsSilu(string name) => name is "silu" or "swish";
 }

@@ -67,6 +67,9 @@ public sealed class FusedProjection : IDisposable
 
     public PackedWeight? Packed => packed;
 
+    /// <summary>The packed product and its bias, for a decode step that calls the kernel itself; null while a part has an adapter.</summary>
+    internal (PackedWeight Weight, Tensor? Bias)? DecodeProduct => packed is not null && !parts.Any(p => p.HasLora) ? (packed, bias) : null;
+
     /// <summary>Each part's output, as <see cref="LinearLayer.forward"/> of that part would give it.</summary>
     public Tensor[] Forward(Tensor x)
     {

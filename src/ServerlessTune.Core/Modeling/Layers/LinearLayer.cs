@@ -42,6 +42,8 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>, IInitializable
     public bool IsConv1D => conv1d;
     /// <summary>The weight as the decode kernel reads it, after <see cref="Pack"/>.</summary>
     public PackedWeight? Packed => packed;
+    /// <summary>The packed product and the bias, for a decode step that calls the kernel itself; null with an adapter.</summary>
+    internal (PackedWeight Weight, Tensor? Bias)? DecodeProduct => lora is null && packed is not null ? (packed, bias) : null;
     /// <summary>Set when a <see cref="FusedProjection"/> runs this layer's product at inference.</summary>
     public bool InFusedProduct { get; internal set; }
 

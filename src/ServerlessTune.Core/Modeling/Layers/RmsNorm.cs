@@ -21,6 +21,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>, IInitializable
         register_parameter(nameof(weight), weight);
     }
 
+    internal Tensor Weight => weight;
+    internal double Eps => eps;
+
     public void Initialize(double std, Generator generator)
     {
         using var noGrad = no_grad();

@@ -12,6 +12,12 @@ namespace ServerlessTune.Core.Modeling.Layers;
 /// </summary>
 public sealed class RotaryEmbedding(int rotaryDim, double theta, RopeScaling? scaling, bool interleaved)
 {
+    /// <summary>How many leading dims of a head rotate.</summary>
+    public int RotaryDim => rotaryDim;
+
+    /// <summary>GPT-J's rotate_every_two pairs (x0, x1), (x2, x3)...; otherwise rotate_half's (x_i, x_i+half).</summary>
+    public bool Interleaved => interleaved;
+
     readonly float[] inverseFrequencies = InverseFrequencies(rotaryDim, theta, scaling);
 
     /// <summary>1 / theta^(2i/dim), then the rope_scaling rule ("linear" or Llama 3's smooth band).</summary>
@@ -66,10 +72,10 @@ public sealed class RotaryEmbedding(int rotaryDim, double theta, RopeScaling? sc
     /// <summary>Rotates x [B, H, T, D] by the given cos/sin; dims past rotaryDim pass through.</summary>
     public Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
-        if (DecodeOps.Accepts(x, cos, sin) && cos.shape[0] == x.shape[0] && cos.shape[2] == x.shape[2])
+        if (DecodeOps.Accepts(x, cos, sin) && cos.size(0) == x.size(0) && cos.size(2) == x.size(2))
             return DecodeOps.Rotary(x, cos, sin, rotaryDim, interleaved);
         using var scope = NewDisposeScope();
-        var headDim = x.shape[^1];
+        var headDim = x.size(-1);
         var rot = rotaryDim == headDim ? x : x.narrow(-1, 0, rotaryDim);
         var rotated = rot * cos + Rotate(rot) * sin;
         if (rotaryDim != headDim)

@@ -9,7 +9,7 @@ public static class ScaledDotProductAttention
 {
     /// <summary>[B, T, heads * headDim] to [B, heads, T, headDim].</summary>
     public static Tensor SplitHeads(Tensor x, long heads, long headDim) =>
-        x.view(x.shape[0], x.shape[1], heads, headDim).transpose(1, 2);
+        x.view(x.size(0), x.size(1), heads, headDim).transpose(1, 2);
 
     /// <summary>
     /// q [B, H, T, D], k and v [B, KV, T, D] for the new positions. Returns [B, T, H * D].
@@ -23,7 +23,7 @@ public static class ScaledDotProductAttention
             (k, v) = cache.Append(layer, k, v);
         if (dropout == 0 && !context.IsCausal && DecodeOps.AcceptsAttention(q, k, v, context.Mask))
             return DecodeOps.Attention(q, k, v, context.Mask).MoveToOuterDisposeScope();
-        var groups = q.shape[1] / k.shape[1];
+        var groups = q.size(1) / k.size(1);
         Tensor output;
         if (groups > 1 && !context.IsCausal && dropout == 0)
         {
@@ -38,7 +38,7 @@ public static class ScaledDotProductAttention
             }
             output = nn.functional.scaled_dot_product_attention(q, k, v, context.Mask, dropout, context.IsCausal);
         }
-        return output.transpose(1, 2).reshape(q.shape[0], q.shape[2], -1).MoveToOuterDisposeScope();
+        return output.transpose(1, 2).reshape(q.size(0), q.size(2), -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,0 +1,142 @@
+using ServerlessTune.Core.Modeling;
+using ServerlessTune.Core.Modeling.Kernels;
+using ServerlessTune.Core.Modeling.Layers;
+using static TorchSharp.torch;
+
+namespace ServerlessTune.Core.Tests.Modeling.Kernels;
+
+/// <summary>
+/// The .NET decode step of the gated rotary layers computes what their torch ops compute (which training, prefill and
+/// autograd run): over a slot cache whose rows have different lengths, one of them a freed slot running as scratch,
+/// with grouped heads (llama), q/k/v biases (qwen2), a sliding window shorter than the rows (mistral) and partial
+/// rotary with fused checkpoint projections (phi3).
+/// </summary>
+public sealed class GatedDecoderStepTests
+{
+    public static TheoryData<string> GatedArchitectures => new("llama", "qwen2", "mistral", "phi3");
+
+    static readonly long[] Lengths = [4, 9, 7];
+    const int Steps = 6;
+
+    [Theory]
+    [MemberData(nameof(GatedArchitectures))]
+    public void Decoding_rows_of_different_lengths_equals_the_layers_torch_ops(string arch)
+    {
+        using var model = ModelFixtures.TinyModel(arch);
+        model.PrepareForDecoding();
+        var steps = DecodeSteps(model).ToList();
+        Assert.Equal(2 * model.Config.NumLayers, steps.Count);
+        Assert.All(steps, Assert.NotNull);
+        using var fastCache = new SlotKvCache(model.Config, model.DType, slots: 3, positions: 32);
+        using var torchCache = new SlotKvCache(model.Config, model.DType, slots: 3, positions: 32);
+        var fast = Decode(model, fastCache, autograd: false);
+        var reference = Decode(model, torchCache, autograd: true);
+
+        for (int step = 0; step < Steps; step++)
+            foreach (var row in new[] { 0, 2 })
+                AssertClose(reference[step][row], fast[step][row], 1e-5, $"{arch} step {step} row {row}");
+        for (int layer = 0; layer < model.Config.NumLayers; layer++)
+            foreach (var slot in new[] { 0, 2 })
+            {
+                var positions = fastCache.LengthOf(slot);
+                Assert.Equal(Lengths[slot] + Steps, positions);
+                AssertClose(torchCache.Layer(layer).Keys[slot].narrow(1, 0, positions), fastCache.Layer(layer).Keys[slot].narrow(1, 0, positions), 1e-5, $"{arch} keys");
+                AssertClose(torchCache.Layer(layer).Values[slot].narrow(1, 0, positions), fastCache.Layer(layer).Values[slot].narrow(1, 0, positions), 1e-5, $"{arch} values");
+            }
+    }
+
+    [Fact]
+    public void An_attached_adapter_or_attention_dropout_in_training_keeps_the_torch_path()
+    {
+        using var model = ModelFixtures.TinyModel("llama");
+        model.PrepareForDecoding();
+        var (name, projection) = model.Projections().First(p => p.Name.EndsWith("self_attn.q_proj"));
+        projection.AttachLora(rank: 2, alpha: 4, dropout: 0);
+        Assert.Null(model.modules().OfType<LlamaAttention>().First().DecodeStep());
+        Assert.NotNull(model.modules().OfType<LlamaAttention>().Last().DecodeStep());
+
+        using var dropout = CausalLMFactory.Create(ModelConfig.FromJson(WithAttentionDropout(ModelFixtures.TinyJson("llama")), "tiny llama"), seed: 1);
+        dropout.PrepareForDecoding();
+        dropout.train();
+        Assert.All(dropout.modules().OfType<LlamaAttention>(), a => Assert.Null(a.DecodeStep()));
+        dropout.eval();
+        Assert.All(dropout.modules().OfType<LlamaAttention>(), a => Assert.NotNull(a.DecodeStep()));
+    }
+
+    [Fact]
+    public void Only_one_new_position_per_row_of_a_slot_cache_in_inference_takes_the_step()
+    {
+        var config = ModelFixtures.Tiny("llama");
+        var rotary = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.RopeScaling, interleaved: false);
+        using var cache = new SlotKvCache(config, ScalarType.Float32, slots: 2, positions: 16);
+        cache.Acquire();
+        cache.Acquire();
+        cache.Select(0, 2);
+        var x = randn(2, 1, config.HiddenSize);
+
+        using (no_grad())
+        {
+            var decode = rotary.WithTables(cache.Begin(2, 1, null, null), ScalarType.Float32);
+            Assert.True(GatedDecoderStep.Accepts(x, decode, cache, out _, out var rows));
+            Assert.Equal([0L, 0L], rows.Pasts);
+            Assert.False(GatedDecoderStep.Accepts(x, decode, new GrowingKvCache(), out _, out _));
+            Assert.False(GatedDecoderStep.Accepts(x.to(ScalarType.BFloat16), decode, cache, out _, out _));
+            Assert.False(GatedDecoderStep.Accepts(x, decode with { Rotary = null }, cache, out _, out _));
+            var prompt = rotary.WithTables(cache.Begin(2, 3, null, null), ScalarType.Float32);
+            Assert.False(GatedDecoderStep.Accepts(randn(2, 3, config.HiddenSize), prompt, cache, out _, out _));
+        }
+        var again = rotary.WithTables(cache.Begin(2, 1, null, null), ScalarType.Float32);
+        Assert.False(GatedDecoderStep.Accepts(x, again, cache, out _, out _));
+    }
+
+    /// <summary>Each slot's prompt alone, the middle slot freed, then <see cref="Steps"/> steps of every row together.</summary>
+    static List<Tensor> Decode(CausalLM model, SlotKvCache cache, bool autograd)
+    {
+        using var mode = set_grad_enabled(autograd);
+        for (int i = 0; i < Lengths.Length; i++)
+        {
+            Assert.Equal(i, cache.Acquire());
+            cache.Select(i, 1);
+            using var prompt = Ids(1, Lengths[i], seed: 300 + i);
+            model.NextTokenLogits(prompt, cache: cache).Dispose();
+        }
+        cache.Release(1);
+        using var next = Ids(3, Steps, seed: 17);
+        var logits = new List<Tensor>();
+        for (int step = 0; step < Steps; step++)
+        {
+            cache.Select(0, cache.End);
+            logits.Add(model.NextTokenLogits(next.narrow(1, step, 1), cache: cache).detach());
+        }
+        return logits;
+    }
+
+    static Tensor Ids(long batch, long length, long seed)
+    {
+        using var generator = new Generator((ulong)seed, CPU);
+        return randint(0, 97, [batch, length], dtype: int64, generator: generator);
+    }
+
+    static IEnumerable<object?> DecodeSteps(CausalLM model) => model.modules().SelectMany(m => m switch
+    {
+        LlamaAttention a => [a.DecodeStep()],
+        LlamaMlp mlp => [mlp.DecodeStep()],
+        Phi3Attention a => [a.DecodeStep()],
+        Phi3Mlp mlp => new object?[] { mlp.DecodeStep() },
+        _ => [],
+    });
+
+    static System.Text.Json.Nodes.JsonObject WithAttentionDropout(System.Text.Json.Nodes.JsonObject json)
+    {
+        json["attention_dropout"] = 0.1;
+        return json;
+    }
+
+    static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var scale = Math.Max(1, expected.abs().max().item<float>());
+        var error = (expected - actual).abs().max().item<float>();
+        Assert.True(error <= tolerance * scale, $"{what}: max difference {error}, allowed {tolerance * scale}");
+    }
+}
