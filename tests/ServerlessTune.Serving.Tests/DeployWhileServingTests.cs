@@ -114,6 +114,7 @@ public sealed class DeployWhileServingTests : IDisposable
         Assert.All(fingerprints.Skip(switchAt < 0 ? fingerprints.Count : switchAt), f => Assert.Equal(second.Version, f));
         // The old version is unloaded once nothing runs on it.
         Assert.DoesNotContain(server.App.Catalog.Names, n => n.Model.Version == first.Version);
+        await CheckAnOlderVersionLoadsOnDemandAsync(server, $"{Project}@{first.Version}");
 
         // A version that cannot load leaves the current one serving, and /health says why.
         var broken = v1 with { Version = "29990101-000000-broken00", RunId = "run-broken", Adapter = ArtifactLayout.Run("run-broken").Merged };
@@ -135,6 +136,34 @@ public sealed class DeployWhileServingTests : IDisposable
     }
 
     sealed record Ratings(string Up, string Corrected, string Down, string Correction);
+
+    /// <summary>
+    /// A version no alias names is still listed and servable by {project}@{version}: its first request starts the load
+    /// and gets 503 with Retry-After (as while any model loads), a retry is served by it; an unregistered one is 404.
+    /// </summary>
+    static async Task CheckAnOlderVersionLoadsOnDemandAsync(TestServer server, string name)
+    {
+        var models = await server.Http.GetFromJsonAsync<JsonObject>("/v1/models");
+        Assert.Contains(name, models!["data"]!.AsArray().Select(m => (string)m!["id"]!));
+        object Ask(string model) => new { model, messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 2 };
+        using (var loading = await server.Http.PostAsJsonAsync("/v1/chat/completions", Ask(name)))
+        {
+            Assert.Equal(503, (int)loading.StatusCode);
+            Assert.Equal("model_loading", (string?)JsonNode.Parse(await loading.Content.ReadAsStringAsync())!["error"]!["code"]);
+            Assert.NotNull(loading.Headers.RetryAfter);
+        }
+        var (status, body) = (503, (JsonNode?)null);
+        for (int i = 0; i < 300 && status == 503; i++)
+        {
+            (status, body) = await server.PostAsync("/v1/chat/completions", Ask(name));
+            if (status == 503) await Task.Delay(100);
+        }
+        Assert.Equal(200, status);
+        Assert.Equal(name[(name.IndexOf('@') + 1)..], (string?)body!["system_fingerprint"]);
+        Assert.Contains(server.App.Catalog.Names, n => n.Name == name);
+        var (missing, _) = await server.PostAsync("/v1/chat/completions", Ask(name[..name.IndexOf('@')] + "@29990101-000000-missing0"));
+        Assert.Equal(404, missing);
+    }
 
     /// <summary>What `stune retrain --json` says of a run it ran.</summary>
     sealed record RunSummary(string RunId, string Status, string? Version, string? Alias, string? Error);

@@ -60,6 +60,18 @@ public sealed class ModelRegistry(IArtifactStore store)
         return versions;
     }
 
+    /// <summary>The names of a project's versions, oldest first, without reading them (a server polls this).</summary>
+    public async Task<IReadOnlyList<string>> VersionNamesAsync(string project, CancellationToken ct = default)
+    {
+        var paths = ArtifactLayout.Registry(project);
+        var names = new List<string>();
+        await foreach (var item in store.ListAsync(paths.Versions, ct))
+            if (paths.VersionOf(item.Path) is { } version)
+                names.Add(version);
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
     /// <summary>Projects that have aliases, in ordinal order.</summary>
     public async Task<IReadOnlyList<string>> ProjectsAsync(CancellationToken ct = default)
     {

@@ -183,6 +183,10 @@ public sealed record RegistryPaths
     /// <summary>The prefix below which every version's folder lies, for listing.</summary>
     public string Versions => $"{Folder}/versions/";
     public string Version(string version) => $"{Versions}{ArtifactPath.ValidateName(version, "version")}/{ModelFile}";
+
+    /// <summary>The version whose model file this listed path is ({Versions}{version}/model.json), else null.</summary>
+    public string? VersionOf(string path) =>
+        path.StartsWith(Versions, StringComparison.Ordinal) && path[Versions.Length..].Split('/') is [var version, ModelFile] ? version : null;
     public string Aliases => $"{Folder}/{AliasesFile}";
 
     /// <summary>The project whose aliases file this listed path is (registry/{project}/aliases.json), else null.</summary>

@@ -80,6 +80,7 @@ public static class ServingEndpoints
         });
         app.MapGet("/v1/models", () => Results.Json(new ModelList(catalog.Names
             .Select(n => new ModelCard(n.Name, n.Model.Created.ToUnixTimeSeconds(), n.Model.Project, n.Model.Format.Name()))
+            .Concat(catalog.OnDemand.Select(n => new ModelCard(n.Name, n.Created.ToUnixTimeSeconds(), n.Project)))
             .Concat(hosted.Names.Select(n => new ModelCard(n.Name, n.Route.Created.ToUnixTimeSeconds(), n.Route.Project)))
             .OrderBy(m => m.Id, StringComparer.Ordinal).ToArray()), ProtocolJson.Options));
         app.MapGet("/health", () =>

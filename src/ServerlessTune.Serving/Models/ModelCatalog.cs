@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using ServerlessTune.Core;
@@ -13,12 +14,18 @@ namespace ServerlessTune.Serving.Models;
 /// <summary>A model name clients may send, and the version it serves now.</summary>
 public sealed record ServedName(string Name, ServedModel Model);
 
+/// <summary>A registered version no alias names, servable as {project}@{version}: it loads on its first request.</summary>
+public sealed record OnDemandName(string Name, string Project, DateTimeOffset Created);
+
 /// <summary>
 /// The servable models by the names clients send: one folder (its folder name), or a registry's projects as
-/// <c>{project}</c> (production), <c>{project}:staging</c> and <c>{project}@{version}</c> for every version an
-/// alias points at. The registry is polled: when Deploy moves an alias, the new version loads beside the old,
+/// <c>{project}</c> (production), <c>{project}:staging</c> and <c>{project}@{version}</c> for every registered version.
+/// The registry is polled: when Deploy moves an alias, the new version loads beside the old,
 /// new requests go to it, requests in flight finish on the old one, which then unloads. A version that fails to
 /// load leaves the old one serving; the failure is logged and reported by /health until the alias moves again.
+/// A version no alias names (a rollback target, an A/B comparison) loads when a request first names it (that request
+/// gets 503 with Retry-After, as while any model loads), stays while it is used, and unloads after
+/// <see cref="PinnedIdle"/> without requests; at most <see cref="MaxPinned"/> such versions are loaded at once.
 /// </summary>
 public sealed class ModelCatalog : IDisposable
 {
@@ -28,10 +35,20 @@ public sealed class ModelCatalog : IDisposable
     readonly CancellationTokenSource stopping = new();
     readonly Dictionary<string, ServedModel> loaded = new();          // version key -> model (poll loop only)
     readonly Dictionary<string, string> failed = new();               // version key -> why (poll loop only)
+    readonly ConcurrentDictionary<string, DateTimeOffset> pinned = new(); // versions asked for by {project}@{version} -> last request
+    readonly SemaphoreSlim refreshNow = new(0, 1);
     ImmutableDictionary<string, ServedModel> names = ImmutableDictionary<string, ServedModel>.Empty;
+    ImmutableDictionary<string, OnDemandName> onDemand = ImmutableDictionary<string, OnDemandName>.Empty;
+    ImmutableDictionary<string, string> failures = ImmutableDictionary<string, string>.Empty;
     ImmutableList<string> problems = [];
     Task? polling;
     volatile bool firstPassDone;
+
+    /// <summary>How long a version loaded on demand stays after its last request.</summary>
+    public static readonly TimeSpan PinnedIdle = TimeSpan.FromMinutes(10);
+
+    /// <summary>Versions loaded on demand at once; asking for another unloads the one used least recently.</summary>
+    public const int MaxPinned = 2;
 
     ModelCatalog(ModelSource source, EngineLimits limits, ILogger log) => (this.source, this.limits, this.log) = (source, limits, log);
 
@@ -61,16 +78,37 @@ public sealed class ModelCatalog : IDisposable
             {
                 if (!firstPassDone)
                     throw new ProtocolException(503, "the model is still loading", "model", "model_loading") { RetryAfterSeconds = 2 };
+                if (onDemand.ContainsKey(name))
+                {
+                    if (failures.TryGetValue(name, out var why))
+                        throw new ProtocolException(503, $"The model '{name}' failed to load: {why}", "model", "model_load_failed");
+                    pinned[name] = DateTimeOffset.UtcNow;
+                    RefreshSoon();
+                    throw new ProtocolException(503, $"The model '{name}' is loading; retry shortly", "model", "model_loading") { RetryAfterSeconds = 2 };
+                }
                 var known = names.Keys.Order(StringComparer.Ordinal).ToArray();
                 throw new ProtocolException(404, $"The model '{name}' does not exist or is not loaded" +
                     (known.Length > 0 ? $" (served: {string.Join(", ", known)})" : ""), "model", "model_not_found");
             }
             // A retired version refuses; the map already names its successor.
-            if (model.TryAcquire() is { } lease) return lease;
+            if (model.TryAcquire() is { } lease)
+            {
+                if (pinned.ContainsKey(name)) pinned[name] = DateTimeOffset.UtcNow;
+                return lease;
+            }
         }
     }
 
+    void RefreshSoon()
+    {
+        try { refreshNow.Release(); }
+        catch (SemaphoreFullException) { } // a refresh is already due
+    }
+
     public IReadOnlyList<ServedName> Names => [.. names.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => new ServedName(n.Key, n.Value))];
+
+    /// <summary>Registered versions not loaded now that a request may name (they load on demand).</summary>
+    public IReadOnlyList<OnDemandName> OnDemand => [.. onDemand.Values.Where(v => !names.ContainsKey(v.Name)).OrderBy(v => v.Name, StringComparer.Ordinal)];
 
     public const string NothingToServe = "no model to serve";
 
@@ -102,7 +140,7 @@ public sealed class ModelCatalog : IDisposable
             }
             firstPassDone = true;
             if (source.PollInterval is not { } interval) return;
-            try { await Task.Delay(interval, ct); }
+            try { await refreshNow.WaitAsync(interval, ct); }
             catch (OperationCanceledException) { return; }
         }
     }
@@ -110,7 +148,8 @@ public sealed class ModelCatalog : IDisposable
     /// <summary>Loads what the names point at now, switches them, and retires versions nothing names any more.</summary>
     async Task RefreshAsync(CancellationToken ct)
     {
-        var wanted = await source.WantedAsync(ct);
+        var (wanted, servable) = await source.WantedAsync(Pinned(), ct);
+        onDemand = servable.ToImmutableDictionary(v => v.Name);
         var next = ImmutableDictionary.CreateBuilder<string, ServedModel>();
         var newProblems = new List<string>();
         foreach (var (name, version) in wanted)
@@ -145,8 +184,19 @@ public sealed class ModelCatalog : IDisposable
                 loaded.Remove(key);
                 model.Retire();
             }
-        // A failure is retried only when an alias names the version afresh.
+        // A failure is retried only when an alias (or a request, once the version was dropped) names the version afresh.
         foreach (var key in failed.Keys.Except(wanted.Select(w => w.Version.Key)).ToArray()) failed.Remove(key);
+        failures = failed.ToImmutableDictionary();
+    }
+
+    /// <summary>The versions asked for by name to keep loaded: used within <see cref="PinnedIdle"/>, the most recent
+    /// <see cref="MaxPinned"/>; the rest are forgotten (and so unload).</summary>
+    IReadOnlySet<string> Pinned()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var keep = pinned.Where(p => now - p.Value < PinnedIdle).OrderByDescending(p => p.Value).Take(MaxPinned).Select(p => p.Key).ToHashSet();
+        foreach (var name in pinned.Keys.Except(keep)) pinned.TryRemove(name, out _);
+        return keep;
     }
 
     async Task<ServedModel?> LoadAsync(WantedVersion version, CancellationToken ct)
@@ -190,16 +240,21 @@ public sealed class ModelCatalog : IDisposable
         public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>What to load now (name and version), and the versions that may be loaded on demand.</summary>
+    sealed record Wanted(IReadOnlyList<(string Name, WantedVersion Version)> Load, IReadOnlyList<OnDemandName> OnDemand);
+
     abstract class ModelSource
     {
         public virtual TimeSpan? PollInterval => null;
-        public abstract Task<IReadOnlyList<(string Name, WantedVersion Version)>> WantedAsync(CancellationToken ct);
+
+        /// <param name="pinned">{project}@{version} names requests asked for, to load as well when registered.</param>
+        public abstract Task<Wanted> WantedAsync(IReadOnlySet<string> pinned, CancellationToken ct);
     }
 
     /// <summary>One model folder: served under its folder name; the fingerprint is the folder name too.</summary>
     sealed class FolderSource(string folder, string? adapter, string? template, WeightFormat format) : ModelSource
     {
-        public override Task<IReadOnlyList<(string, WantedVersion)>> WantedAsync(CancellationToken ct)
+        public override Task<Wanted> WantedAsync(IReadOnlySet<string> pinned, CancellationToken ct)
         {
             var name = Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar));
             var description = (adapter is null ? folder : $"{folder} + {adapter}") + $" ({format.Name()})";
@@ -207,7 +262,7 @@ public sealed class ModelCatalog : IDisposable
             {
                 Created = Directory.GetLastWriteTimeUtc(folder),
             };
-            return Task.FromResult<IReadOnlyList<(string, WantedVersion)>>([(name, wanted)]);
+            return Task.FromResult(new Wanted([(name, wanted)], []));
         }
     }
 
@@ -215,14 +270,33 @@ public sealed class ModelCatalog : IDisposable
     sealed class RegistrySource(IArtifactStore store, string? project, TimeSpan interval, WeightFormat? formatOverride) : ModelSource
     {
         readonly ModelRegistry registry = new(store);
+        // Registered versions never change, so each is read once, not at every poll.
+        readonly Dictionary<string, ModelVersion> versions = new();
 
         public override TimeSpan? PollInterval => interval;
 
         /// <summary>Versions a hosted service serves are not loaded here: <see cref="Hosted.HostedRoutes"/> forwards their names.</summary>
-        public override async Task<IReadOnlyList<(string, WantedVersion)>> WantedAsync(CancellationToken ct) =>
-        [
-            .. (await RegistryNames.ReadAsync(registry, project, ct)).Where(n => n.Version.Hosted is null).Select(n => (n.Name, Wanted(n.Version))),
-        ];
+        public override async Task<Wanted> WantedAsync(IReadOnlySet<string> pinned, CancellationToken ct)
+        {
+            var load = (await RegistryNames.ReadAsync(registry, project, ct)).Where(n => n.Version.Hosted is null)
+                .Select(n => (n.Name, Wanted(n.Version))).ToList();
+            var aliased = load.Select(l => l.Item2.Key).ToHashSet();
+            var onDemand = new List<OnDemandName>();
+            foreach (var p in project is null ? await registry.ProjectsAsync(ct) : [project])
+                foreach (var name in await registry.VersionNamesAsync(p, ct))
+                {
+                    var key = $"{p}@{name}";
+                    if (!versions.TryGetValue(key, out var v))
+                    {
+                        if (await registry.GetAsync(p, name, ct) is not { } read) continue;
+                        versions[key] = v = read;
+                    }
+                    if (v.Hosted is not null || aliased.Contains(key)) continue;
+                    onDemand.Add(new OnDemandName(key, v.Project, v.CreatedUtc));
+                    if (pinned.Contains(key)) load.Add((key, Wanted(v) with { VersionedName = null }));
+                }
+            return new Wanted(load, onDemand);
+        }
 
         WantedVersion Wanted(ModelVersion v)
         {
