@@ -196,6 +196,27 @@ public class EvalRunCommandTests(EvalRunFolder folder) : IClassFixture<EvalRunFo
     }
 
     [Fact]
+    public void Format_measures_the_candidate_with_the_weights_it_would_be_served_with()
+    {
+        static (double Base, double Candidate) Perplexities(StuneResult run)
+        {
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            var models = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("models").EnumerateArray()
+                .ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("metrics").GetProperty("perplexity").GetDouble());
+            return (models["base"], models["candidate"]);
+        }
+        var fp32 = Perplexities(Stune.Run(Args(NewOut(), "--json")));
+        var int8Run = Stune.Run(Args(NewOut(), "--format", "int8", "--json"));
+        var int8 = Perplexities(int8Run);
+
+        Assert.Contains("candidate: loading ", int8Run.Stderr);
+        Assert.Contains(" (int8)", int8Run.Stderr);
+        Assert.Equal(fp32.Base, int8.Base);
+        Assert.NotEqual(fp32.Candidate, int8.Candidate);
+        Assert.InRange(int8.Candidate / fp32.Candidate, 0.97, 1.03);
+    }
+
+    [Fact]
     public void A_failing_gate_exits_0_and_says_so()
     {
         var gate = Path.Combine(folder.Root, "strict-gate.json");

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ServerlessTune.Core;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Generation;
+using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
 
@@ -135,13 +136,15 @@ internal static class EvalCommands
         readonly DecodingFlags decoding = new(defaultMaxNewTokens: 64);
         readonly Option<int> resamples = new("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => Bootstrap.DefaultResamples };
         readonly Option<bool> json = new("--json") { Description = "Print one JSON document: the gate and every model's figures." };
+        // As the pipeline's Evaluate step measures the candidate in deploy.format: the weights it would be served with.
+        readonly FormatFlag format = new("Weight format of the candidate while measured: fp32 (default), bf16 or int8, as it would be served.");
 
         public void AddTo(Command command)
         {
             foreach (var option in new Option[]
                      {
                          model, adapter, baseModel, data, suite, maxCases, production, gate, dialogues, trainingMetrics, output, runId, template,
-                         batchSize, resamples, json,
+                         batchSize, resamples, json, format.Option,
                      })
                 command.Options.Add(option);
             decoding.AddTo(command);
@@ -196,7 +199,7 @@ internal static class EvalCommands
             var baseDir = adapterDir is null ? parse.GetValue(baseModel) : modelDir;
             if (baseDir is not null)
                 yield return new EvaluatedModel("base", baseDir);
-            yield return new EvaluatedModel(GateOptions.DefaultModel, modelDir, adapterDir);
+            yield return new EvaluatedModel(GateOptions.DefaultModel, modelDir, adapterDir, Format: format.Value(parse) ?? WeightFormat.Fp32);
             if (parse.GetValue(production) is { } productionDir)
                 yield return new EvaluatedModel("production", productionDir);
         }
