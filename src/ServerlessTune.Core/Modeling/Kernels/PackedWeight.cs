@@ -1,3 +1,4 @@
+using System.Buffers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -106,6 +107,11 @@ public sealed unsafe class PackedWeight : IDisposable
     /// <summary>y [rows, out] = x [rows, in] W^T + bias, dense rows; the caller keeps x, y and the bias alive.</summary>
     public void Multiply(float* x, int rows, float* y, float* bias)
     {
+        if (Format == WeightFormat.Int8 && Int8Kernel.Supported)
+        {
+            MultiplyInt8(x, rows, y, bias);
+            return;
+        }
         var operands = new LinearOperands(TensorMemory.Address<byte>(data), scales is null ? null : TensorMemory.Address<float>(scales),
             bias, x, y, InFeatures, OutFeatures, rows);
         RowJob job = Format switch
@@ -118,6 +124,26 @@ public sealed unsafe class PackedWeight : IDisposable
         // The kernel read the weights through raw pointers: keep them alive until it is done.
         GC.KeepAlive(data);
         GC.KeepAlive(scales);
+    }
+
+    void MultiplyInt8(float* x, int rows, float* y, float* bias)
+    {
+        var quantized = ArrayPool<short>.Shared.Rent(rows * InFeatures);
+        float* xScales = stackalloc float[rows];
+        fixed (short* q = quantized)
+        {
+            Int8Kernel.Quantize(x, rows, InFeatures, q, xScales);
+            var operands = new Int8Operands(TensorMemory.Address<sbyte>(data), TensorMemory.Address<float>(scales!), bias, q, xScales, y, InFeatures, OutFeatures, rows);
+            RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, new Int8Job(operands));
+        }
+        ArrayPool<short>.Shared.Return(quantized);
+        GC.KeepAlive(data);
+        GC.KeepAlive(scales);
+    }
+
+    sealed class Int8Job(Int8Operands operands) : RowJob
+    {
+        public override void Run(int start, int end) => Int8Kernel.Run(operands, start, end);
     }
 
     public void Dispose()
