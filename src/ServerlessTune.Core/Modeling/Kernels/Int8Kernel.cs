@@ -4,19 +4,13 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ServerlessTune.Core.Modeling.Kernels;
 
-/// <summary>The operands of one int8 product with x held as int16: y = (w_q . x_q) * weight scale * x scale + b.</summary>
-internal readonly unsafe struct Int8Operands(sbyte* weight, float* scales, float* bias, short* x, float* xScales, float* y, int inFeatures, int outFeatures, int rows)
+/// <summary>An int8 product's operands (<see cref="LinearOperands"/>: the int8 weights, their row scales, bias, y) with x
+/// rounded to int16, one scale per row of x: y = (w_q . x_q) * row scale * x scale + b.</summary>
+internal readonly unsafe struct Int8Operands(LinearOperands product, short* x, float* xScales)
 {
-    public readonly sbyte* Weight = weight;
-    public readonly float* Scales = scales;
-    public readonly float* Bias = bias;
+    public readonly LinearOperands Product = product;
     public readonly short* X = x;
-    /// <summary>One per row of x.</summary>
     public readonly float* XScales = xScales;
-    public readonly float* Y = y;
-    public readonly int InFeatures = inFeatures;
-    public readonly int OutFeatures = outFeatures;
-    public readonly int Rows = rows;
 }
 
 /// <summary>
@@ -50,44 +44,46 @@ internal static unsafe class Int8Kernel
     }
 
     /// <summary>Output rows [start, end) of every row of x.</summary>
-    public static void Run(in Int8Operands o, int start, int end)
+    public static void Run(in Int8Operands q, int start, int end)
     {
+        ref readonly var o = ref q.Product;
+        var weight = (sbyte*)o.Weight;
         int n = o.InFeatures, j = start;
         if (o.Rows >= 4)
         {
             float* sums = stackalloc float[8];
             for (; j + 2 <= end; j += 2)
             {
-                var w0 = o.Weight + (nint)j * n;
+                var w0 = weight + (nint)j * n;
                 // As the float kernel does: the next two rows fetched while these compute, spread over the x groups.
                 var next = j + 4 <= end ? w0 + 2 * n : null;
                 int groups = o.Rows / 4, r = 0;
                 for (; r + 4 <= o.Rows; r += 4)
                 {
                     int g = r / 4, from = 2 * g / groups, to = 2 * (g + 1) / groups;
-                    Dot2x4(w0, n, o.X + (nint)r * n, sums, next == null ? null : next + (nint)from * n, to - from);
+                    Dot2x4(w0, n, q.X + (nint)r * n, sums, next == null ? null : next + (nint)from * n, to - from);
                     for (int i = 0; i < 4; i++)
                     {
                         var y = o.Y + (nint)(r + i) * o.OutFeatures + j;
-                        y[0] = Finish(o, j, r + i, sums[i]);
-                        y[1] = Finish(o, j + 1, r + i, sums[4 + i]);
+                        y[0] = Finish(q, j, r + i, sums[i]);
+                        y[1] = Finish(q, j + 1, r + i, sums[4 + i]);
                     }
                 }
                 for (; r < o.Rows; r++)
                     for (int w = 0; w < 2; w++)
-                        o.Y[(nint)r * o.OutFeatures + j + w] = Finish(o, j + w, r, Dot(w0 + (nint)w * n, o.X + (nint)r * n, n));
+                        o.Y[(nint)r * o.OutFeatures + j + w] = Finish(q, j + w, r, Dot(w0 + (nint)w * n, q.X + (nint)r * n, n));
             }
         }
         for (; j < end; j++)
             for (int r = 0; r < o.Rows; r++)
-                o.Y[(nint)r * o.OutFeatures + j] = Finish(o, j, r, Dot(o.Weight + (nint)j * n, o.X + (nint)r * n, n));
+                o.Y[(nint)r * o.OutFeatures + j] = Finish(q, j, r, Dot(weight + (nint)j * n, q.X + (nint)r * n, n));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static float Finish(in Int8Operands o, int j, int row, float dot)
+    static float Finish(in Int8Operands q, int j, int row, float dot)
     {
-        float y = dot * (o.Scales[j] * o.XScales[row]);
-        return o.Bias != null ? y + o.Bias[j] : y;
+        float y = dot * (q.Product.Scales[j] * q.XScales[row]);
+        return q.Product.Bias != null ? y + q.Product.Bias[j] : y;
     }
 
     /// <summary>The lanes added in fp32: eight int32 lanes near their limit would overflow an int32 sum.</summary>

@@ -133,7 +133,8 @@ public sealed unsafe class PackedWeight : IDisposable
         fixed (short* q = quantized)
         {
             Int8Kernel.Quantize(x, rows, InFeatures, q, xScales);
-            var operands = new Int8Operands(TensorMemory.Address<sbyte>(data), TensorMemory.Address<float>(scales!), bias, q, xScales, y, InFeatures, OutFeatures, rows);
+            var product = new LinearOperands(TensorMemory.Address<byte>(data), TensorMemory.Address<float>(scales!), bias, x, y, InFeatures, OutFeatures, rows);
+            var operands = new Int8Operands(product, q, xScales);
             RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, new Int8Job(operands));
         }
         ArrayPool<short>.Shared.Return(quantized);
