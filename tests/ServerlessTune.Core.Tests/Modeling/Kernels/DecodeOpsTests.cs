@@ -17,12 +17,13 @@ public sealed class DecodeOpsTests
         return (fast, reference);
     }
 
-    static void AssertClose(Tensor expected, Tensor actual, double tolerance)
+    /// <summary>Equal shapes and every element within <paramref name="tolerance"/> times the largest magnitude (at least 1).</summary>
+    internal static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what = "")
     {
         Assert.Equal(expected.shape, actual.shape);
         var scale = Math.Max(1, expected.abs().max().item<float>());
         var error = (expected - actual).abs().max().item<float>();
-        Assert.True(error <= tolerance * scale, $"max difference {error}, allowed {tolerance * scale}");
+        Assert.True(error <= tolerance * scale, $"{what}max difference {error}, allowed {tolerance * scale}");
     }
 
     [Theory]

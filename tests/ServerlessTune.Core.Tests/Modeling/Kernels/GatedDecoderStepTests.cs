@@ -2,6 +2,7 @@ using ServerlessTune.Core.Modeling;
 using ServerlessTune.Core.Modeling.Kernels;
 using ServerlessTune.Core.Modeling.Layers;
 using static TorchSharp.torch;
+using static ServerlessTune.Core.Tests.Modeling.Kernels.DecodeOpsTests;
 
 namespace ServerlessTune.Core.Tests.Modeling.Kernels;
 
@@ -34,14 +35,14 @@ public sealed class GatedDecoderStepTests
 
         for (int step = 0; step < Steps; step++)
             foreach (var row in new[] { 0, 2 })
-                AssertClose(reference[step][row], fast[step][row], 1e-5, $"{arch} step {step} row {row}");
+                AssertClose(reference[step][row], fast[step][row], 1e-5, $"{arch} step {step} row {row}: ");
         for (int layer = 0; layer < model.Config.NumLayers; layer++)
             foreach (var slot in new[] { 0, 2 })
             {
                 var positions = fastCache.LengthOf(slot);
                 Assert.Equal(Lengths[slot] + Steps, positions);
-                AssertClose(torchCache.Layer(layer).Keys[slot].narrow(1, 0, positions), fastCache.Layer(layer).Keys[slot].narrow(1, 0, positions), 1e-5, $"{arch} keys");
-                AssertClose(torchCache.Layer(layer).Values[slot].narrow(1, 0, positions), fastCache.Layer(layer).Values[slot].narrow(1, 0, positions), 1e-5, $"{arch} values");
+                AssertClose(torchCache.Layer(layer).Keys[slot].narrow(1, 0, positions), fastCache.Layer(layer).Keys[slot].narrow(1, 0, positions), 1e-5, $"{arch} keys: ");
+                AssertClose(torchCache.Layer(layer).Values[slot].narrow(1, 0, positions), fastCache.Layer(layer).Values[slot].narrow(1, 0, positions), 1e-5, $"{arch} values: ");
             }
     }
 
@@ -130,13 +131,5 @@ public sealed class GatedDecoderStepTests
     {
         json["attention_dropout"] = 0.1;
         return json;
-    }
-
-    static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        var scale = Math.Max(1, expected.abs().max().item<float>());
-        var error = (expected - actual).abs().max().item<float>();
-        Assert.True(error <= tolerance * scale, $"{what}: max difference {error}, allowed {tolerance * scale}");
     }
 }
