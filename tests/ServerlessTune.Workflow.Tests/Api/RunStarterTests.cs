@@ -1,5 +1,4 @@
 using Microsoft.DurableTask.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using ServerlessTune.Core;
 using ServerlessTune.Core.PipelineConfig;
 using ServerlessTune.Core.Storage;
@@ -22,9 +21,7 @@ public sealed class RunStarterTests : IAsyncLifetime
         _store = new LocalFolderStore(Path.Combine(_harness.Scratch, "store"));
         // The real evaluation job, of a candidate that is a copy of the base: nothing here is about what it measures.
         _launcher = new LocalProcessJobLauncher(ScriptTrainer.WithRealEvaluation(_harness.Scratch, ScriptTrainer.CopiesTheBase), _store.Location);
-        _host = await DurableTaskTestHost.StartAsync(
-            registry => PipelineTasks.Register(registry),
-            new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, _launcher) });
+        _host = await PipelineTestHost.StartAsync(_store, _launcher);
     }
 
     public async Task DisposeAsync()

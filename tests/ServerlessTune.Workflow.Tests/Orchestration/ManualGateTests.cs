@@ -1,6 +1,4 @@
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using ServerlessTune.Core.Evaluation;
 using ServerlessTune.Core.Registry;
 using ServerlessTune.Core.Storage;
@@ -29,9 +27,7 @@ public sealed class ManualGateTests : IDisposable
         // so the rules' advice is known on every CPU and the person's decision is what the test varies.
         using var launcher = new LocalProcessJobLauncher(
             ScriptTrainer.Write(_harness.Scratch, ScriptTrainer.Succeeds, new ScriptedEvaluation(candidatePerplexity)), _store.Location);
-        await using var host = await DurableTaskTestHost.StartAsync(
-            registry => PipelineTasks.Register(registry),
-            new DurableTaskTestHostOptions { ConfigureServices = services => services.AddPipelineServices(_store, launcher) });
+        await using var host = await PipelineTestHost.StartAsync(_store, launcher);
         await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, PipelineHarness.Input(Config) with { Timing = timing ?? PipelineHarness.FastTiming }, new Microsoft.DurableTask.StartOrchestrationOptions(runId));
 
         // Bounded: a run that never reaches the gate fails the test instead of hanging it.
