@@ -56,7 +56,7 @@ public sealed class HostedRoutes : IDisposable
         {
             try
             {
-                Refresh(await RegistryNames.ReadAsync(registry!, project, ct));
+                Refresh(await RegistryNames.ReadAsync(registry!, await RegistryNames.ProjectsAsync(registry!, project, ct), ct));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

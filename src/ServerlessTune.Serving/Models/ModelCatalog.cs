@@ -278,11 +278,12 @@ public sealed class ModelCatalog : IDisposable
         /// <summary>Versions a hosted service serves are not loaded here: <see cref="Hosted.HostedRoutes"/> forwards their names.</summary>
         public override async Task<Wanted> WantedAsync(IReadOnlySet<string> pinned, CancellationToken ct)
         {
-            var load = (await RegistryNames.ReadAsync(registry, project, ct)).Where(n => n.Version.Hosted is null)
+            var projects = await RegistryNames.ProjectsAsync(registry, project, ct);
+            var load = (await RegistryNames.ReadAsync(registry, projects, ct)).Where(n => n.Version.Hosted is null)
                 .Select(n => (n.Name, Wanted(n.Version))).ToList();
             var aliased = load.Select(l => l.Item2.Key).ToHashSet();
             var onDemand = new List<OnDemandName>();
-            foreach (var p in project is null ? await registry.ProjectsAsync(ct) : [project])
+            foreach (var p in projects)
                 foreach (var name in await registry.VersionNamesAsync(p, ct))
                 {
                     var key = $"{p}@{name}";

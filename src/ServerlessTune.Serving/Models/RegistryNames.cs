@@ -13,10 +13,13 @@ static class RegistryNames
 {
     public static string Versioned(ModelVersion version) => $"{version.Project}@{version.Version}";
 
-    public static async Task<IReadOnlyList<(string Name, ModelVersion Version)>> ReadAsync(ModelRegistry registry, string? project,
+    /// <summary>The one project a server was started for, or every project that has aliases.</summary>
+    public static async Task<IReadOnlyList<string>> ProjectsAsync(ModelRegistry registry, string? project, CancellationToken ct) =>
+        project is null ? await registry.ProjectsAsync(ct) : [project];
+
+    public static async Task<IReadOnlyList<(string Name, ModelVersion Version)>> ReadAsync(ModelRegistry registry, IReadOnlyList<string> projects,
         CancellationToken ct)
     {
-        var projects = project is null ? await registry.ProjectsAsync(ct) : [project];
         var named = new List<(string, ModelVersion)>();
         foreach (var p in projects)
         {

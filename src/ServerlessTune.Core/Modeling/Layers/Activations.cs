@@ -10,7 +10,7 @@ public static class Activations
     {
         "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => x => nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh),
         "gelu" => x => nn.functional.gelu(x),
-        "silu" or "swish" => x => nn.functional.silu(x),
+        _ when IsSilu(name) => x => nn.functional.silu(x),
         "relu" => x => nn.functional.relu(x),
         _ => throw new UserInputException($"{config.Source}: activation '{name}' is not supported (gelu_new, gelu_pytorch_tanh, gelu, silu, relu)"),
     };
