@@ -59,8 +59,9 @@ public sealed class TextGenerator
         // concatenation, and each step skips the mask's growth and padding check.
         bool single = rows == 1;
         using KvCache cache = single ? OneSequenceCache(prompts[0].Length + budgets[0]) : model.NewCache();
-        using var seen = SeenTokens(prompts);
-        using var seenNow = ones(rows, 1, ScalarType.Bool);
+        // Only the repetition penalty reads which tokens a row holds.
+        using var seen = options.RepetitionPenalty == 1.0 ? null : SeenTokens(prompts);
+        using var seenNow = seen is null ? null : ones(rows, 1, ScalarType.Bool);
         using var counts = options.CountsOutput ? zeros(rows, model.Config.VocabSize) : null;
         using var one = options.CountsOutput ? ones(rows, 1) : null;
         using var unreachable = UnknownTokenMask();
@@ -88,7 +89,7 @@ public sealed class TextGenerator
                 if (finished.All(f => f is not null)) break;
 
                 using var nextIds = tensor(next, rows, 1);
-                seen.scatter_(1, nextIds, seenNow);
+                seen?.scatter_(1, nextIds, seenNow!);
                 counts?.scatter_add_(1, nextIds, one!);
                 if (!single)
                 {

@@ -54,6 +54,8 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
     /// </summary>
     public Tensor NextTokenLogits(Tensor input_ids, Tensor? attention_mask = null, KvCache? cache = null)
     {
+        if (attention_mask is null && DecodePass.Accepts(input_ids, cache, this, out var slots) && DecodeModel() is { } parts)
+            return DecodePass.Logits(input_ids, slots, parts, Config.SlidingWindow);
         using var scope = NewDisposeScope();
         return Logits(Pass(input_ids, attention_mask, cache)[.., -1, ..]).to(float32).MoveToOuterDisposeScope();
     }
@@ -84,6 +86,14 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor?, KvCache?, Tensor>
         lmHead?.forward(hidden) ?? (tiedHead is not null && tiedHead.Accepts(hidden)
             ? tiedHead.Forward(hidden)
             : nn.functional.linear(hidden, tokens.Weight));
+
+    /// <summary>What a decode pass in .NET (<see cref="DecodePass"/>) runs of this model, or null when the architecture
+    /// has no such pass or a part of it cannot run there now (an adapter, a product not packed).</summary>
+    internal virtual DecodeModel? DecodeModel() => null;
+
+    /// <summary>The head's packed product and bias for a decode pass: lm_head's, or the tied table's; null when not packed.</summary>
+    private protected (PackedWeight Weight, Tensor? Bias)? DecodeHead(LinearLayer? lmHead) =>
+        lmHead is not null ? lmHead.DecodeProduct : tiedHead is { } tied ? (tied, null) : null;
 
     /// <summary>The table a tied head multiplies by, or null when the head has its own weight.</summary>
     protected abstract EmbeddingLayer? TiedHeadTable { get; }

@@ -116,10 +116,14 @@ sealed class LlamaDecoderLayer : nn.Module<Tensor, AttentionContext, KvCache?, T
         RegisterComponents();
     }
 
+    /// <summary>This layer for a .NET decode step, or null when its attention or MLP cannot run there.</summary>
+    internal DecodeLayer? DecodeStep() =>
+        self_attn.DecodeStep() is { } attention && mlp.DecodeStep() is { } gated ? new DecodeLayer(input_layernorm, attention, post_attention_layernorm, gated) : null;
+
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
-        if (GatedDecoderStep.Accepts(x, context, cache, out var slots, out var rows) && self_attn.DecodeStep() is { } attention && mlp.DecodeStep() is { } gated)
-            return GatedDecoderStep.Run(x, context, slots, rows, input_layernorm, attention, post_attention_layernorm, gated);
+        if (GatedDecoderStep.Accepts(x, context, cache, out var slots, out var rows) && DecodeStep() is { } step)
+            return GatedDecoderStep.Run(x, context, slots, rows, step);
         using var scope = NewDisposeScope();
         x = x + self_attn.forward(input_layernorm.forward(x), context, cache);
         return (x + mlp.forward(post_attention_layernorm.forward(x))).MoveToOuterDisposeScope();
@@ -142,6 +146,10 @@ sealed class LlamaModel : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
         rotary_emb = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.RopeScaling, interleaved: false);
         RegisterComponents();
     }
+
+    /// <summary>The body for a .NET decode pass with the given head, or null when a part cannot run there.</summary>
+    internal DecodeModel? DecodeModel((PackedWeight, Tensor?)? head) =>
+        Kernels.DecodeModel.Of(embed_tokens, layers.Select(layer => layer.DecodeStep()), norm, rotary_emb, head);
 
     public override Tensor forward(Tensor input_ids, AttentionContext context, KvCache? cache)
     {
@@ -173,6 +181,8 @@ public sealed partial class Llama : CausalLM
     protected override Tensor Logits(Tensor hidden) => Head(hidden, lm_head, model.embed_tokens);
 
     protected override EmbeddingLayer? TiedHeadTable => lm_head is null ? model.embed_tokens : null;
+
+    internal override DecodeModel? DecodeModel() => model.DecodeModel(DecodeHead(lm_head));
 
     protected override Regex? LegacyBuffers => RotaryBuffers();
 

@@ -93,11 +93,16 @@ sealed class Phi3DecoderLayer : nn.Module<Tensor, AttentionContext, KvCache?, Te
         RegisterComponents();
     }
 
+    /// <summary>This layer for a .NET decode step, or null when residual dropout applies or its attention or MLP cannot run there.</summary>
+    internal DecodeLayer? DecodeStep() =>
+        !(training && dropout > 0) && self_attn.DecodeStep() is { } attention && mlp.DecodeStep() is { } gated
+            ? new DecodeLayer(input_layernorm, attention, post_attention_layernorm, gated)
+            : null;
+
     public override Tensor forward(Tensor x, AttentionContext context, KvCache? cache)
     {
-        if (!(training && dropout > 0) && GatedDecoderStep.Accepts(x, context, cache, out var slots, out var rows) &&
-            self_attn.DecodeStep() is { } attention && mlp.DecodeStep() is { } gated)
-            return GatedDecoderStep.Run(x, context, slots, rows, input_layernorm, attention, post_attention_layernorm, gated);
+        if (GatedDecoderStep.Accepts(x, context, cache, out var slots, out var rows) && DecodeStep() is { } step)
+            return GatedDecoderStep.Run(x, context, slots, rows, step);
         using var scope = NewDisposeScope();
         x = x + nn.functional.dropout(self_attn.forward(input_layernorm.forward(x), context, cache), dropout, training);
         return (x + nn.functional.dropout(mlp.forward(post_attention_layernorm.forward(x)), dropout, training)).MoveToOuterDisposeScope();
@@ -122,6 +127,11 @@ sealed class Phi3Model : nn.Module<Tensor, AttentionContext, KvCache?, Tensor>
         dropout = config.EmbeddingDropout;
         RegisterComponents();
     }
+
+    /// <summary>The body for a .NET decode pass with the given head, or null when a part cannot run there (embedding
+    /// dropout in training included: the pass runs in inference only).</summary>
+    internal DecodeModel? DecodeModel((PackedWeight, Tensor?)? head) =>
+        Kernels.DecodeModel.Of(embed_tokens, layers.Select(layer => layer.DecodeStep()), norm, rotary_emb, head);
 
     public override Tensor forward(Tensor input_ids, AttentionContext context, KvCache? cache)
     {
@@ -153,6 +163,8 @@ public sealed class Phi3 : CausalLM
     protected override Tensor Logits(Tensor hidden) => Head(hidden, lm_head, model.embed_tokens);
 
     protected override EmbeddingLayer? TiedHeadTable => lm_head is null ? model.embed_tokens : null;
+
+    internal override DecodeModel? DecodeModel() => model.DecodeModel(DecodeHead(lm_head));
 
     protected override Regex? LegacyBuffers => Llama.RotaryBuffers();
 }

@@ -86,20 +86,10 @@ public sealed class SlotKvCache : KvCache
     {
         if (attentionMask is not null)
             throw new ArgumentException("a slot cache keeps each row's length itself; pass no attention_mask");
-        if (batch != count) throw new ArgumentException($"the pass has {batch} rows, the selected slots {count}");
-        var pasts = new long[count];
-        for (int r = 0; r < count; r++)
-        {
-            pasts[r] = used[first + r] ? lengths[first + r] : 0;
-            if (pasts[r] + length > Positions)
-                throw new ArgumentException($"slot {first + r} holds {pasts[r]} positions; {length} more exceed its {Positions}");
-        }
-        for (int r = 0; r < count; r++)
-            if (used[first + r]) lengths[first + r] += length;
-
+        var pasts = Advance(batch, length);
         long attend = pasts.Max() + length;
         bool samePast = pasts.All(p => p == pasts[0]);
-        pass?.Positions.Dispose();
+        pass?.Positions?.Dispose();
         var positions = (tensor(pasts).unsqueeze(1) + arange(length, dtype: int64).unsqueeze(0)).DetachFromDisposeScope();
         pass = new Pass(pasts, samePast, length, attend, positions, slidingWindow);
         bool windowBinds = slidingWindow is int w && attend > w;
@@ -111,6 +101,34 @@ public sealed class SlotKvCache : KvCache
         var allowed = keyIndex <= queries;
         if (windowBinds) allowed = allowed.logical_and(queries - keyIndex < slidingWindow!.Value);
         return new AttentionContext(positions, allowed, IsCausal: false, 0);
+    }
+
+    /// <summary>
+    /// Begins a pass of one new position per row for a decode step that reads and writes the cache itself (as
+    /// <see cref="OneNewPositionPerRow"/> then describes it): <see cref="Begin"/> without its torch tensors.
+    /// </summary>
+    internal OneNewPosition BeginOneEach(long batch, int? slidingWindow)
+    {
+        var pasts = Advance(batch, 1);
+        pass?.Positions?.Dispose();
+        pass = new Pass(pasts, pasts.All(p => p == pasts[0]), 1, pasts.Max() + 1, null, slidingWindow);
+        return new OneNewPosition(first, pasts, slidingWindow);
+    }
+
+    /// <summary>Each selected row's length before the pass, after checking the pass fits; the used slots grow by it.</summary>
+    long[] Advance(long batch, long length)
+    {
+        if (batch != count) throw new ArgumentException($"the pass has {batch} rows, the selected slots {count}");
+        var pasts = new long[count];
+        for (int r = 0; r < count; r++)
+        {
+            pasts[r] = used[first + r] ? lengths[first + r] : 0;
+            if (pasts[r] + length > Positions)
+                throw new ArgumentException($"slot {first + r} holds {pasts[r]} positions; {length} more exceed its {Positions}");
+        }
+        for (int r = 0; r < count; r++)
+            if (used[first + r]) lengths[first + r] += length;
+        return pasts;
     }
 
     /// <summary>
@@ -137,7 +155,8 @@ public sealed class SlotKvCache : KvCache
         }
         else
         {
-            using var index = p.Positions.view(count, 1, p.Length, 1).expand(newKeys.size());
+            var positions = p.Positions ?? throw new InvalidOperationException("Append after BeginOneEach: that pass's step writes the cache itself");
+            using var index = positions.view(count, 1, p.Length, 1).expand(newKeys.size());
             k.scatter_(2, index, newKeys);
             v.scatter_(2, index, newValues);
         }
@@ -147,8 +166,9 @@ public sealed class SlotKvCache : KvCache
     public override void Dispose()
     {
         foreach (var t in keys.Concat(values)) t.Dispose();
-        pass?.Positions.Dispose();
+        pass?.Positions?.Dispose();
     }
 
-    sealed record Pass(long[] Pasts, bool SamePast, long Length, long Attend, Tensor Positions, int? Window);
+    /// <summary>A pass's rows; Positions is null for <see cref="BeginOneEach"/>'s, which no torch op reads.</summary>
+    sealed record Pass(long[] Pasts, bool SamePast, long Length, long Attend, Tensor? Positions, int? Window);
 }

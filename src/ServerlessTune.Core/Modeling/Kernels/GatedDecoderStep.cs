@@ -12,6 +12,9 @@ internal sealed record DecodeAttention(int Layer, int Heads, int KvHeads, int He
 /// <summary>A SiLU-gated MLP's decode products: gate and up as one product (rows gate, then up), then down.</summary>
 internal sealed record DecodeMlp(PackedWeight GateUp, Tensor? GateUpBias, PackedWeight Down, Tensor? DownBias);
 
+/// <summary>What <see cref="GatedDecoderStep"/> runs of one layer: its norms and its attention and MLP products.</summary>
+internal sealed record DecodeLayer(RmsNorm InputNorm, DecodeAttention Attention, RmsNorm PostNorm, DecodeMlp Mlp);
+
 /// <summary>
 /// One decode step of a pre-norm rotary decoder layer with a SiLU-gated MLP (Llama, Qwen2, Mistral, Phi-3) in .NET:
 /// x + attention(norm(x)), then + down(silu(gate) * up)(norm(x)), for one new position per row over a
@@ -39,24 +42,37 @@ internal static unsafe class GatedDecoderStep
 
     static bool Dense(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
-    public static Tensor Run(Tensor x, AttentionContext context, SlotKvCache cache, SlotKvCache.OneNewPosition rows,
-        RmsNorm inputNorm, DecodeAttention attention, RmsNorm postNorm, DecodeMlp mlp)
+    public static Tensor Run(Tensor x, AttentionContext context, SlotKvCache cache, SlotKvCache.OneNewPosition rows, DecodeLayer layer)
     {
-        int batch = rows.Pasts.Length, hidden = (int)x.size(2), inner = mlp.Down.InFeatures;
+        var y = empty(x.size(0), 1, x.size(2));
+        Step(TensorMemory.Address<float>(x), TensorMemory.Address<float>(y), TensorMemory.Address<float>(context.Cos!),
+            TensorMemory.Address<float>(context.Sin!), context.Rotary!, cache, rows, layer);
+        GC.KeepAlive(x);
+        GC.KeepAlive(context);
+        return y;
+    }
+
+    /// <summary>
+    /// The layer on raw rows: <paramref name="ys"/> [B, hidden] = the layer of <paramref name="xs"/> [B, hidden] (not
+    /// the same memory), row r rotated by <paramref name="cos"/> and <paramref name="sin"/> row r [rotaryDim].
+    /// </summary>
+    public static void Step(float* xs, float* ys, float* cos, float* sin, RotaryEmbedding rotary, SlotKvCache cache,
+        SlotKvCache.OneNewPosition rows, DecodeLayer layer)
+    {
+        var (inputNorm, attention, postNorm, mlp) = layer;
+        int batch = rows.Pasts.Length, hidden = attention.Output.OutFeatures, inner = mlp.Down.InFeatures;
         int qWidth = attention.Heads * attention.HeadDim, kvWidth = attention.KvHeads * attention.HeadDim, qkvWidth = qWidth + 2 * kvWidth;
         var (keys, values) = cache.Layer(attention.Layer);
-        var y = empty(batch, 1, hidden);
         var scratch = ArrayPool<float>.Shared.Rent(batch * (2 * hidden + qkvWidth + qWidth + 3 * inner));
         fixed (float* start = scratch)
         {
             float* normed = start, qkv = normed + batch * hidden, heads = qkv + batch * qkvWidth, projected = heads + batch * qWidth;
             float* gateUp = projected + batch * hidden, gated = gateUp + batch * 2 * inner;
-            float* xs = TensorMemory.Address<float>(x), ys = TensorMemory.Address<float>(y);
             int all = batch * hidden;
 
             DecodeOps.RmsNorm(xs, TensorMemory.Address<float>(inputNorm.Weight), inputNorm.Eps, batch, hidden, normed);
             attention.Qkv.Multiply(normed, batch, qkv, attention.Qkv.BiasAddress(attention.QkvBias));
-            RotateAndCache(qkv, context, cache, rows, attention, keys, values);
+            RotateAndCache(qkv, cos, sin, rotary, rows, attention, keys, values);
             var job = new HeadsJob(qkv, qkvWidth, heads, attention, rows, TensorMemory.Address<float>(keys), TensorMemory.Address<float>(values), keys.size(2));
             RowParallel.For(batch * attention.Heads, DecodeThreads.ForKernel, rowAlignment: 1, job);
             attention.Output.Multiply(heads, batch, projected, attention.Output.BiasAddress(attention.OutputBias));
@@ -70,25 +86,17 @@ internal static unsafe class GatedDecoderStep
             TensorPrimitives.Add(new ReadOnlySpan<float>(ys, all), new ReadOnlySpan<float>(projected, all), new Span<float>(ys, all));
         }
         ArrayPool<float>.Shared.Return(scratch);
-        GC.KeepAlive(x);
         GC.KeepAlive(keys);
         GC.KeepAlive(values);
-        GC.KeepAlive(context);
-        GC.KeepAlive(inputNorm);
-        GC.KeepAlive(postNorm);
-        GC.KeepAlive(attention);
-        GC.KeepAlive(mlp);
-        return y;
+        GC.KeepAlive(layer);
     }
 
     /// <summary>Rotates each row's q and k heads by its position's tables, then writes its k and v heads into its slot
     /// at its new position: what the torch path's rotary and cache append do.</summary>
-    static void RotateAndCache(float* qkv, AttentionContext context, SlotKvCache cache, SlotKvCache.OneNewPosition rows,
+    static void RotateAndCache(float* qkv, float* cos, float* sin, RotaryEmbedding rotary, SlotKvCache.OneNewPosition rows,
         DecodeAttention a, Tensor keys, Tensor values)
     {
-        var rotary = context.Rotary!;
         int rotaryDim = rotary.RotaryDim, dim = a.HeadDim, qWidth = a.Heads * dim, kvWidth = a.KvHeads * dim;
-        float* cos = TensorMemory.Address<float>(context.Cos!), sin = TensorMemory.Address<float>(context.Sin!);
         float* keyCache = TensorMemory.Address<float>(keys), valueCache = TensorMemory.Address<float>(values);
         long positions = keys.size(2);
         for (int r = 0; r < rows.Pasts.Length; r++)
@@ -104,7 +112,6 @@ internal static unsafe class GatedDecoderStep
                 new ReadOnlySpan<float>(row + qWidth + kvWidth + h * dim, dim).CopyTo(new Span<float>(valueCache + cached, dim));
             }
         }
-        GC.KeepAlive(context);
     }
 
     /// <summary>silu(gate) * up over one row, silu as torch computes it: x / (1 + exp(-x)).</summary>

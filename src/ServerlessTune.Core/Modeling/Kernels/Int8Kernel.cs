@@ -74,9 +74,10 @@ internal static unsafe class Int8Kernel
                         o.Y[(nint)r * o.OutFeatures + j + w] = Finish(q, j + w, r, Dot(w0 + (nint)w * n, q.X + (nint)r * n, n));
             }
         }
+        var fetchEnd = weight + (nint)o.OutFeatures * n;
         for (; j < end; j++)
             for (int r = 0; r < o.Rows; r++)
-                o.Y[(nint)r * o.OutFeatures + j] = Finish(q, j, r, Dot(weight + (nint)j * n, q.X + (nint)r * n, n));
+                o.Y[(nint)r * o.OutFeatures + j] = Finish(q, j, r, Dot(weight + (nint)j * n, q.X + (nint)r * n, n, fetchEnd));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -94,8 +95,9 @@ internal static unsafe class Int8Kernel
     static Vector256<int> Products(sbyte* w, short* x) =>
         Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w), Avx.LoadVector256(x));
 
-    /// <summary>One weight row against one row of x: two chains of exact int32 sums over 32-element steps.</summary>
-    static float Dot(sbyte* w, short* x, int n)
+    /// <summary>One weight row against one row of x: two chains of exact int32 sums over 32-element steps, the weights
+    /// prefetched <see cref="LinearKernel.PrefetchBytes"/> ahead (below <paramref name="fetchEnd"/>) as the float kernel does.</summary>
+    static float Dot(sbyte* w, short* x, int n, sbyte* fetchEnd = null)
     {
         float total = 0;
         for (int b = 0; b < n; b += Block)
@@ -104,6 +106,7 @@ internal static unsafe class Int8Kernel
             Vector256<int> a0 = default, a1 = default;
             for (; k + 32 <= end; k += 32)
             {
+                if ((k & 63) == 0 && w + k + LinearKernel.PrefetchBytes < fetchEnd) Sse.Prefetch0(w + k + LinearKernel.PrefetchBytes);
                 a0 = Avx2.Add(a0, Products(w + k, x + k));
                 a1 = Avx2.Add(a1, Products(w + k + 16, x + k + 16));
             }

@@ -56,6 +56,33 @@ public sealed class RotaryEmbedding(int rotaryDim, double theta, RopeScaling? sc
         return (emb.cos().to(dtype).MoveToOuterDisposeScope(), emb.sin().to(dtype).MoveToOuterDisposeScope());
     }
 
+    PositionTable? table;
+    readonly object tableGate = new();
+
+    /// <summary>
+    /// cos and sin of positions 0, 1, ... (at least <paramref name="positions"/> of them), [positions, rotaryDim] in
+    /// float32, computed by <see cref="Compute"/> and kept, so a decode step reads its rows' positions instead of
+    /// computing tables each pass (a dozen torch ops). Grown by doubling; a table once returned is never changed.
+    /// </summary>
+    internal PositionTable Table(long positions)
+    {
+        if (table is { } current && current.Positions >= positions) return current;
+        lock (tableGate)
+        {
+            if (table is { } grown && grown.Positions >= positions) return grown;
+            long size = Math.Max(positions, Math.Max(256, 2 * (table?.Positions ?? 0)));
+            using var scope = NewDisposeScope();
+            var (cos, sin) = Compute(arange(size, dtype: int64).unsqueeze(0), float32);
+            return table = new PositionTable(cos.reshape(size, rotaryDim).DetachFromDisposeScope(), sin.reshape(size, rotaryDim).DetachFromDisposeScope());
+        }
+    }
+
+    /// <summary>cos and sin [positions, rotaryDim] float32, one row per position.</summary>
+    internal sealed record PositionTable(Tensor Cos, Tensor Sin)
+    {
+        public long Positions => Cos.size(0);
+    }
+
     /// <summary>The context with this pass's cos/sin tables, computed once for every layer.</summary>
     public AttentionContext WithTables(AttentionContext context, ScalarType dtype)
     {

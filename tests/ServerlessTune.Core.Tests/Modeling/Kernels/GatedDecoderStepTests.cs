@@ -7,10 +7,10 @@ using static ServerlessTune.Core.Tests.Modeling.Kernels.DecodeOpsTests;
 namespace ServerlessTune.Core.Tests.Modeling.Kernels;
 
 /// <summary>
-/// The .NET decode step of the gated rotary layers computes what their torch ops compute (which training, prefill and
-/// autograd run): over a slot cache whose rows have different lengths, one of them a freed slot running as scratch,
-/// with grouped heads (llama), q/k/v biases (qwen2), a sliding window shorter than the rows (mistral) and partial
-/// rotary with fused checkpoint projections (phi3).
+/// The .NET decode step of the gated rotary layers, and the whole-model decode pass built on it, compute what their
+/// torch ops compute (which training, prefill and autograd run): over a slot cache whose rows have different lengths,
+/// one of them a freed slot running as scratch, with grouped heads (llama), q/k/v biases (qwen2), a sliding window
+/// shorter than the rows (mistral) and partial rotary with fused checkpoint projections (phi3).
 /// </summary>
 public sealed class GatedDecoderStepTests
 {
@@ -18,6 +18,10 @@ public sealed class GatedDecoderStepTests
 
     static readonly long[] Lengths = [4, 9, 7];
     const int Steps = 6;
+
+    /// <summary>How a test decodes one step: the torch ops (autograd on), each layer's .NET step under the model's
+    /// forward, or the whole pass of <see cref="CausalLM.NextTokenLogits"/>.</summary>
+    public enum Path { Torch, Layers, Pass }
 
     [Theory]
     [MemberData(nameof(GatedArchitectures))]
@@ -28,22 +32,48 @@ public sealed class GatedDecoderStepTests
         var steps = DecodeSteps(model).ToList();
         Assert.Equal(2 * model.Config.NumLayers, steps.Count);
         Assert.All(steps, Assert.NotNull);
-        using var fastCache = new SlotKvCache(model.Config, model.DType, slots: 3, positions: 32);
+        Assert.NotNull(model.DecodeModel());
         using var torchCache = new SlotKvCache(model.Config, model.DType, slots: 3, positions: 32);
-        var fast = Decode(model, fastCache, autograd: false);
-        var reference = Decode(model, torchCache, autograd: true);
+        var reference = Decode(model, torchCache, Path.Torch);
+        foreach (var path in new[] { Path.Layers, Path.Pass })
+        {
+            using var fastCache = new SlotKvCache(model.Config, model.DType, slots: 3, positions: 32);
+            var fast = Decode(model, fastCache, path);
+            for (int step = 0; step < Steps; step++)
+                foreach (var row in new[] { 0, 2 })
+                    AssertClose(reference[step][row], fast[step][row], 1e-5, $"{arch} {path} step {step} row {row}: ");
+            for (int layer = 0; layer < model.Config.NumLayers; layer++)
+                foreach (var slot in new[] { 0, 2 })
+                {
+                    var positions = fastCache.LengthOf(slot);
+                    Assert.Equal(Lengths[slot] + Steps, positions);
+                    AssertClose(torchCache.Layer(layer).Keys[slot].narrow(1, 0, positions), fastCache.Layer(layer).Keys[slot].narrow(1, 0, positions), 1e-5, $"{arch} {path} keys: ");
+                    AssertClose(torchCache.Layer(layer).Values[slot].narrow(1, 0, positions), fastCache.Layer(layer).Values[slot].narrow(1, 0, positions), 1e-5, $"{arch} {path} values: ");
+                }
+        }
+    }
 
-        for (int step = 0; step < Steps; step++)
-            foreach (var row in new[] { 0, 2 })
-                AssertClose(reference[step][row], fast[step][row], 1e-5, $"{arch} step {step} row {row}: ");
-        for (int layer = 0; layer < model.Config.NumLayers; layer++)
-            foreach (var slot in new[] { 0, 2 })
-            {
-                var positions = fastCache.LengthOf(slot);
-                Assert.Equal(Lengths[slot] + Steps, positions);
-                AssertClose(torchCache.Layer(layer).Keys[slot].narrow(1, 0, positions), fastCache.Layer(layer).Keys[slot].narrow(1, 0, positions), 1e-5, $"{arch} keys: ");
-                AssertClose(torchCache.Layer(layer).Values[slot].narrow(1, 0, positions), fastCache.Layer(layer).Values[slot].narrow(1, 0, positions), 1e-5, $"{arch} values: ");
-            }
+    [Fact]
+    public void The_whole_pass_runs_only_for_one_new_token_per_row_of_a_slot_cache_in_fp32_inference()
+    {
+        using var model = ModelFixtures.TinyModel("llama");
+        model.PrepareForDecoding();
+        using var cache = new SlotKvCache(model.Config, model.DType, slots: 2, positions: 16);
+        using var one = zeros(2, 1, dtype: int64);
+        using (no_grad())
+        {
+            Assert.True(DecodePass.Accepts(one, cache, model, out _));
+            Assert.False(DecodePass.Accepts(one, new GrowingKvCache(), model, out _));
+            Assert.False(DecodePass.Accepts(zeros(2, 3, dtype: int64), cache, model, out _));
+            Assert.False(DecodePass.Accepts(zeros(PackedWeight.MaxKernelRows + 1, 1, dtype: int64), cache, model, out _));
+            model.train();
+            Assert.False(DecodePass.Accepts(one, cache, model, out _));
+            model.eval();
+        }
+        Assert.False(DecodePass.Accepts(one, cache, model, out _));
+        var (_, head) = model.Projections().First(p => p.Name.EndsWith("self_attn.q_proj"));
+        head.AttachLora(rank: 2, alpha: 4, dropout: 0);
+        Assert.Null(model.DecodeModel());
     }
 
     [Fact]
@@ -91,9 +121,9 @@ public sealed class GatedDecoderStepTests
     }
 
     /// <summary>Each slot's prompt alone, the middle slot freed, then <see cref="Steps"/> steps of every row together.</summary>
-    static List<Tensor> Decode(CausalLM model, SlotKvCache cache, bool autograd)
+    static List<Tensor> Decode(CausalLM model, SlotKvCache cache, Path path)
     {
-        using var mode = set_grad_enabled(autograd);
+        using var mode = set_grad_enabled(path == Path.Torch);
         for (int i = 0; i < Lengths.Length; i++)
         {
             Assert.Equal(i, cache.Acquire());
@@ -107,7 +137,8 @@ public sealed class GatedDecoderStepTests
         for (int step = 0; step < Steps; step++)
         {
             cache.Select(0, cache.End);
-            logits.Add(model.NextTokenLogits(next.narrow(1, step, 1), cache: cache).detach());
+            var ids = next.narrow(1, step, 1);
+            logits.Add(path == Path.Layers ? model.forward(ids, null, cache)[.., -1].detach() : model.NextTokenLogits(ids, cache: cache).detach());
         }
         return logits;
     }
