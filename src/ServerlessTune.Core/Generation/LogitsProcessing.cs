@@ -47,11 +47,41 @@ public static class LogitsProcessing
     }
 
     /// <summary>
-    /// TopPLogitsWarper: keeps the smallest set of most likely tokens whose probability reaches p
-    /// (tokens whose ascending cumulative probability stays at or below 1 - p are dropped), always
-    /// keeping the most likely token.
+    /// TopPLogitsWarper: keeps the smallest set of most likely tokens whose probability reaches p (a token is dropped
+    /// when the tokens likelier than it already hold p: Transformers' ascending cumulative probability at or below
+    /// 1 - p), always keeping the most likely token. Sorting the whole vocabulary takes 5-10 ms a step on a 50k
+    /// vocabulary, so the likeliest 256 are found first (top-k: 0.3 ms there) and the set decided among them when they
+    /// hold p in every row, else among the likeliest 4,096; only a flatter distribution still needs the sort.
     /// </summary>
     public static Tensor TopP(Tensor logits, double p)
+    {
+        if (p >= 1) return logits.clone();
+        foreach (var candidates in TopPCandidates)
+            if (candidates < logits.size(-1) && TopPAmong(logits, p, candidates) is { } kept)
+                return kept;
+        return TopPBySort(logits, p);
+    }
+
+    /// <summary>How many likeliest tokens <see cref="TopP"/> looks among, in turn, before it sorts the whole vocabulary.</summary>
+    public static readonly int[] TopPCandidates = [256, 4096];
+
+    /// <summary><see cref="TopP"/> decided among each row's likeliest <paramref name="candidates"/>, or null when in some
+    /// row they hold less than p (the set may reach past them).</summary>
+    static Tensor? TopPAmong(Tensor logits, double p, int candidates)
+    {
+        using var scope = NewDisposeScope();
+        var (values, indices) = logits.topk(candidates, dim: -1);
+        var probabilities = (values - logits.logsumexp(-1, keepdim: true)).exp();
+        var through = probabilities.cumsum(-1);
+        if ((through[.., -1] < p).any().item<bool>()) return null;
+        // The probability of the candidates likelier than each one; the likeliest has none before it and stays.
+        var before = cat([zeros_like(through[.., ..1]), through[.., ..^1]], -1);
+        var keep = zeros_like(logits, dtype: ScalarType.Bool).scatter_(1, indices, before < p);
+        return logits.masked_fill(keep.logical_not(), float.NegativeInfinity).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="TopP"/> over the whole sorted vocabulary, as Transformers computes it.</summary>
+    public static Tensor TopPBySort(Tensor logits, double p)
     {
         if (p >= 1) return logits.clone();
         using var scope = NewDisposeScope();

@@ -66,4 +66,26 @@ public class LogitsProcessingTests
         Assert.Equal(new[] { inf, a[1], inf, a[3] }, Row(result, 0));
         Assert.Equal(new[] { b[0], inf, inf, b[3] }, Row(result, 1));
     }
+
+    [Theory]
+    [InlineData(0.5, 5.0, 0)]
+    [InlineData(0.9, 5.0, 0)]
+    [InlineData(0.95, 6.0, 0)]
+    [InlineData(0.9, 3.0, 1)]
+    [InlineData(0.9, 0.5, 2)]
+    public void Top_p_among_the_likeliest_candidates_keeps_what_sorting_the_whole_vocabulary_keeps(double p, double spread, int decidedBy)
+    {
+        // A 50k vocabulary: the wider the spread, the fewer tokens hold p: among the first candidates, the second, or the sort.
+        using var generator = new Generator(7, CPU);
+        using var logits = randn([3, 50_000], generator: generator) * spread;
+        using var fast = LogitsProcessing.TopP(logits, p);
+        using var sorted = LogitsProcessing.TopPBySort(logits, p);
+        using var kept = fast.isfinite();
+        Assert.True((kept == sorted.isfinite()).all().item<bool>());
+        Assert.True(kept.sum(-1).min().item<long>() >= 1);
+        var tiers = LogitsProcessing.TopPCandidates;
+        long most = kept.sum(-1).max().item<long>();
+        Assert.True(decidedBy == tiers.Length ? most > tiers[^1] : most < tiers[decidedBy] && (decidedBy == 0 || most > tiers[decidedBy - 1]),
+            $"{most} tokens kept; expected them decided by tier {decidedBy}");
+    }
 }
