@@ -63,7 +63,7 @@ public static class LogitsProcessing
     }
 
     /// <summary>How many likeliest tokens <see cref="TopP"/> looks among, in turn, before it sorts the whole vocabulary.</summary>
-    public static readonly int[] TopPCandidates = [256, 4096];
+    public static readonly IReadOnlyList<int> TopPCandidates = [256, 4096];
 
     /// <summary><see cref="TopP"/> decided among each row's likeliest <paramref name="candidates"/>, or null when in some
     /// row they hold less than p (the set may reach past them).</summary>

@@ -85,7 +85,7 @@ public class LogitsProcessingTests
         Assert.True(kept.sum(-1).min().item<long>() >= 1);
         var tiers = LogitsProcessing.TopPCandidates;
         long most = kept.sum(-1).max().item<long>();
-        Assert.True(decidedBy == tiers.Length ? most > tiers[^1] : most < tiers[decidedBy] && (decidedBy == 0 || most > tiers[decidedBy - 1]),
+        Assert.True(decidedBy == tiers.Count ? most > tiers[^1] : most < tiers[decidedBy] && (decidedBy == 0 || most > tiers[decidedBy - 1]),
             $"{most} tokens kept; expected them decided by tier {decidedBy}");
     }
 }

@@ -9,11 +9,12 @@ namespace ServerlessTune.Core.Modeling.Kernels;
 internal sealed record DecodeModel(EmbeddingLayer Embedding, DecodeLayer[] Layers, RmsNorm Norm, RotaryEmbedding Rotary,
     PackedWeight Head, Tensor? HeadBias)
 {
-    /// <summary>The model, or null when one of its layers cannot run in the decode step (null among <paramref name="layers"/>).</summary>
+    /// <summary>The model, or null when a part cannot run in the pass: a layer that cannot (null among <paramref name="layers"/>),
+    /// a head not packed, a token table the pass cannot read row by row.</summary>
     public static DecodeModel? Of(EmbeddingLayer embedding, IEnumerable<DecodeLayer?> layers, RmsNorm norm, RotaryEmbedding rotary,
         (PackedWeight Weight, Tensor? Bias)? head)
     {
-        if (head is not var (weight, bias)) return null;
+        if (head is not var (weight, bias) || embedding.Weight.dtype != ScalarType.Float32 || !embedding.Weight.is_contiguous()) return null;
         var steps = new List<DecodeLayer>();
         foreach (var layer in layers)
         {
