@@ -43,11 +43,11 @@ internal static class ByteLevelBpeLoader
         var added = ReadAddedTokens(root, path);
         foreach (var (token, id) in config.AddedTokens)
             added.TryAdd(token, id);
-        var preTokenizer = Required(root, "pre_tokenizer", JsonValueKind.Object, path);
+        var patterns = HfPreTokenizers.Patterns(Required(root, "pre_tokenizer", JsonValueKind.Object, path), path);
         var normalizer = root.TryGetProperty("normalizer", out var n) ? HfNormalizers.Create(n, path) : null;
         var ignoreMerges = model.TryGetProperty("ignore_merges", out var ignore) && ignore.ValueKind == JsonValueKind.True;
-        return Build(path, vocab, merges, added, config, specials => HfPreTokenizers.Create(preTokenizer, path, specials), normalizer,
-            ignoreMerges);
+        return Build(path, vocab, merges, added, config, specials => HfPreTokenizers.Create(patterns, specials), normalizer,
+            ignoreMerges, NewlineBoundary.For(patterns, normalizer is not null));
     }
 
     public static TextTokenizer LoadVocabAndMerges(string vocabPath, string mergesPath, TokenizerConfig config)
@@ -72,12 +72,13 @@ internal static class ByteLevelBpeLoader
         foreach (var token in new[] { config.BosToken, config.EosToken, config.PadToken, BuiltInEncoding.EndOfText })
             if (token is not null && vocab.TryGetValue(token, out var id))
                 added.TryAdd(token, id);
-        return Build(mergesPath, vocab, merges, added, config, HfPreTokenizers.Gpt2, normalizer: null, ignoreMerges: false);
+        return Build(mergesPath, vocab, merges, added, config, HfPreTokenizers.Gpt2, normalizer: null, ignoreMerges: false,
+            NewlineBoundary.For([BuiltInEncoding.Gpt2Pattern], normalizes: false));
     }
 
     private static TextTokenizer Build(string source, Dictionary<string, int> vocab, List<string> merges,
         Dictionary<string, int> added, TokenizerConfig config, Func<IReadOnlyDictionary<string, int>?, PreTokenizer> preTokenizer,
-        Normalizer? normalizer, bool ignoreMerges)
+        Normalizer? normalizer, bool ignoreMerges, NewlineBoundary? boundary)
     {
         BpeTokenizer Create(IReadOnlyDictionary<string, int>? specials)
         {
@@ -110,9 +111,11 @@ internal static class ByteLevelBpeLoader
         var ids = SpecialTokenResolver.Resolve(config, added, vocab);
         var name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(source))) ?? source;
         if (!ignoreMerges)
-            return new TextTokenizer(name, plain, special, added, vocabSize, ids);
-        return new TextTokenizer(name, plain, special, added, vocabSize, ids)
+            return new TextTokenizer(name, plain, new Lazy<Tokenizer>(special), added, vocabSize, ids) { Boundary = boundary };
+        // Taking a pre-token whole is still one pre-token at a time, so the boundary rule holds.
+        return new TextTokenizer(name, plain, new Lazy<Tokenizer>(special), added, vocabSize, ids)
         {
+            Boundary = boundary,
             PlainEncoder = new WholeTokenFirst(plain, vocab, specialTokens: null).Encode,
             SpecialEncoder = new WholeTokenFirst(special, vocab, added).Encode,
         };

@@ -15,16 +15,25 @@ internal sealed class ChatMlTemplate(ITextTokenizer tokenizer, ChatTemplateToken
     public override string Name => "chatml";
     protected override string EndOfTurn => "<|im_end|>";
 
+    /// <summary>The role line, one string per role rather than one per message.</summary>
+    private static string RoleLine(string role) => role switch
+    {
+        ChatMessage.System => "system\n",
+        ChatMessage.User => "user\n",
+        ChatMessage.Assistant => "assistant\n",
+        _ => role + "\n",
+    };
+
     protected override void Write(ChatTurns turns, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         foreach (var message in messages)
         {
             var trained = IsTrained(message);
-            turns.Marker(ImStart).Text(message.Role + "\n")
+            turns.Marker(ImStart).Scaffold(RoleLine(message.Role))
                 .Text(message.Content, trained).Marker(EndOfTurn, trained)
-                .Text("\n");
+                .Scaffold("\n");
         }
         if (addGenerationPrompt)
-            turns.Marker(ImStart).Text("assistant\n");
+            turns.Marker(ImStart).Scaffold("assistant\n");
     }
 }

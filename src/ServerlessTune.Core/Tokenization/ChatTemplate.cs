@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ServerlessTune.Core.Chat;
 
 namespace ServerlessTune.Core.Tokenization;
@@ -7,6 +8,8 @@ internal abstract class ChatTemplate(ITextTokenizer tokenizer, ChatTemplateToken
 {
     protected ITextTokenizer Tokenizer { get; } = tokenizer;
     protected ChatTemplateTokens Tokens { get; } = tokens;
+
+    private readonly ConcurrentDictionary<string, int> _scaffoldCounts = new(StringComparer.Ordinal);
 
     public abstract string Name { get; }
 
@@ -52,7 +55,7 @@ internal abstract class ChatTemplate(ITextTokenizer tokenizer, ChatTemplateToken
             if (role == ChatMessage.System && i > 0)
                 throw new UserInputException($"message {i + 1}: a system message may only come first");
         }
-        var turns = new ChatTurns(Tokenizer);
+        var turns = new ChatTurns(Tokenizer, _scaffoldCounts);
         Write(turns, messages, addGenerationPrompt);
         return turns;
     }

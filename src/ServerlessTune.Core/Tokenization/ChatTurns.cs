@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace ServerlessTune.Core.Tokenization;
@@ -8,22 +9,32 @@ namespace ServerlessTune.Core.Tokenization;
 /// them as special tokens, else trusted text) and text. Consecutive text of the same kind is encoded in one
 /// call so tokens merge across template text and content as they do in Transformers.
 /// </summary>
-internal sealed class ChatTurns(ITextTokenizer tokenizer)
+/// <param name="scaffoldCounts">Token counts of the format's own text (role lines, newlines), shared by the format's records.</param>
+internal sealed class ChatTurns(ITextTokenizer tokenizer, ConcurrentDictionary<string, int> scaffoldCounts)
 {
-    private readonly List<(string Text, bool IsMarker, bool Trained)> _pieces = [];
+    private readonly List<(string Text, bool IsMarker, bool Trained, bool IsScaffold)> _pieces = [];
 
     /// <summary>An empty token (a tokenizer without BOS, say) prints nothing.</summary>
     public ChatTurns Marker(string token, bool trained = false)
     {
         if (token.Length > 0)
-            _pieces.Add((token, true, trained));
+            _pieces.Add((token, true, trained, true));
         return this;
     }
 
+    /// <summary>Message content, or text that holds some.</summary>
     public ChatTurns Text(string text, bool trained = false)
     {
         if (text.Length > 0)
-            _pieces.Add((text, false, trained));
+            _pieces.Add((text, false, trained, false));
+        return this;
+    }
+
+    /// <summary>The format's own text, the same in every conversation ("user\n"): counted once per format.</summary>
+    public ChatTurns Scaffold(string text, bool trained = false)
+    {
+        if (text.Length > 0)
+            _pieces.Add((text, false, trained, true));
         return this;
     }
 
@@ -58,7 +69,9 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
 
     /// <summary>
     /// What <see cref="Encode"/> would return, counted without building the ids (data preparation sizes millions of
-    /// records). A run of several pieces is counted from one reused buffer, not joined into a new string.
+    /// records). A run of several pieces is counted piece by piece where the tokenizer provably splits between them
+    /// (<see cref="NewlineBoundary"/>: the format's text then costs a dictionary look-up), else from one reused buffer,
+    /// not joined into a new string.
     /// </summary>
     public ChatTokenCount Count()
     {
@@ -75,25 +88,60 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
 
     private int Count(Segment segment)
     {
-        if (segment.Pieces == 1)
+        var end = segment.First + segment.Pieces;
+        // A continuation (SentencePiece) is counted whole; so is every run of a tokenizer without a boundary rule.
+        if (segment.Continues || tokenizer is not TextTokenizer { Boundary: { } boundary })
+            return Count(segment.First, end, segment.Continues);
+        var count = 0;
+        var first = segment.First;
+        for (var i = first + 1; i < end; i++)
         {
-            var text = _pieces[segment.First].Text;
-            return segment.Continues ? ((IContinuationEncoder)tokenizer).CountContinuation(text) : tokenizer.CountTokens(text);
+            if (!SplitsBefore(i, first, boundary))
+                continue;
+            count += Count(first, i, continues: false);
+            first = i;
+        }
+        return count + Count(first, end, continues: false);
+    }
+
+    /// <summary>Whether the tokenizer splits between piece <paramref name="i"/> - 1 and <paramref name="i"/> of a run counted from <paramref name="first"/>.</summary>
+    private bool SplitsBefore(int i, int first, NewlineBoundary boundary)
+    {
+        var left = _pieces[i - 1].Text;
+        if (left[^1] != '\n')
+            return false;
+        char? beforeNewline = left.Length > 1 ? left[^2] : i - 1 > first ? _pieces[i - 2].Text[^1] : null;
+        return boundary.Splits(beforeNewline, _pieces[i].Text[0]);
+    }
+
+    /// <summary>Pieces first..end - 1 as one text: a piece of the format's own from the shared counts, several from a reused buffer.</summary>
+    private int Count(int first, int end, bool continues)
+    {
+        if (end - first == 1)
+        {
+            var (text, _, _, isScaffold) = _pieces[first];
+            if (continues)
+                return ((IContinuationEncoder)tokenizer).CountContinuation(text);
+            if (!isScaffold)
+                return tokenizer.CountTokens(text);
+            if (!scaffoldCounts.TryGetValue(text, out var count))
+                scaffoldCounts[text] = count = tokenizer.CountTokens(text);
+            return count;
         }
         var length = 0;
-        for (var i = segment.First; i < segment.First + segment.Pieces; i++)
+        for (var i = first; i < end; i++)
             length += _pieces[i].Text.Length;
         var buffer = ArrayPool<char>.Shared.Rent(length);
         try
         {
             var written = 0;
-            for (var i = segment.First; i < segment.First + segment.Pieces; i++)
+            for (var i = first; i < end; i++)
             {
                 _pieces[i].Text.CopyTo(buffer.AsSpan(written));
                 written += _pieces[i].Text.Length;
             }
             var joined = buffer.AsSpan(0, length);
-            return segment.Continues ? ((IContinuationEncoder)tokenizer).CountContinuation(joined) : tokenizer.CountTokens(joined);
+            return continues ? ((IContinuationEncoder)tokenizer).CountContinuation(joined) : tokenizer.CountTokens(joined);
         }
         finally
         {
@@ -133,7 +181,7 @@ internal sealed class ChatTurns(ITextTokenizer tokenizer)
 
         for (var i = 0; i < _pieces.Count; i++)
         {
-            var (text, isMarker, trained) = _pieces[i];
+            var (text, isMarker, trained, _) = _pieces[i];
             if (isMarker && tokenizer.TryGetSpecialTokenId(text, out var id))
             {
                 if (Flush() is { } before)

@@ -11,12 +11,18 @@ namespace ServerlessTune.Core.Tokenization;
 /// </summary>
 internal static class HfPreTokenizers
 {
-    public static PreTokenizer Create(JsonElement spec, string path, IReadOnlyDictionary<string, int>? specialTokens)
+    /// <summary>The regexes a tokenizer.json's pre_tokenizer splits by, in order (validated: at least one).</summary>
+    public static IReadOnlyList<string> Patterns(JsonElement spec, string path)
     {
         var patterns = new List<string>();
         Collect(spec, path, "pre_tokenizer", patterns);
         if (patterns.Count == 0)
             throw new UserInputException($"{path}: pre_tokenizer does not split words (no regex and no ByteLevel use_regex)");
+        return patterns;
+    }
+
+    public static PreTokenizer Create(IReadOnlyList<string> patterns, IReadOnlyDictionary<string, int>? specialTokens)
+    {
         if (patterns.Count == 1)
             return FromPattern(patterns[0], specialTokens);
         return new PerThreadPreTokenizer(() =>

@@ -20,10 +20,10 @@ internal sealed class Llama3Template(ITextTokenizer tokenizer, ChatTemplateToken
         foreach (var message in messages)
         {
             var trained = IsTrained(message);
-            turns.Marker(StartHeader).Text(message.Role).Marker(EndHeader).Text("\n\n")
+            turns.Marker(StartHeader).Scaffold(message.Role).Marker(EndHeader).Scaffold("\n\n")
                 .Text(message.Content.Trim(), trained).Marker(EndOfTurn, trained);
         }
         if (addGenerationPrompt)
-            turns.Marker(StartHeader).Text(ChatMessage.Assistant).Marker(EndHeader).Text("\n\n");
+            turns.Marker(StartHeader).Scaffold(ChatMessage.Assistant).Marker(EndHeader).Scaffold("\n\n");
     }
 }

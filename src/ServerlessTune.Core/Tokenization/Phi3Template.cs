@@ -16,12 +16,12 @@ internal sealed class Phi3Template(ITextTokenizer tokenizer, ChatTemplateTokens 
         foreach (var message in messages)
         {
             var trained = IsTrained(message);
-            turns.Marker($"<|{message.Role}|>").Text("\n")
+            turns.Marker($"<|{message.Role}|>").Scaffold("\n")
                 .Text(message.Content, trained).Marker(EndOfTurn, trained)
-                .Text("\n");
+                .Scaffold("\n");
         }
         if (addGenerationPrompt)
-            turns.Marker("<|assistant|>").Text("\n");
+            turns.Marker("<|assistant|>").Scaffold("\n");
         else
             turns.Marker(Tokens.Eos);
     }

@@ -25,11 +25,11 @@ internal sealed class PlainTemplate(ITextTokenizer tokenizer, ChatTemplateTokens
                     break;
                 default:
                     var trained = IsTrained(message);
-                    turns.Text("Assistant:").Text(" " + message.Content, trained).Marker(Tokens.Eos, trained).Text("\n");
+                    turns.Scaffold("Assistant:").Text(" " + message.Content, trained).Marker(Tokens.Eos, trained).Scaffold("\n");
                     break;
             }
         }
         if (addGenerationPrompt)
-            turns.Text("Assistant:");
+            turns.Scaffold("Assistant:");
     }
 }

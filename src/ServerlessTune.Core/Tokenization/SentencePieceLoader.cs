@@ -23,7 +23,7 @@ internal static class SentencePieceLoader
             BosToken = config.BosToken ?? plain.BeginningOfSentenceToken,
             EosToken = config.EosToken ?? plain.EndOfSentenceToken,
         }, specials, plain.Vocabulary);
-        return new TextTokenizer(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path, plain, withSpecials,
+        return new TextTokenizer(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path, plain, new Lazy<Tokenizer>(withSpecials),
             specials, vocabSize, ids)
         {
             Continuation = text => Continue(plain, text),

@@ -9,10 +9,11 @@ namespace ServerlessTune.Core.Tokenization;
 /// </summary>
 internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 {
-    private readonly Tokenizer _withSpecialTokens;
+    private readonly Lazy<Tokenizer> _withSpecialTokens;
     private readonly IReadOnlyDictionary<string, int> _specialTokens;
 
-    public TextTokenizer(string name, Tokenizer plain, Tokenizer withSpecialTokens, IReadOnlyDictionary<string, int> specialTokens,
+    /// <param name="withSpecialTokens">Built on first use where building costs (data preparation's workers only count plain text).</param>
+    public TextTokenizer(string name, Tokenizer plain, Lazy<Tokenizer> withSpecialTokens, IReadOnlyDictionary<string, int> specialTokens,
         int vocabSize, SpecialTokenIds ids)
     {
         Name = name;
@@ -25,7 +26,7 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
         _plainEncoder = text => [.. plain.EncodeToIds(text)];
         _plainCounter = text => plain.CountTokens(text);
         _plainSpanCounter = text => plain.CountTokens(text);
-        SpecialEncoder = text => [.. withSpecialTokens.EncodeToIds(text)];
+        SpecialEncoder = text => [.. withSpecialTokens.Value.EncodeToIds(text)];
     }
 
     public string Name { get; }
@@ -59,6 +60,9 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 
     public bool Legacy { get; init; } = true;
 
+    /// <summary>Where counts of texts joined after a newline add up (<see cref="NewlineBoundary"/>); null: count them joined.</summary>
+    public NewlineBoundary? Boundary { get; init; }
+
     public int[] EncodePlain(string text) => _plainEncoder(text);
 
     public int[] EncodeWithSpecialTokens(string text) => SpecialEncoder(text);
@@ -73,7 +77,7 @@ internal sealed class TextTokenizer : ITextTokenizer, IContinuationEncoder
 
     public int CountContinuation(ReadOnlySpan<char> text) => Continuation is { } continuation ? continuation(text.ToString()).Length : CountTokens(text);
 
-    public string Decode(IEnumerable<int> ids) => _withSpecialTokens.Decode(ids);
+    public string Decode(IEnumerable<int> ids) => _withSpecialTokens.Value.Decode(ids);
 
     public bool TryGetSpecialTokenId(string token, out int id) => _specialTokens.TryGetValue(token, out id);
 

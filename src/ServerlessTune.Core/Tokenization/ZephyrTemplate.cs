@@ -13,9 +13,9 @@ internal sealed class ZephyrTemplate(ITextTokenizer tokenizer, ChatTemplateToken
         foreach (var message in messages)
         {
             var trained = IsTrained(message);
-            turns.Text($"<|{message.Role}|>\n").Text(message.Content, trained).Marker(EndOfTurn, trained).Text("\n");
+            turns.Scaffold($"<|{message.Role}|>\n").Text(message.Content, trained).Marker(EndOfTurn, trained).Scaffold("\n");
         }
         if (addGenerationPrompt)
-            turns.Text("<|assistant|>\n");
+            turns.Scaffold("<|assistant|>\n");
     }
 }
