@@ -25,7 +25,20 @@ public sealed class PipelineHarness : IDisposable
     public void Dispose()
     {
         _launchers.ForEach(l => l.Dispose());
-        Directory.Delete(Scratch, recursive: true);
+        // A terminated run's in-process activity (preparation, say) can still be writing for a moment after the engine
+        // is disposed, and a file it creates makes the recursive delete fail with "Directory not empty".
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(Scratch, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                Thread.Sleep(250);
+            }
+        }
     }
 
     /// <summary>Twenty short support dialogues in the OpenAI chat format.</summary>
