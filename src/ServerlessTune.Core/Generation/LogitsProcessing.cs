@@ -56,8 +56,11 @@ public static class LogitsProcessing
     public static Tensor TopP(Tensor logits, double p)
     {
         if (p >= 1) return logits.clone();
+        var vocab = logits.size(-1);
+        if (vocab <= TopPCandidates[0]) return TopPBySort(logits, p);
+        using var normalizer = logits.logsumexp(-1, keepdim: true);
         foreach (var candidates in TopPCandidates)
-            if (candidates < logits.size(-1) && TopPAmong(logits, p, candidates) is { } kept)
+            if (candidates < vocab && TopPAmong(logits, normalizer, p, candidates) is { } kept)
                 return kept;
         return TopPBySort(logits, p);
     }
@@ -66,12 +69,12 @@ public static class LogitsProcessing
     public static readonly IReadOnlyList<int> TopPCandidates = [256, 4096];
 
     /// <summary><see cref="TopP"/> decided among each row's likeliest <paramref name="candidates"/>, or null when in some
-    /// row they hold less than p (the set may reach past them).</summary>
-    static Tensor? TopPAmong(Tensor logits, double p, int candidates)
+    /// row they hold less than p (the set may reach past them); <paramref name="normalizer"/> is each row's logsumexp.</summary>
+    static Tensor? TopPAmong(Tensor logits, Tensor normalizer, double p, int candidates)
     {
         using var scope = NewDisposeScope();
         var (values, indices) = logits.topk(candidates, dim: -1);
-        var probabilities = (values - logits.logsumexp(-1, keepdim: true)).exp();
+        var probabilities = (values - normalizer).exp();
         var through = probabilities.cumsum(-1);
         if ((through[.., -1] < p).any().item<bool>()) return null;
         // The probability of the candidates likelier than each one; the likeliest has none before it and stays.
