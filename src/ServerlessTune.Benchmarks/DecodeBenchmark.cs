@@ -85,11 +85,13 @@ public static class DecodeBenchmark
         var options = new GenerationOptions { MaxNewTokens = decodeTokens + 1 };
 
         // Until tiered compilation has promoted the decode loop's methods (it recompiles hot methods in the background
-        // after their first 30 calls), a run measures the JIT, not the decode: a second of decoding is enough here.
+        // after their first 30 calls), a run measures the JIT, not the decode. One second was enough on the first
+        // development machine; on a second one (2 cores of an older EPYC) the three runs after it were still 10-40 %
+        // slower than the later ones (twelve int8 runs: 180-224, then 236-264 tokens/s), so three.
         log?.Invoke("warm-up");
         var warmUp = Stopwatch.StartNew();
         do generator.Generate([prompt], options);
-        while (warmUp.Elapsed < TimeSpan.FromSeconds(1));
+        while (warmUp.Elapsed < TimeSpan.FromSeconds(3));
         // A run's decode is the full run less the prompt pass and first token, whose best time over every run stands
         // for it: subtracting each run's own, a prompt pass slowed by the machine made a run look faster than its
         // weights can be read (an int8 run here "decoded" at 1.6x what its products alone allow).

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -49,6 +50,7 @@ internal static unsafe class DecodeOps
     }
 
     /// <summary><see cref="RmsNorm(Tensor, Tensor, double)"/> of <paramref name="rows"/> dense rows into <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* weight, double eps, int rows, int dim, float* y)
     {
         var weights = new ReadOnlySpan<float>(weight, dim);
@@ -87,6 +89,7 @@ internal static unsafe class DecodeOps
     }
 
     /// <summary>One head's first <paramref name="rotaryDim"/> values rotated in place by one position's cos/sin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rotate(float* x, float* cos, float* sin, int rotaryDim, bool interleaved)
     {
         int step = interleaved ? 2 : 1, pairs = rotaryDim / 2, other = interleaved ? 1 : pairs;
@@ -146,6 +149,7 @@ internal static unsafe class DecodeOps
     /// excluded: softmax(q k^T / sqrt(D)) v into <paramref name="output"/> [D]; <paramref name="scores"/> holds to - from.
     /// All positions excluded gives zeros.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AttendHead(float* query, float* keys, nint keyStride, float* values, nint valueStride, bool* allowed,
         int from, int to, int dim, float* scores, float* output)
     {
@@ -169,6 +173,7 @@ internal static unsafe class DecodeOps
 
     /// <summary>scores[l] = (q . keys[l]) * scale for n key rows; four rows at a time, so four independent FMA chains
     /// share each load of q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Scores(float* q, float* keys, nint stride, int n, int dim, float scale, float* scores)
     {
         int l = 0;
@@ -196,6 +201,7 @@ internal static unsafe class DecodeOps
 
     /// <summary>output [D] = sum over l of weights[l] * rows[l], rows <paramref name="stride"/> floats apart; eight
     /// output lanes at a time stay in registers across all rows, in four chains over alternate rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WeightedSum(ReadOnlySpan<float> weights, float* rows, nint stride, int dim, float* output)
     {
         int d = 0, n = weights.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using ServerlessTune.Core.Modeling.Layers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -56,6 +57,7 @@ internal static unsafe class GatedDecoderStep
     /// The layer on raw rows: <paramref name="ys"/> [B, hidden] = the layer of <paramref name="xs"/> [B, hidden] (not
     /// the same memory), row r rotated by <paramref name="cos"/> and <paramref name="sin"/> row r [rotaryDim].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Step(float* xs, float* ys, float* cos, float* sin, RotaryEmbedding rotary, SlotKvCache cache,
         SlotKvCache.OneNewPosition rows, DecodeLayer layer)
     {
@@ -93,6 +95,7 @@ internal static unsafe class GatedDecoderStep
 
     /// <summary>Rotates each row's q and k heads by its position's tables, then writes its k and v heads into its slot
     /// at its new position: what the torch path's rotary and cache append do.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RotateAndCache(float* qkv, float* cos, float* sin, RotaryEmbedding rotary, SlotKvCache.OneNewPosition rows,
         DecodeAttention a, Tensor keys, Tensor values)
     {
@@ -115,6 +118,7 @@ internal static unsafe class GatedDecoderStep
     }
 
     /// <summary>silu(gate) * up over one row, silu as torch computes it: x / (1 + exp(-x)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void SiluGate(float* gateUp, int inner, float* output)
     {
         var gate = new ReadOnlySpan<float>(gateUp, inner);
@@ -132,6 +136,7 @@ internal static unsafe class GatedDecoderStep
     sealed class HeadsJob(float* qkv, int qkvWidth, float* output, DecodeAttention a, SlotKvCache.OneNewPosition rows,
         float* keys, float* values, long positions) : RowJob
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Run(int start, int end)
         {
             int dim = a.HeadDim, groups = a.Heads / a.KvHeads;

@@ -30,6 +30,7 @@ internal static unsafe class Int8Kernel
     public static bool Supported => Avx2.IsSupported && !LinearKernel.ForcePortable;
 
     /// <summary>Rounds each of <paramref name="rows"/> rows of x to int16 with its own scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(float* x, int rows, int n, short* quantized, float* scales)
     {
         for (int r = 0; r < rows; r++)
@@ -44,6 +45,7 @@ internal static unsafe class Int8Kernel
     }
 
     /// <summary>Output rows [start, end) of every row of x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in Int8Operands q, int start, int end)
     {
         ref readonly var o = ref q.Product;
@@ -97,6 +99,7 @@ internal static unsafe class Int8Kernel
 
     /// <summary>One weight row against one row of x: two chains of exact int32 sums over 32-element steps, the weights
     /// prefetched <see cref="LinearKernel.PrefetchBytes"/> ahead (below <paramref name="fetchEnd"/>) as the float kernel does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float Dot(sbyte* w, short* x, int n, sbyte* fetchEnd = null)
     {
         float total = 0;
@@ -121,6 +124,7 @@ internal static unsafe class Int8Kernel
 
     /// <summary>Two weight rows against four rows of x: sums[i] is w0 . x_i, sums[4 + i] is w1 . x_i; meanwhile
     /// <paramref name="fetchRows"/> rows from <paramref name="fetch"/> are prefetched.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Dot2x4(sbyte* w0, int n, short* x0, float* sums, sbyte* fetch, int fetchRows)
     {
         sbyte* w1 = w0 + n;

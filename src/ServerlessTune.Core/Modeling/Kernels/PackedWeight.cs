@@ -120,11 +120,15 @@ public sealed unsafe class PackedWeight : IDisposable
             WeightFormat.Bf16 => new Job<Bf16Row>(operands),
             _ => new Job<Int8Row>(operands),
         };
-        RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, job);
+        RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, job, StreamedRowBytes(rows));
         // The kernel read the weights through raw pointers: keep them alive until it is done.
         GC.KeepAlive(data);
         GC.KeepAlive(scales);
     }
+
+    /// <summary>What a weight row reads from memory when the product is bound by that (fewer than four rows of x); a
+    /// larger batch is bound by its arithmetic, where more chunks balance the threads better, so 0 (no floor).</summary>
+    long StreamedRowBytes(int rows) => rows < 4 ? Bytes / OutFeatures : 0;
 
     void MultiplyInt8(float* x, int rows, float* y, float* bias)
     {
@@ -135,7 +139,7 @@ public sealed unsafe class PackedWeight : IDisposable
             Int8Kernel.Quantize(x, rows, InFeatures, q, xScales);
             var product = new LinearOperands(TensorMemory.Address<byte>(data), TensorMemory.Address<float>(scales!), bias, x, y, InFeatures, OutFeatures, rows);
             var operands = new Int8Operands(product, q, xScales);
-            RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, new Int8Job(operands));
+            RowParallel.For(OutFeatures, DecodeThreads.ForKernel, rowAlignment: 4, new Int8Job(operands), StreamedRowBytes(rows));
         }
         ArrayPool<short>.Shared.Return(quantized);
         GC.KeepAlive(data);
