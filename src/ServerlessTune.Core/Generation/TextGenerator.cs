@@ -228,7 +228,8 @@ public sealed class TextGenerator
     {
         using var scope = NewDisposeScope();
         var last = model.NextTokenLogits(inputIds, mask, cache);
-        if (unreachable is not null) last = last.masked_fill(unreachable, float.NegativeInfinity);
+        // In place: the logits are this step's own (a copy would allocate and write the vocabulary again).
+        if (unreachable is not null) last.masked_fill_(unreachable, float.NegativeInfinity);
         return last.contiguous().MoveToOuterDisposeScope();
     }
 }

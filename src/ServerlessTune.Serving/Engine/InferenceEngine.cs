@@ -232,7 +232,8 @@ public sealed class InferenceEngine : IDisposable
         Interlocked.Decrement(ref inFlight);
     }
 
-    Tensor Reachable(Tensor logits) => unreachable is null ? logits : logits.masked_fill(unreachable, float.NegativeInfinity);
+    /// <summary>In place: the logits are the step's own, so a copy would only allocate and write the vocabulary again.</summary>
+    Tensor Reachable(Tensor logits) => unreachable is null ? logits : logits.masked_fill_(unreachable, float.NegativeInfinity);
 
     /// <summary>Row t of <paramref name="logits"/> scores <paramref name="targets"/>[t]: its log-probability and the top alternatives.</summary>
     static TokenLogprob[] Score(Tensor logits, int[] targets, int top)

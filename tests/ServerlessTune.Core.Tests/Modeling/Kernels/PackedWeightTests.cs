@@ -55,6 +55,25 @@ public class PackedWeightTests
         Assert.Equal(6 * 40 + 6 * sizeof(float), packed.Bytes);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Int8_sums_stay_exact_at_the_largest_values_over_whole_blocks(int rows)
+    {
+        // Every weight and every x at its format's largest magnitude: each int32 lane of a block of 4096 elements
+        // comes within 1 % of 2^31, so one pair too many per lane would wrap it. Rows of opposite sign, two whole
+        // blocks and a tail.
+        const int n = 2 * 4096 + 37;
+        using var scope = NewDisposeScope();
+        var w = cat([ones(3, n), -ones(3, n)]);
+        var x = ones(rows, n) * 0.5f;
+        using var packed = PackedWeight.Create(w, WeightFormat.Int8)!;
+        using var noGrad = no_grad();
+        var y = packed.Forward(x);
+        var expected = tensor(new[] { 0.5f * n, 0.5f * n, 0.5f * n, -0.5f * n, -0.5f * n, -0.5f * n }).expand(rows, 6);
+        Assert.True(((y - expected).abs() <= 1e-5 * 0.5 * n).all().item<bool>(), $"int8 sums off: {string.Join(", ", y[0].data<float>().ToArray())}");
+    }
+
     [Fact]
     public void The_kernel_declines_autograd_big_batches_and_other_dtypes()
     {
